@@ -1,0 +1,49 @@
+"""The pageview event: what the tracker sends and what lands in the lake.
+
+One page visit produces a ``view`` event at load and ``engagement`` updates when the page is
+hidden or left; both carry the same ``pageview_id`` so the lake can merge them into one visit.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EventType = Literal["view", "engagement"]
+
+MAX_CLICKED_URLS = 50
+
+
+class Pageview(BaseModel):
+    """One tracker event. Unknown fields are refused so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=2048)
+
+    event_id: str = Field(min_length=1, max_length=64)
+    event_type: EventType
+    portal: str = Field(min_length=1, max_length=32)
+    user_id: str = Field(min_length=1, max_length=128)
+    session_id: str = Field(min_length=1, max_length=128)
+    pageview_id: str = Field(min_length=1, max_length=64)
+    url: str = Field(min_length=1)
+    referrer: str | None = None
+    article_id: str | None = Field(default=None, max_length=128)
+    dwell_ms: int = Field(default=0, ge=0, le=24 * 3600 * 1000)
+    scroll_depth: int = Field(default=0, ge=0, le=100)
+    clicks: int = Field(default=0, ge=0, le=10_000)
+    clicked_urls: list[str] = Field(default_factory=list, max_length=MAX_CLICKED_URLS)
+    client_ts: int = Field(description="client clock, epoch milliseconds", gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("url must be an absolute http(s) URL")
+        return value
+
+
+# Field names of the landed record: the event plus what the collector adds.
+SERVER_TS = "server_ts"

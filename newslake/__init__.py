@@ -1,0 +1,1 @@
+"""newslake core: settings, AWS clients and the local platform shared by every part."""

@@ -1,0 +1,41 @@
+"""``python -m newslake.local up|down|status``: the local platform's lifecycle (make up / down)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from newslake.errors import NewslakeError
+from newslake.local import provision, server
+from newslake.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m newslake.local")
+    parser.add_argument("command", choices=["up", "down", "status"])
+    args = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        if args.command == "up":
+            started = server.start(settings)
+            app = provision.provision(settings)
+            state = "started" if started else "already running"
+            print(
+                f"local platform {state} at {settings.endpoint_url}: "
+                f"{len(settings.portals)} streams, retry queue + DLQ, buckets, tables, "
+                f"user pool {app.pool_id}"
+            )
+        elif args.command == "down":
+            print("local platform stopped" if server.stop(settings) else "local platform was not running")
+        else:
+            running = server.is_running(settings)
+            print(f"local platform {'running' if running else 'stopped'} at {settings.endpoint_url}")
+            return 0 if running else 3
+    except NewslakeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

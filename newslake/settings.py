@@ -1,0 +1,182 @@
+"""One typed settings object for every part of newslake.
+
+Values come from environment variables with the ``NEWSLAKE_`` prefix (for
+example ``NEWSLAKE_PROFILE=aws``, ``NEWSLAKE_PORTALS=g1,ge``). The ``local``
+profile (default) points every AWS client at the one moto server on
+127.0.0.1; the ``aws`` profile leaves endpoints to boto3's defaults so the same
+code talks to the real services.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Profile = Literal["local", "aws"]
+
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+class Settings(BaseSettings):
+    """Everything a job, handler or service reads or writes is named here."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSLAKE_", extra="ignore", frozen=True)
+
+    profile: Profile = "local"
+    region: str = "us-east-1"
+    portals: Annotated[tuple[str, ...], NoDecode] = ("g1", "ge", "gshow")
+    name_prefix: str = "newslake"
+
+    # Local platform (profile "local" only).
+    moto_host: str = "127.0.0.1"
+    moto_port: int = 5055
+    state_dir: Path = Path(".newslake")
+
+    # Lake layout. Defaults derive from the bucket names and the profile.
+    landing_prefix: str = "pageviews"
+    lake_uri: str | None = None
+
+    # Cognito. The pool and client are found by name when their ids are not given.
+    cognito_user_pool_id: str | None = None
+    cognito_client_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    cognito_issuer: str | None = None
+    cognito_jwks_url: str | None = None
+
+    # Spark.
+    spark_master: str = "local[2]"
+    spark_shuffle_partitions: int = 4
+    spark_driver_memory: str = "4g"
+    maven_repo: Path = Path.home() / ".m2" / "repository"
+    jar_cache_dir: Path = Path.home() / ".cache" / "newslake"
+
+    # Models and serving.
+    top_n: int = Field(default=20, ge=1, le=100)
+    als_rank: int = 16
+    als_max_iter: int = 10
+    als_reg_param: float = 0.1
+    als_alpha: float = 10.0
+    als_seed: int = 42
+    popular_window_hours: int = 24
+    version_ttl_days: int = 3
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8055
+
+    @field_validator("portals", "cognito_client_ids", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("portals")
+    @classmethod
+    def _check_portals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("NEWSLAKE_PORTALS is empty: name at least one portal, e.g. g1,ge")
+        bad = [p for p in value if not p or not set(p) <= _NAME_CHARS]
+        if bad:
+            raise ValueError(f"portal ids must be lower-case letters, digits or '-': {bad}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"portal ids repeat: {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_profile(self) -> Settings:
+        if self.profile == "aws" and self.lake_uri and self.lake_uri.startswith("s3a://"):
+            raise ValueError("profile aws reads the lake with s3:// (EMR), not s3a://")
+        return self
+
+    # ---- derived names -------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str | None:
+        """The AWS endpoint for boto3 and s3a: the moto server locally, AWS's own otherwise."""
+        if self.profile == "local":
+            return f"http://{self.moto_host}:{self.moto_port}"
+        return None
+
+    def stream_name(self, portal: str) -> str:
+        return f"{self.name_prefix}-pageviews-{portal}"
+
+    @property
+    def retry_queue_name(self) -> str:
+        return f"{self.name_prefix}-pageview-retry"
+
+    @property
+    def dead_letter_queue_name(self) -> str:
+        return f"{self.name_prefix}-pageview-dlq"
+
+    @property
+    def landing_bucket(self) -> str:
+        return f"{self.name_prefix}-landing"
+
+    @property
+    def lake_bucket(self) -> str:
+        return f"{self.name_prefix}-lake"
+
+    @property
+    def recommendations_table(self) -> str:
+        return f"{self.name_prefix}-recommendations"
+
+    @property
+    def versions_table(self) -> str:
+        return f"{self.name_prefix}-model-versions"
+
+    @property
+    def dynamodb_tables(self) -> tuple[str, ...]:
+        return (self.recommendations_table, self.versions_table)
+
+    @property
+    def user_pool_name(self) -> str:
+        return f"{self.name_prefix}-readers"
+
+    @property
+    def app_client_name(self) -> str:
+        return f"{self.name_prefix}-web"
+
+    @property
+    def lake_root(self) -> str:
+        """Root URI of the Delta lake: s3a:// on the local platform, s3:// on EMR."""
+        if self.lake_uri:
+            return self.lake_uri.rstrip("/")
+        scheme = "s3a" if self.profile == "local" else "s3"
+        return f"{scheme}://{self.lake_bucket}"
+
+    @property
+    def landing_uri(self) -> str:
+        scheme = "s3a" if self.profile == "local" else "s3"
+        return f"{scheme}://{self.landing_bucket}/{self.landing_prefix}"
+
+    def table_path(self, layer: str, name: str) -> str:
+        return f"{self.lake_root}/{layer}/{name}"
+
+    @property
+    def moto_pid_file(self) -> Path:
+        return self.state_dir / "moto.pid"
+
+    @property
+    def moto_log_file(self) -> Path:
+        return self.state_dir / "moto.log"
+
+    def issuer_for(self, pool_id: str) -> str:
+        if self.cognito_issuer:
+            return self.cognito_issuer
+        # moto signs with the real AWS issuer, so both profiles share this form.
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+
+    def jwks_url_for(self, pool_id: str) -> str:
+        if self.cognito_jwks_url:
+            return self.cognito_jwks_url
+        if self.endpoint_url:
+            # moto serves the pool's keys from its own address, not the issuer's.
+            return f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json"
+        return f"{self.issuer_for(pool_id)}/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

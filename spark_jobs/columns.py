@@ -1,0 +1,36 @@
+"""Column names, in one place: transforms take them from here, tests too."""
+
+from __future__ import annotations
+
+# Pageview events (tracker fields, see ingestion.schema.Pageview).
+EVENT_ID = "event_id"
+EVENT_TYPE = "event_type"
+PORTAL = "portal"
+USER_ID = "user_id"
+SESSION_ID = "session_id"
+PAGEVIEW_ID = "pageview_id"
+URL = "url"
+REFERRER = "referrer"
+ARTICLE_ID = "article_id"
+DWELL_MS = "dwell_ms"
+SCROLL_DEPTH = "scroll_depth"
+CLICKS = "clicks"
+CLICKED_URLS = "clicked_urls"
+CLIENT_TS = "client_ts"
+SERVER_TS = "server_ts"
+
+# Added in the lake.
+EVENT_TIME = "event_time"
+EVENT_DATE = "event_date"
+INGESTED_AT = "ingested_at"
+SOURCE_OBJECT = "source_object"
+VISIT_START = "visit_start"
+STRENGTH = "strength"
+VISITS = "visits"
+LAST_SEEN = "last_seen"
+USER_IDX = "user_idx"
+ITEM_IDX = "item_idx"
+SCORE = "score"
+RANK = "rank"
+VERSION = "version"
+VIEWS = "views"

@@ -1,0 +1,122 @@
+"""Publish a model version to the serving store: items first, then the pointer, atomically.
+
+Items are written with ``BatchWriteItem`` from the executors, retrying unprocessed items with
+exponential backoff. Only when every item is in does :func:`switch_active_version` move the
+portal's pointer, in one conditional write; a failure before that leaves the version in
+service untouched, and the half-written items expire by TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pyspark.sql import DataFrame, Row
+from pyspark.sql import functions as F
+
+from newslake import aws, store
+from newslake.errors import NewslakeError
+from newslake.settings import Settings
+from spark_jobs import columns as C
+
+BATCH_WRITE_MAX = 25
+
+
+class ExportError(NewslakeError):
+    """The store refused items or the pointer switch; the active version is unchanged."""
+
+
+def write_batch(
+    ddb: Any, table: str, records: Iterable[dict[str, Any]], *, max_attempts: int = 8,
+    base_delay_s: float = 0.05,
+) -> int:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with exponential backoff.
+
+    Returns the number of items written. Raises ExportError when items stay unprocessed.
+    """
+    written = 0
+    chunk: list[dict[str, Any]] = []
+
+    def flush(items: list[dict[str, Any]]) -> None:
+        pending = [{"PutRequest": {"Item": i}} for i in items]
+        for attempt in range(max_attempts):
+            resp = ddb.batch_write_item(RequestItems={table: pending})
+            pending = resp.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                return
+            time.sleep(base_delay_s * 2**attempt)
+        raise ExportError(f"{len(pending)} items stayed unprocessed in {table}")
+
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == BATCH_WRITE_MAX:
+            flush(chunk)
+            written += len(chunk)
+            chunk = []
+    if chunk:
+        flush(chunk)
+        written += len(chunk)
+    return written
+
+
+def active_version(ddb: Any, table: str, portal: str) -> str | None:
+    item = ddb.get_item(TableName=table, Key={"portal": {"S": portal}}, ConsistentRead=True).get("Item")
+    return item["active_version"]["S"] if item else None
+
+
+def switch_active_version(
+    ddb: Any, table: str, portal: str, new_version: str, expected: str | None
+) -> None:
+    """Point the portal at ``new_version`` if the pointer still reads ``expected``."""
+    item = {
+        "portal": {"S": portal},
+        "active_version": {"S": new_version},
+        "switched_at": {"N": str(int(time.time()))},
+    }
+    if expected is None:
+        condition, values = "attribute_not_exists(portal)", None
+    else:
+        item["previous_version"] = {"S": expected}
+        condition, values = "active_version = :expected", {":expected": {"S": expected}}
+    kwargs: dict[str, Any] = {"TableName": table, "Item": item, "ConditionExpression": condition}
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
+    try:
+        ddb.put_item(**kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            raise ExportError(
+                f"{portal}: the active version changed under this run (expected {expected})"
+            ) from exc
+        raise
+
+
+def ranked_lists(df: DataFrame, key_column: str) -> DataFrame:
+    """(key, items[]) with each key's rows as an array sorted by rank."""
+    return df.groupBy(key_column).agg(
+        F.array_sort(F.collect_list(F.struct(C.RANK, C.ARTICLE_ID, C.SCORE))).alias("items")
+    )
+
+
+def _records(
+    rows: Iterator[Row], pk_of: Any, version: str, expires_at: int
+) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        items = [store.ScoredItem(str(i[C.ARTICLE_ID]), float(i[C.SCORE])) for i in row["items"]]
+        yield store.item_record(pk_of(row), version, items, expires_at)
+
+
+def write_lists(
+    lists: DataFrame, settings: Settings, pk_of: Any, version: str, expires_at: int
+) -> None:
+    """Write (key, items[]) rows from the executors, each partition with its own client."""
+    conf = settings.model_dump()
+    table = settings.recommendations_table
+
+    def write_partition(rows: Iterator[Row]) -> None:
+        local = Settings(**conf)
+        write_batch(aws.client("dynamodb", local), table, _records(rows, pk_of, version, expires_at))
+
+    lists.foreachPartition(write_partition)

@@ -1,0 +1,33 @@
+"""Most-viewed articles per portal: the baseline every model must beat, and the fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from spark_jobs import columns as C
+from spark_jobs.validation import require_columns
+
+
+def most_viewed(as_of: datetime, window_hours: int, top_n: int) -> Callable[[DataFrame], DataFrame]:
+    """(portal, rank, article_id, views): visits in (as_of - window, as_of], ties by article id."""
+
+    def transform(visits: DataFrame) -> DataFrame:
+        require_columns(visits, [C.PORTAL, C.ARTICLE_ID, C.VISIT_START], where="most_viewed")
+        since = as_of - timedelta(hours=window_hours)
+        ranked = Window.partitionBy(C.PORTAL).orderBy(F.desc(C.VIEWS), F.asc(C.ARTICLE_ID))
+        return (
+            visits.where(F.col(C.ARTICLE_ID).isNotNull())
+            .where(F.col(C.VISIT_START) > F.lit(since).cast("timestamp"))
+            .where(F.col(C.VISIT_START) <= F.lit(as_of).cast("timestamp"))
+            .groupBy(C.PORTAL, C.ARTICLE_ID)
+            .agg(F.count(F.lit(1)).alias(C.VIEWS))
+            .withColumn(C.RANK, F.row_number().over(ranked))
+            .where(F.col(C.RANK) <= top_n)
+            .select(C.PORTAL, C.RANK, C.ARTICLE_ID, C.VIEWS)
+        )
+
+    return transform

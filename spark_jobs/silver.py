@@ -1,0 +1,104 @@
+"""Bronze to silver: typed events, a quarantine for what does not parse, and one row per visit.
+
+A visit is one page load (``pageview_id``): its ``view`` event and the ``engagement`` updates
+sent while the page was open. Engagement values are running totals on the client, so a
+visit keeps the largest dwell time, scroll depth and click count it reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+from spark_jobs import columns as C
+from spark_jobs.bronze import RAW
+from spark_jobs.validation import require_columns
+
+EVENT_SCHEMA = StructType(
+    [
+        StructField(C.EVENT_ID, StringType()),
+        StructField(C.EVENT_TYPE, StringType()),
+        StructField(C.PORTAL, StringType()),
+        StructField(C.USER_ID, StringType()),
+        StructField(C.SESSION_ID, StringType()),
+        StructField(C.PAGEVIEW_ID, StringType()),
+        StructField(C.URL, StringType()),
+        StructField(C.REFERRER, StringType()),
+        StructField(C.ARTICLE_ID, StringType()),
+        StructField(C.DWELL_MS, LongType()),
+        StructField(C.SCROLL_DEPTH, IntegerType()),
+        StructField(C.CLICKS, IntegerType()),
+        StructField(C.CLICKED_URLS, ArrayType(StringType())),
+        StructField(C.CLIENT_TS, LongType()),
+        StructField(C.SERVER_TS, LongType()),
+    ]
+)
+
+REASON = "reason"
+REQUIRED = (C.EVENT_ID, C.EVENT_TYPE, C.PORTAL, C.USER_ID, C.PAGEVIEW_ID, C.CLIENT_TS)
+
+
+def parse_events(df: DataFrame) -> DataFrame:
+    """Typed event columns beside the raw line; a ``reason`` says why a row is unusable."""
+    require_columns(df, [RAW], where="parse_events")
+    parsed = df.withColumn("_e", F.from_json(RAW, EVENT_SCHEMA, {"mode": "PERMISSIVE"}))
+    missing = [F.when(F.col(f"_e.{c}").isNull(), F.lit(c)) for c in REQUIRED]
+    reason = (
+        F.when(F.json_object_keys(RAW).isNull(), F.lit("not a JSON object"))
+        .when(
+            F.size(F.array_compact(F.array(*missing))) > 0,
+            F.concat(F.lit("missing or mistyped: "), F.array_join(F.array_compact(F.array(*missing)), ",")),
+        )
+        .when(~F.col(f"_e.{C.EVENT_TYPE}").isin("view", "engagement"), F.lit("unknown event_type"))
+    )
+    return parsed.select(
+        RAW,
+        *[c for c in df.columns if c != RAW],
+        *[F.col(f"_e.{f.name}").alias(f.name) for f in EVENT_SCHEMA.fields if f.name not in df.columns],
+        reason.alias(REASON),
+    )
+
+
+def valid_events(parsed: DataFrame) -> DataFrame:
+    """Usable events, one per event id (the collector delivers at least once)."""
+    return (
+        parsed.where(F.col(REASON).isNull())
+        .drop(REASON, RAW)
+        .dropDuplicates([C.EVENT_ID])
+        .withColumn(C.EVENT_TIME, F.timestamp_millis(C.CLIENT_TS))
+    )
+
+
+def quarantined(parsed: DataFrame, columns: Sequence[str] = (RAW, C.SOURCE_OBJECT)) -> DataFrame:
+    """Rows that failed parsing or validation, with the raw line and the reason."""
+    return parsed.where(F.col(REASON).isNotNull()).select(*columns, REASON)
+
+
+def to_visits(events: DataFrame) -> DataFrame:
+    """One row per visit (``pageview_id``), merging its view and engagement events."""
+    require_columns(
+        events,
+        [C.PAGEVIEW_ID, C.PORTAL, C.USER_ID, C.SESSION_ID, C.ARTICLE_ID, C.EVENT_TIME,
+         C.DWELL_MS, C.SCROLL_DEPTH, C.CLICKS],
+        where="to_visits",
+    )
+    return events.groupBy(C.PAGEVIEW_ID).agg(
+        F.first(C.PORTAL, ignorenulls=True).alias(C.PORTAL),
+        F.first(C.USER_ID, ignorenulls=True).alias(C.USER_ID),
+        F.first(C.SESSION_ID, ignorenulls=True).alias(C.SESSION_ID),
+        F.first(C.ARTICLE_ID, ignorenulls=True).alias(C.ARTICLE_ID),
+        F.min(C.EVENT_TIME).alias(C.VISIT_START),
+        F.coalesce(F.max(C.DWELL_MS), F.lit(0)).alias(C.DWELL_MS),
+        F.coalesce(F.max(C.SCROLL_DEPTH), F.lit(0)).alias(C.SCROLL_DEPTH),
+        F.coalesce(F.max(C.CLICKS), F.lit(0)).alias(C.CLICKS),
+    )

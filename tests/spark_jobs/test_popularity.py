@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chispa import assert_df_equality
+
+from spark_jobs.popularity import most_viewed
+
+AS_OF = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
+
+
+def test_most_viewed_counts_the_window_and_breaks_ties_by_article_id(spark):
+    t_in, t_old = datetime(2026, 1, 8, 11, 0), datetime(2026, 1, 7, 11, 0)
+    visits = spark.createDataFrame(
+        [
+            ("g1", "a2", t_in), ("g1", "a2", t_in), ("g1", "a1", t_in), ("g1", "a3", t_in),
+            ("g1", "a9", t_old), ("g1", "a9", t_old), ("g1", "a9", t_old),  # outside 24 h
+            ("g1", "a4", datetime(2026, 1, 8, 12, 30)),  # after as_of
+            ("ge", "b1", t_in),
+        ],
+        "portal string, article_id string, visit_start timestamp",
+    )
+    actual = visits.transform(most_viewed(AS_OF, window_hours=24, top_n=2))
+    expected = spark.createDataFrame(
+        [("g1", 1, "a2", 2), ("g1", 2, "a1", 1), ("ge", 1, "b1", 1)],
+        "portal string, rank int, article_id string, views long",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
