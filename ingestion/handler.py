@@ -70,7 +70,7 @@ def parse_events(body: str, settings: Settings) -> tuple[list[Pageview], list[di
     elif isinstance(doc, dict):
         raw = [doc]
     else:
-        return [], [_problem(None, None, "body must be an event object or {\"events\": [...]}")]
+        return [], [_problem(None, None, 'body must be an event object or {"events": [...]}')]
     if len(raw) > MAX_BATCH:
         return [], [_problem(None, "events", f"a batch holds at most {MAX_BATCH} events")]
     events: list[Pageview] = []
@@ -98,7 +98,9 @@ def _problem(index: int | None, field: str | None, message: str) -> dict[str, An
     return {"index": index, "field": field, "message": message}
 
 
-def accept(body: str, settings: Settings, clients: Clients, now_ms: int) -> tuple[int, dict[str, Any]]:
+def accept(
+    body: str, settings: Settings, clients: Clients, now_ms: int
+) -> tuple[int, dict[str, Any]]:
     """Validate and route one request body; returns (HTTP status, JSON body)."""
     events, problems = parse_events(body, settings)
     if problems:

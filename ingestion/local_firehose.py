@@ -57,7 +57,9 @@ def write_checkpoint(s3: Any, bucket: str, stream: str, shard_id: str, sequence:
     )
 
 
-def object_key(settings: Settings, portal: str, arrived: datetime, stream: str, shard_id: str, first_seq: str) -> str:
+def object_key(
+    settings: Settings, portal: str, arrived: datetime, stream: str, shard_id: str, first_seq: str
+) -> str:
     at = arrived.astimezone(UTC)
     return (
         f"{settings.landing_prefix}/portal={portal}/year={at:%Y}/month={at:%m}/day={at:%d}/"
@@ -81,7 +83,12 @@ def _shard_iterator(kinesis: Any, stream: str, shard_id: str, after: str | None)
 
 
 def _flush(
-    settings: Settings, s3: Any, portal: str, stream: str, shard_id: str, records: list[dict[str, Any]]
+    settings: Settings,
+    s3: Any,
+    portal: str,
+    stream: str,
+    shard_id: str,
+    records: list[dict[str, Any]],
 ) -> int:
     """Write buffered records, one object per arrival hour. Returns the objects written."""
     by_hour: dict[datetime, list[dict[str, Any]]] = defaultdict(list)

@@ -113,8 +113,18 @@ def _run(settings: Settings, started: float) -> int:
     print(f"== recommendation service on http://{settings.serve_host}:{settings.serve_port}")
     active: Counter[str] = Counter(e.user_id for e in events if e.event_type == "view")
     uvicorn = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", settings.serve_host,
-         "--port", str(settings.serve_port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "serving.main:app",
+            "--host",
+            settings.serve_host,
+            "--port",
+            str(settings.serve_port),
+            "--log-level",
+            "warning",
+        ],
         cwd=REPO_ROOT,
     )
     try:

@@ -1,4 +1,4 @@
-"""The serving store's layout in DynamoDB, shared by the writers (Spark export) and the reader (API).
+"""The serving store's layout in DynamoDB, shared by its writers (Spark export) and reader (API).
 
 Two tables:
 
@@ -59,8 +59,10 @@ def decode_items(raw: str) -> list[ScoredItem]:
     return [ScoredItem(str(d["article_id"]), float(d["score"])) for d in json.loads(raw)]
 
 
-def item_record(pk: str, version: str, items: Iterable[ScoredItem], expires_at: int) -> dict[str, Any]:
-    """A recommendations-table item in DynamoDB's attribute-value form (for the low-level client)."""
+def item_record(
+    pk: str, version: str, items: Iterable[ScoredItem], expires_at: int
+) -> dict[str, Any]:
+    """A recommendations-table item in the low-level client's attribute-value form."""
     return {
         "pk": {"S": pk},
         "sk": {"S": version},

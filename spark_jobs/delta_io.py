@@ -33,7 +33,11 @@ def replace_rows(
 
 
 def merge_insert_new(
-    spark: SparkSession, df: DataFrame, path: str, *, keys: Sequence[str],
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    *,
+    keys: Sequence[str],
     partition_by: Sequence[str] = (),
 ) -> None:
     """Insert the rows whose keys the table lacks; creates the table on first use."""

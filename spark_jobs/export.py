@@ -29,7 +29,11 @@ class ExportError(NewslakeError):
 
 
 def write_batch(
-    ddb: Any, table: str, records: Iterable[dict[str, Any]], *, max_attempts: int = 8,
+    ddb: Any,
+    table: str,
+    records: Iterable[dict[str, Any]],
+    *,
+    max_attempts: int = 8,
     base_delay_s: float = 0.05,
 ) -> int:
     """BatchWriteItem in chunks of 25, retrying unprocessed items with exponential backoff.
@@ -62,7 +66,9 @@ def write_batch(
 
 
 def active_version(ddb: Any, table: str, portal: str) -> str | None:
-    item = ddb.get_item(TableName=table, Key={"portal": {"S": portal}}, ConsistentRead=True).get("Item")
+    item = ddb.get_item(TableName=table, Key={"portal": {"S": portal}}, ConsistentRead=True).get(
+        "Item"
+    )
     return item["active_version"]["S"] if item else None
 
 
@@ -117,6 +123,8 @@ def write_lists(
 
     def write_partition(rows: Iterator[Row]) -> None:
         local = Settings(**conf)
-        write_batch(aws.client("dynamodb", local), table, _records(rows, pk_of, version, expires_at))
+        write_batch(
+            aws.client("dynamodb", local), table, _records(rows, pk_of, version, expires_at)
+        )
 
     lists.foreachPartition(write_partition)

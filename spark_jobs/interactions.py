@@ -28,7 +28,9 @@ def visit_weight() -> F.Column:
     return 1.0 + dwell_s / MAX_DWELL_S + F.col(C.SCROLL_DEPTH) / 100.0
 
 
-def to_interactions(as_of: datetime, half_life_days: float = 7.0) -> Callable[[DataFrame], DataFrame]:
+def to_interactions(
+    as_of: datetime, half_life_days: float = 7.0
+) -> Callable[[DataFrame], DataFrame]:
     """(portal, user, article) -> strength, visits, last_seen, from visits up to ``as_of``."""
 
     def transform(visits: DataFrame) -> DataFrame:

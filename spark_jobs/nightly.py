@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,7 @@ class RunReport:
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @contextmanager
-    def stage(self, name: str):  # type: ignore[no-untyped-def]
+    def stage(self, name: str) -> Iterator[None]:
         started = time.monotonic()
         log.info("stage %s ...", name)
         yield
@@ -134,15 +135,27 @@ def run(
     popular = spark.read.format("delta").load(paths.popular).where(F.col(C.VERSION) == version)
 
     params = als.AlsParams(
-        settings.als_rank, settings.als_max_iter, settings.als_reg_param, settings.als_alpha,
+        settings.als_rank,
+        settings.als_max_iter,
+        settings.als_reg_param,
+        settings.als_alpha,
         settings.als_seed,
     )
     expires_at = int((now + timedelta(days=settings.version_ttl_days)).timestamp())
     ddb = aws.client("dynamodb", settings)
     for portal in settings.portals:
         report.portals[portal] = _run_portal(
-            spark, settings, paths, portal, interactions, popular, params, version, expires_at,
-            ddb, report,
+            spark,
+            settings,
+            paths,
+            portal,
+            interactions,
+            popular,
+            params,
+            version,
+            expires_at,
+            ddb,
+            report,
         )
     interactions.unpersist()
     visits.unpersist()
@@ -179,12 +192,17 @@ def _run_portal(
                 recs, paths.recommendations, match={C.VERSION: version, C.PORTAL: portal}
             )
         with report.stage(f"{portal}.export"):
-            saved = spark.read.format("delta").load(paths.recommendations).where(
-                (F.col(C.VERSION) == version) & (F.col(C.PORTAL) == portal)
+            saved = (
+                spark.read.format("delta")
+                .load(paths.recommendations)
+                .where((F.col(C.VERSION) == version) & (F.col(C.PORTAL) == portal))
             )
             export.write_lists(
-                export.ranked_lists(saved, C.USER_ID), settings,
-                _UserKey(portal), version, expires_at,
+                export.ranked_lists(saved, C.USER_ID),
+                settings,
+                _UserKey(portal),
+                version,
+                expires_at,
             )
             export.write_lists(
                 export.ranked_lists(
@@ -193,7 +211,10 @@ def _run_portal(
                     ),
                     C.PORTAL,
                 ),
-                settings, _PopularKey(), version, expires_at,
+                settings,
+                _PopularKey(),
+                version,
+                expires_at,
             )
             previous = export.active_version(ddb, settings.versions_table, portal)
             export.switch_active_version(ddb, settings.versions_table, portal, version, previous)
@@ -220,8 +241,12 @@ class _PopularKey:
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="nightly", description=__doc__)
-    p.add_argument("--as-of", type=datetime.fromisoformat, default=None,
-                   help="model time (ISO 8601, UTC); default: the latest visit")
+    p.add_argument(
+        "--as-of",
+        type=datetime.fromisoformat,
+        default=None,
+        help="model time (ISO 8601, UTC); default: the latest visit",
+    )
     p.add_argument("--version", default=None, help="model version id; default from --as-of")
     return p.parse_args(argv)
 

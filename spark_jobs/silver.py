@@ -57,14 +57,21 @@ def parse_events(df: DataFrame) -> DataFrame:
         F.when(F.json_object_keys(RAW).isNull(), F.lit("not a JSON object"))
         .when(
             F.size(F.array_compact(F.array(*missing))) > 0,
-            F.concat(F.lit("missing or mistyped: "), F.array_join(F.array_compact(F.array(*missing)), ",")),
+            F.concat(
+                F.lit("missing or mistyped: "),
+                F.array_join(F.array_compact(F.array(*missing)), ","),
+            ),
         )
         .when(~F.col(f"_e.{C.EVENT_TYPE}").isin("view", "engagement"), F.lit("unknown event_type"))
     )
     return parsed.select(
         RAW,
         *[c for c in df.columns if c != RAW],
-        *[F.col(f"_e.{f.name}").alias(f.name) for f in EVENT_SCHEMA.fields if f.name not in df.columns],
+        *[
+            F.col(f"_e.{f.name}").alias(f.name)
+            for f in EVENT_SCHEMA.fields
+            if f.name not in df.columns
+        ],
         reason.alias(REASON),
     )
 
@@ -88,8 +95,17 @@ def to_visits(events: DataFrame) -> DataFrame:
     """One row per visit (``pageview_id``), merging its view and engagement events."""
     require_columns(
         events,
-        [C.PAGEVIEW_ID, C.PORTAL, C.USER_ID, C.SESSION_ID, C.ARTICLE_ID, C.EVENT_TIME,
-         C.DWELL_MS, C.SCROLL_DEPTH, C.CLICKS],
+        [
+            C.PAGEVIEW_ID,
+            C.PORTAL,
+            C.USER_ID,
+            C.SESSION_ID,
+            C.ARTICLE_ID,
+            C.EVENT_TIME,
+            C.DWELL_MS,
+            C.SCROLL_DEPTH,
+            C.CLICKS,
+        ],
         where="to_visits",
     )
     return events.groupBy(C.PAGEVIEW_ID).agg(

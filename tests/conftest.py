@@ -21,6 +21,11 @@ def free_port() -> int:
 def platform_settings(state_dir: Path, **overrides: object) -> Settings:
     """Settings for a moto server of the tests' own, apart from the one `make up` runs."""
     return Settings(
+        profile="local",  # never the real AWS, whatever the environment says
+        cognito_user_pool_id=None,
+        cognito_client_ids=(),
+        cognito_issuer=None,
+        cognito_jwks_url=None,
         moto_port=free_port(),
         state_dir=state_dir,
         serve_port=free_port(),
@@ -28,14 +33,32 @@ def platform_settings(state_dir: Path, **overrides: object) -> Settings:
     )
 
 
+def start_platform(state_dir: Path) -> Settings:
+    """A provisioned moto server of its own on a free port; stop it with ``server.stop``."""
+    settings = platform_settings(state_dir)
+    server.start(settings)
+    try:
+        provision.provision(settings)
+    except BaseException:
+        server.stop(settings)
+        raise
+    return settings
+
+
 @pytest.fixture(scope="session")
 def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A fresh moto server on a free port, provisioned; stopped after the run."""
-    settings = platform_settings(tmp_path_factory.mktemp("platform"))
-    server.start(settings)
-    provision.provision(settings)
+    """The run's shared platform: a fresh moto server, provisioned; stopped after the run."""
+    settings = start_platform(tmp_path_factory.mktemp("platform"))
     yield settings
     server.stop(settings)
+
+
+@pytest.fixture
+def disposable_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A platform for one test that may stop it (the shared one must stay up)."""
+    settings = start_platform(tmp_path_factory.mktemp("disposable-platform"))
+    yield settings
+    server.stop(settings)  # a no-op when the test already stopped it
 
 
 @pytest.fixture(scope="session")

@@ -26,10 +26,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"user pool {app.pool_id}"
             )
         elif args.command == "down":
-            print("local platform stopped" if server.stop(settings) else "local platform was not running")
+            print(
+                "local platform stopped"
+                if server.stop(settings)
+                else "local platform was not running"
+            )
         else:
             running = server.is_running(settings)
-            print(f"local platform {'running' if running else 'stopped'} at {settings.endpoint_url}")
+            print(
+                f"local platform {'running' if running else 'stopped'} at {settings.endpoint_url}"
+            )
             return 0 if running else 3
     except NewslakeError as exc:
         print(f"error: {exc}", file=sys.stderr)

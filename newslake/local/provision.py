@@ -50,9 +50,9 @@ def ensure_streams(settings: Settings) -> None:
 def ensure_queues(settings: Settings) -> None:
     sqs = aws.client("sqs", settings)
     dlq_url = sqs.create_queue(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     attributes = {
         "VisibilityTimeout": str(RETRY_VISIBILITY_TIMEOUT_S),
         "RedrivePolicy": json.dumps(
@@ -83,7 +83,10 @@ def ensure_tables(settings: Settings) -> None:
     existing = set(ddb.list_tables().get("TableNames", []))
     specs: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]] = {
         settings.recommendations_table: (
-            [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
             [
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "S"},

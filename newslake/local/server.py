@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,7 +20,9 @@ from newslake.settings import Settings
 def _responds(host: str, port: int, timeout_s: float = 1.0) -> bool:
     """True when a moto server answers its management API at host:port."""
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}/moto-api/data.json", timeout=timeout_s) as r:
+        with urllib.request.urlopen(
+            f"http://{host}:{port}/moto-api/data.json", timeout=timeout_s
+        ) as r:
             return bool(r.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -90,6 +93,20 @@ def start(settings: Settings, *, wait_s: float = 30.0) -> bool:
     )
 
 
+def _gone(pid: int) -> bool:
+    """True once ``pid`` has exited (reaping it when it is our own child)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    except ChildProcessError:
+        pass  # not our child: started by an earlier `make up`
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return True
+    return False
+
+
 def _terminate(pid: int, wait_s: float = 10.0) -> None:
     try:
         os.killpg(pid, signal.SIGTERM)
@@ -97,15 +114,11 @@ def _terminate(pid: int, wait_s: float = 10.0) -> None:
         return
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if _gone(pid):
             return
-        time.sleep(0.1)
-    try:
+        time.sleep(0.05)
+    with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def stop(settings: Settings) -> bool:

@@ -7,7 +7,10 @@ from chispa import assert_approx_df_equality
 from spark_jobs.interactions import to_interactions
 
 AS_OF = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
-VISITS = "portal string, user_id string, article_id string, visit_start timestamp, dwell_ms long, scroll_depth int"
+VISITS = (
+    "portal string, user_id string, article_id string, visit_start timestamp, "
+    "dwell_ms long, scroll_depth int"
+)
 
 
 def test_strength_sums_visit_weights_with_dwell_cap_and_half_life(spark):
@@ -32,6 +35,7 @@ def test_strength_sums_visit_weights_with_dwell_cap_and_half_life(spark):
             ("g1", "u1", "a1", 2.0 + 3.0 * 0.5 ** (1 / 24 / 7), 2, datetime(2026, 1, 8, 12, 0)),
             ("g1", "u2", "a1", 0.5, 1, datetime(2026, 1, 1, 12, 0)),
         ],
-        "portal string, user_id string, article_id string, strength double, visits long, last_seen timestamp",
+        "portal string, user_id string, article_id string, strength double, visits long, "
+        "last_seen timestamp",
     )
     assert_approx_df_equality(actual, expected, 1e-9, ignore_row_order=True, ignore_nullable=True)

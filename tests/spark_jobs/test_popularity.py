@@ -13,8 +13,13 @@ def test_most_viewed_counts_the_window_and_breaks_ties_by_article_id(spark):
     t_in, t_old = datetime(2026, 1, 8, 11, 0), datetime(2026, 1, 7, 11, 0)
     visits = spark.createDataFrame(
         [
-            ("g1", "a2", t_in), ("g1", "a2", t_in), ("g1", "a1", t_in), ("g1", "a3", t_in),
-            ("g1", "a9", t_old), ("g1", "a9", t_old), ("g1", "a9", t_old),  # outside 24 h
+            ("g1", "a2", t_in),
+            ("g1", "a2", t_in),
+            ("g1", "a1", t_in),
+            ("g1", "a3", t_in),
+            ("g1", "a9", t_old),
+            ("g1", "a9", t_old),
+            ("g1", "a9", t_old),  # outside 24 h
             ("g1", "a4", datetime(2026, 1, 8, 12, 30)),  # after as_of
             ("ge", "b1", t_in),
         ],

@@ -11,9 +11,16 @@ from spark_jobs.silver import parse_events, quarantined, to_visits, valid_events
 
 def _event(**fields):
     base = {
-        "event_id": "e1", "event_type": "view", "portal": "g1", "user_id": "u1",
-        "session_id": "s1", "pageview_id": "p1", "url": "https://g1.globo.com/a1.html",
-        "article_id": "a1", "client_ts": 1767225600000, "server_ts": 1767225600100,
+        "event_id": "e1",
+        "event_type": "view",
+        "portal": "g1",
+        "user_id": "u1",
+        "session_id": "s1",
+        "pageview_id": "p1",
+        "url": "https://g1.globo.com/a1.html",
+        "article_id": "a1",
+        "client_ts": 1767225600000,
+        "server_ts": 1767225600100,
     }
     base.update(fields)
     return json.dumps(base)
@@ -23,10 +30,28 @@ def _event(**fields):
 def bronze(spark):
     rows = [
         (_event(), "o1"),
-        (_event(event_id="e2", event_type="engagement", dwell_ms=90_000, scroll_depth=80,
-                clicks=1, client_ts=1767225690000), "o1"),
-        (_event(event_id="e2", event_type="engagement", dwell_ms=90_000, scroll_depth=80,
-                clicks=1, client_ts=1767225690000), "o2"),  # delivered twice
+        (
+            _event(
+                event_id="e2",
+                event_type="engagement",
+                dwell_ms=90_000,
+                scroll_depth=80,
+                clicks=1,
+                client_ts=1767225690000,
+            ),
+            "o1",
+        ),
+        (
+            _event(
+                event_id="e2",
+                event_type="engagement",
+                dwell_ms=90_000,
+                scroll_depth=80,
+                clicks=1,
+                client_ts=1767225690000,
+            ),
+            "o2",
+        ),  # delivered twice
         (_event(event_id="e3", user_id=None), "o1"),
         ("{not json", "o1"),
         (_event(event_id="e4", event_type="click"), "o1"),

@@ -1,0 +1,1 @@
+"""The serving layer: a FastAPI app answering recommendation requests from DynamoDB."""

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from newslake.settings import Settings
+
+
+def test_defaults_are_the_local_profile_with_three_portals():
+    s = Settings(_env_file=None)
+    assert s.profile == "local"
+    assert s.portals == ("g1", "ge", "gshow")
+    assert s.endpoint_url == "http://127.0.0.1:5055"
+    assert s.lake_root == "s3a://newslake-lake"
+    assert s.landing_uri == "s3a://newslake-landing/pageviews"
+
+
+def test_portals_come_from_a_comma_separated_variable(monkeypatch):
+    monkeypatch.setenv("NEWSLAKE_PORTALS", "g1, ge")
+    assert Settings().portals == ("g1", "ge")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("", "NEWSLAKE_PORTALS is empty"), ("G1", "lower-case"), ("g1,g1", "repeat")],
+)
+def test_bad_portal_lists_are_refused_with_a_clear_message(monkeypatch, value, message):
+    monkeypatch.setenv("NEWSLAKE_PORTALS", value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+
+
+def test_names_derive_from_the_prefix():
+    s = Settings(name_prefix="nl-test")
+    assert s.stream_name("g1") == "nl-test-pageviews-g1"
+    assert s.retry_queue_name == "nl-test-pageview-retry"
+    assert s.table_path("silver", "pageviews") == "s3a://nl-test-lake/silver/pageviews"
+
+
+def test_aws_profile_has_no_endpoint_and_uses_s3_scheme():
+    s = Settings(profile="aws")
+    assert s.endpoint_url is None
+    assert s.lake_root == "s3://newslake-lake"
+
+
+def test_issuer_and_jwks_url_are_separate_locally_and_joined_on_aws():
+    local = Settings(moto_port=5999)
+    assert (
+        local.issuer_for("us-east-1_X") == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X"
+    )
+    assert (
+        local.jwks_url_for("us-east-1_X")
+        == "http://127.0.0.1:5999/us-east-1_X/.well-known/jwks.json"
+    )
+    aws = Settings(profile="aws", region="eu-west-1")
+    assert aws.jwks_url_for("eu-west-1_Y") == (
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Y/.well-known/jwks.json"
+    )
