@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from newslake import aws, store
+from spark_jobs import export
+
+
+class FlakyDynamo:
+    """BatchWriteItem leaving the last ``drop`` items unprocessed on its first ``times`` calls."""
+
+    def __init__(self, drop: int, times: int):
+        self.drop, self.times, self.calls, self.stored = drop, times, 0, []
+
+    def batch_write_item(self, RequestItems):
+        self.calls += 1
+        ((table, requests),) = RequestItems.items()
+        if self.calls <= self.times:
+            kept, left = requests[: -self.drop], requests[-self.drop :]
+        else:
+            kept, left = requests, []
+        self.stored += [r["PutRequest"]["Item"]["pk"]["S"] for r in kept]
+        return {"UnprocessedItems": {table: left} if left else {}}
+
+
+def _records(n):
+    return [store.item_record(f"g1#user#u{i}", "v1", [], 0) for i in range(n)]
+
+
+def test_unprocessed_items_are_retried_until_written_once_each():
+    ddb = FlakyDynamo(drop=3, times=2)
+    assert export.write_batch(ddb, "t", _records(30), base_delay_s=0) == 30
+    assert sorted(ddb.stored) == sorted(f"g1#user#u{i}" for i in range(30))
+    # 25 items: 2 partial answers, then the rest; 5 items: one call.
+    assert ddb.calls == 4
+
+
+def test_items_that_stay_unprocessed_raise():
+    with pytest.raises(export.ExportError, match="3 items stayed unprocessed"):
+        export.write_batch(
+            FlakyDynamo(drop=3, times=99), "t", _records(5), max_attempts=3, base_delay_s=0
+        )
+
+
+@pytest.mark.slow
+def test_pointer_switch_is_conditional_on_the_version_in_service(local_platform):
+    ddb = aws.client("dynamodb", local_platform)
+    table, portal = local_platform.versions_table, "export-it"
+    export.switch_active_version(ddb, table, portal, "v1", expected=None)
+    export.switch_active_version(ddb, table, portal, "v2", expected="v1")
+    with pytest.raises(export.ExportError, match="active version changed"):
+        export.switch_active_version(ddb, table, portal, "v3", expected="v1")
+    with pytest.raises(export.ExportError):
+        export.switch_active_version(ddb, table, portal, "v3", expected=None)
+    assert export.active_version(ddb, table, portal) == "v2"
