@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,8 +15,6 @@ MIN_JAVA = 17
 
 def java_major() -> int:
     """The major version of the ``java`` on PATH (or JAVA_HOME's, which Spark prefers)."""
-    import os
-
     home = os.environ.get("JAVA_HOME")
     java = os.path.join(home, "bin", "java") if home else shutil.which("java")
     if not java or not os.path.exists(java):

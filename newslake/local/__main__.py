@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
 from newslake.settings import Settings
@@ -39,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if running else 3
     except NewslakeError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(
+            f"error: the local platform at {settings.endpoint_url} failed while provisioning "
+            f"({exc}); see {settings.moto_log_file}, then `make down && make up`",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
