@@ -1,0 +1,115 @@
+"""The Firehose stand-in's buffering, error output and restarts, on a platform of its own."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+import pytest
+
+from ingestion import local_firehose
+from ingestion.local_firehose import FirehoseStandIn
+from newslake import aws
+from newslake.local import server
+from tests.conftest import start_platform
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def platform(tmp_path):
+    settings = start_platform(tmp_path)
+    yield settings
+    server.stop(settings)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def _put(settings, portal, payloads):
+    kinesis = aws.client("kinesis", settings)
+    for p in payloads:
+        kinesis.put_record(StreamName=settings.stream_name(portal), Data=p, PartitionKey="u1")
+
+
+def _objects(settings, prefix):
+    s3 = aws.client("s3", settings)
+    contents = s3.list_objects_v2(Bucket=settings.landing_bucket, Prefix=prefix).get("Contents", [])
+    out = {}
+    for o in contents:
+        body = s3.get_object(Bucket=settings.landing_bucket, Key=o["Key"])["Body"].read()
+        out[o["Key"]] = gzip.decompress(body).splitlines()
+    return out
+
+
+def _standin(settings, **kwargs):
+    return FirehoseStandIn(
+        settings, aws.client("kinesis", settings), aws.client("s3", settings), **kwargs
+    )
+
+
+def test_a_buffer_is_written_when_its_interval_has_passed(platform):
+    clock = FakeClock()
+    standin = _standin(platform, buffer_interval_s=60, clock=clock)
+    _put(platform, "g1", [b'{"event_id":"e1"}', b'{"event_id":"e2"}'])
+    assert standin.poll() == 2
+    assert _objects(platform, "pageviews/") == {}  # buffered, not yet due
+    clock.now += 61
+    standin.poll()
+    (lines,) = _objects(platform, "pageviews/").values()
+    assert [json.loads(x)["event_id"] for x in lines] == ["e1", "e2"]
+
+
+def test_a_buffer_is_written_when_it_reaches_its_size(platform):
+    standin = _standin(platform, buffer_bytes=10, buffer_interval_s=3600, clock=FakeClock())
+    _put(platform, "ge", [b'{"event_id":"e1"}'])
+    standin.poll()
+    (key,) = _objects(platform, "pageviews/").keys()
+    assert key.startswith("pageviews/portal=ge/year=")
+
+
+def test_records_that_are_not_json_objects_go_to_the_error_prefix(platform):
+    _put(platform, "g1", [b'{"event_id":"e1"}', b"<script>x</script>", b"[1,2]"])
+    stats = _standin(platform).drain()
+    assert (stats.records, stats.errors) == (3, 2)
+    (good,) = _objects(platform, "pageviews/").values()
+    assert good == [b'{"event_id":"e1"}']
+    (bad,) = _objects(platform, "errors/pageviews/processing-failed/portal=g1/").values()
+    raw = [base64.b64decode(json.loads(x)["rawData"]) for x in bad]
+    assert raw == [b"<script>x</script>", b"[1,2]"]
+    assert {json.loads(x)["errorCode"] for x in bad} == {"Unparseable"}
+
+
+def test_a_process_killed_with_records_buffered_loses_none(platform):
+    _put(platform, "g1", [b'{"event_id":"e1"}', b'{"event_id":"e2"}'])
+    crashed = _standin(platform, buffer_interval_s=3600, clock=FakeClock())
+    assert crashed.poll() == 2  # buffered in memory, then the process dies
+    del crashed
+    _put(platform, "g1", [b'{"event_id":"e3"}'])
+    _standin(platform).drain()
+    lines = [x for v in _objects(platform, "pageviews/").values() for x in v]
+    assert sorted(json.loads(x)["event_id"] for x in lines) == ["e1", "e2", "e3"]
+
+
+def test_a_crash_between_object_and_checkpoint_rewrites_the_same_object(platform, monkeypatch):
+    _put(platform, "g1", [b'{"event_id":"e1"}', b'{"event_id":"e2"}'])
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed before the checkpoint")
+
+    monkeypatch.setattr(local_firehose, "write_checkpoint", crash)
+    with pytest.raises(RuntimeError):
+        _standin(platform).drain()
+    monkeypatch.undo()
+    first = _objects(platform, "pageviews/")
+    _standin(platform).drain()
+    after = _objects(platform, "pageviews/")
+    assert after.keys() == first.keys()
+    lines = [x for v in after.values() for x in v]
+    assert sorted(json.loads(x)["event_id"] for x in lines) == ["e1", "e2"]
