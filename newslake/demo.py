@@ -92,6 +92,7 @@ def main() -> int:
 def _run(settings: Settings, started: float) -> int:
     print(f"== local platform at {settings.endpoint_url}")
     server.start(settings)
+    server.reset(settings)  # a rerun, or a run after an interrupted one, starts clean
     app = provision.provision(settings)
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -112,6 +113,11 @@ def _run(settings: Settings, started: float) -> int:
 
     print(f"== recommendation service on http://{settings.serve_host}:{settings.serve_port}")
     active: Counter[str] = Counter(e.user_id for e in events if e.event_type == "view")
+    if not server.port_free(settings.serve_host, settings.serve_port):
+        raise NewslakeError(
+            f"port {settings.serve_host}:{settings.serve_port} is busy (a service left from an "
+            "interrupted demo?): stop it or set NEWSLAKE_SERVE_PORT"
+        )
     uvicorn = subprocess.Popen(
         [
             sys.executable,

@@ -28,7 +28,7 @@ def _responds(host: str, port: int, timeout_s: float = 1.0) -> bool:
         return False
 
 
-def _port_free(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -63,7 +63,7 @@ def start(settings: Settings, *, wait_s: float = 30.0) -> bool:
     host, port = settings.moto_host, settings.moto_port
     if _responds(host, port):
         return False
-    if not _port_free(host, port):
+    if not port_free(host, port):
         raise PlatformError(
             f"port {host}:{port} is busy with something that is not a moto server: "
             f"stop it or choose another port with NEWSLAKE_MOTO_PORT"
@@ -119,6 +119,16 @@ def _terminate(pid: int, wait_s: float = 10.0) -> None:
         time.sleep(0.05)
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def reset(settings: Settings) -> None:
+    """Empty every service of the running moto server (moto's own reset API)."""
+    url = f"http://{settings.moto_host}:{settings.moto_port}/moto-api/reset"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10):
+            pass
+    except (urllib.error.URLError, OSError) as exc:
+        raise PlatformError(f"could not reset the moto server at {url}: {exc}") from exc
 
 
 def stop(settings: Settings) -> bool:

@@ -26,3 +26,12 @@ def test_start_twice_reuses_the_running_server(local_platform):
 
 def test_stop_without_a_server_says_so(tmp_path):
     assert server.stop(platform_settings(tmp_path)) is False
+
+
+def test_reset_empties_the_platform(disposable_platform):
+    from newslake import aws
+
+    s3 = aws.client("s3", disposable_platform)
+    s3.put_object(Bucket=disposable_platform.landing_bucket, Key="x", Body=b"1")
+    server.reset(disposable_platform)
+    assert s3.list_buckets()["Buckets"] == []
