@@ -4,11 +4,14 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV   ?= .venv
+TERSER ?= npx --yes terser@5.51.4
+TRACKER := ingestion/tracker/newslake-tracker
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-10)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup preflight sysdeps jars up down status demo test check lint format bench-demo clean
+.PHONY: help setup preflight sysdeps chromium jars up down status gateway tracker retry-worker \
+	redrive demo test check lint format bench-demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,10 +34,18 @@ sysdeps: ## Native BLAS/LAPACK for Spark's ALS (Debian, as root; skipped otherwi
 	    || echo "warning: OpenBLAS not installed; ALS falls back to slower Java loops"; \
 	else echo "note: no libblas.so.3; ALS uses slower Java loops (install libopenblas0 to speed it up)"; fi
 
+chromium: ## Headless Chromium for the tracker's browser tests (Debian, as root; skipped otherwise)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Chromium for the tracker's browser tests (apt-get)..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "warning: Chromium not installed; the browser tests will skip (fail under CI=true)"; \
+	else echo "note: no /usr/bin/chromium; the browser tests will skip (apt-get install chromium)"; fi
+
 jars: $(STAMP) ## Resolve the Spark jars (Delta, hadoop-aws) once into ~/.m2
 	@$(PY) -m spark_jobs.jars
 
-setup: preflight $(STAMP) sysdeps jars ## Create the venv, install packages and jars
+setup: preflight $(STAMP) sysdeps chromium jars ## Create the venv, install packages and jars
 
 up: setup ## Start the moto server on 127.0.0.1 and provision it (idempotent)
 	@$(PY) -m newslake.local up
@@ -44,6 +55,21 @@ down: ## Stop the local platform
 
 status:
 	@$(PY) -m newslake.local status
+
+gateway: up ## Serve POST /pageview on 127.0.0.1:8056 (local API Gateway -> handler), foreground
+	@$(PY) -m ingestion.gateway
+
+tracker: ## Minify the browser tracker into $(TRACKER).min.js (commit it with the source)
+	@$(TERSER) $(TRACKER).js --compress --mangle --comments false \
+	  --format "preamble='/*! newslake-tracker, minified from source sha256 $$(sha256sum $(TRACKER).js | cut -c1-64) */'" \
+	  --output $(TRACKER).min.js
+	@echo "$(TRACKER).min.js: $$(gzip -9c $(TRACKER).min.js | wc -c) bytes gzipped"
+
+retry-worker: up ## Put what Kinesis refused back from the SQS retry queue (ONCE=1: drain, exit)
+	@$(PY) -m ingestion.retry_worker $(if $(ONCE),--once)
+
+redrive: up ## Move the dead-letter queue's messages back to the retry queue
+	@$(PY) -m ingestion.retry_worker redrive
 
 demo: up ## The whole slice on synthetic data, ending with real HTTP responses
 	@$(PY) -m newslake.demo

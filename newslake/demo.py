@@ -24,6 +24,7 @@ from tqdm import tqdm
 from ingestion import handler, local_firehose
 from ingestion.schema import Pageview
 from ingestion.synthetic import TrafficSpec, generate
+from ingestion.validation import MAX_BATCH
 from newslake import aws
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
@@ -34,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 USERS_SHOWN_PER_PORTAL = 2
 
 
-def send_events(events: list[Pageview], batch: int = handler.MAX_BATCH) -> int:
+def send_events(events: list[Pageview], batch: int = MAX_BATCH) -> int:
     """POST the events in tracker-sized batches through the API Gateway handler."""
     accepted = 0
     with tqdm(total=len(events), desc="POST /pageview", unit="ev") as bar:

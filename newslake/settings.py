@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,6 +20,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 Profile = Literal["local", "aws"]
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def _is_origin(value: str) -> bool:
+    parts = urlsplit(value)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return parts.scheme in {"http", "https"} and bool(parts.netloc) and value == origin
 
 
 class Settings(BaseSettings):
@@ -30,6 +37,19 @@ class Settings(BaseSettings):
     region: str = "us-east-1"
     portals: Annotated[tuple[str, ...], NoDecode] = ("g1", "ge", "gshow")
     name_prefix: str = "newslake"
+
+    # Pageview API. A portal's events must come from its domains (exact or subdomain);
+    # as JSON in the environment: NEWSLAKE_PORTAL_DOMAINS='{"g1": ["g1.globo.com"]}'.
+    portal_domains: dict[str, tuple[str, ...]] = {
+        "g1": ("g1.globo.com",),
+        "ge": ("ge.globo.com",),
+        "gshow": ("gshow.globo.com",),
+    }
+    # Origins allowed besides the portals' https ones, e.g. http://localhost:8080 (CSV).
+    cors_extra_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # Client clocks may run max_clock_skew_future_s ahead (field under "Streaming lakehouse").
+    # The tracker's offline queue may hold events for days (a phone offline over a weekend).
+    max_event_age_s: int = Field(default=3 * 86400, gt=0)
 
     # Local platform (profile "local" only).
     moto_host: str = "127.0.0.1"
@@ -53,6 +73,18 @@ class Settings(BaseSettings):
     maven_repo: Path = Path.home() / ".m2" / "repository"
     jar_cache_dir: Path = Path.home() / ".cache" / "newslake"
 
+    # Streaming lakehouse.
+    stream_trigger_s: int = 2
+    stream_max_files_per_trigger: int = 1000
+    max_clock_skew_future_s: int = Field(default=300, ge=0)
+    late_after_s: int = 7 * 86400
+    trending_window_minutes: int = 60
+    covisit_window_hours: int = 3
+    related_refresh_s: int = 300
+    recent_reads_hours: int = 24
+    recent_reads_limit: int = 50
+    live_ttl_hours: int = 48
+
     # Models and serving.
     top_n: int = Field(default=20, ge=1, le=100)
     als_rank: int = 16
@@ -64,8 +96,9 @@ class Settings(BaseSettings):
     version_ttl_days: int = 3
     serve_host: str = "127.0.0.1"
     serve_port: int = 8055
+    gateway_port: int = 8056
 
-    @field_validator("portals", "cognito_client_ids", mode="before")
+    @field_validator("portals", "cognito_client_ids", "cors_extra_origins", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
@@ -84,6 +117,22 @@ class Settings(BaseSettings):
             raise ValueError(f"portal ids repeat: {list(value)}")
         return value
 
+    @field_validator("portal_domains")
+    @classmethod
+    def _check_domains(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        bad = [d for ds in value.values() for d in ds if not d or d != d.lower() or "/" in d]
+        if bad:
+            raise ValueError(f"portal domains are lower-case host names, e.g. g1.globo.com: {bad}")
+        return value
+
+    @field_validator("cors_extra_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [o for o in value if not _is_origin(o)]
+        if bad:
+            raise ValueError(f"CORS origins are http(s)://host[:port], no path: {bad}")
+        return value
+
     @model_validator(mode="after")
     def _check_profile(self) -> Settings:
         if self.profile == "aws" and self.lake_uri and self.lake_uri.startswith("s3a://"):
@@ -100,6 +149,13 @@ class Settings(BaseSettings):
 
     def stream_name(self, portal: str) -> str:
         return f"{self.name_prefix}-pageviews-{portal}"
+
+    def allowed_origins(self) -> tuple[str, ...]:
+        """CORS origins of the pageview API: https://<domain> of every portal, plus the extras."""
+        portal_origins = (
+            f"https://{d}" for p in self.portals for d in self.portal_domains.get(p, ())
+        )
+        return (*dict.fromkeys(portal_origins), *self.cors_extra_origins)
 
     @property
     def retry_queue_name(self) -> str:

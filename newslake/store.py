@@ -9,8 +9,14 @@ Two tables:
   ======================================  ==============  =========================
   ``{portal}#user#{user_id}``             model version   a user's personal top-N
   ``{portal}#popular``                    model version   most viewed in the window
-  ``{portal}#related#{article_id}``       model version   related articles
+  ``{portal}#related#{article_id}``       model version   related articles (nightly)
+  ``{portal}#trending``                   ``live``        most viewed in the last hour
+  ``{portal}#related#{article_id}``       ``live``        co-visited in recent sessions
+  ``{portal}#recent#{user_id}``           ``live``        what the user read lately
   ======================================  ==============  =========================
+
+  Items with sort key ``live`` come from the streaming job and are overwritten in place
+  every few seconds or minutes; versioned items come from the nightly run.
 
   ``items`` holds a JSON list of ``{"article_id": str, "score": float}``, best first;
   ``expires_at`` (epoch seconds) is the table's TTL attribute, so old versions age out.
@@ -46,6 +52,17 @@ def popular_key(portal: str) -> str:
 
 def related_key(portal: str, article_id: str) -> str:
     return f"{portal}#related#{article_id}"
+
+
+LIVE = "live"
+
+
+def trending_key(portal: str) -> str:
+    return f"{portal}#trending"
+
+
+def recent_key(portal: str, user_id: str) -> str:
+    return f"{portal}#recent#{user_id}"
 
 
 def encode_items(items: Iterable[ScoredItem]) -> str:

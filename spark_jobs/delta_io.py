@@ -52,3 +52,46 @@ def merge_insert_new(
         .whenNotMatchedInsertAll()
         .execute()
     )
+
+
+def append_idempotent(
+    df: DataFrame, path: str, *, app_id: str, version: int, partition_by: Sequence[str] = ()
+) -> None:
+    """Append once per (app_id, version): a replayed micro-batch's second append is skipped.
+
+    Delta records the pair in the commit and ignores a write whose version is not newer.
+    """
+    writer = (
+        df.write.format("delta")
+        .mode("append")
+        .option("txnAppId", app_id)
+        .option("txnVersion", version)
+    )
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(path)
+
+
+def upsert(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    *,
+    keys: Sequence[str],
+    update: Mapping[str, str],
+    partition_by: Sequence[str] = (),
+) -> None:
+    """MERGE by ``keys``: update matched rows with the ``update`` SQL expressions (``t`` is
+    the table, ``s`` the new rows), insert the rest; creates the table on first use."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        append(df, path, partition_by=partition_by)
+        return
+    condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    (
+        DeltaTable.forPath(spark, path)
+        .alias("t")
+        .merge(df.alias("s"), condition)
+        .whenMatchedUpdate(set=dict(update))
+        .whenNotMatchedInsertAll()
+        .execute()
+    )

@@ -9,7 +9,7 @@ service untouched, and the half-written items expire by TTL.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -99,15 +99,28 @@ def switch_active_version(
         raise
 
 
-def ranked_lists(df: DataFrame, key_column: str) -> DataFrame:
-    """(key, items[]) with each key's rows as an array sorted by rank."""
-    return df.groupBy(key_column).agg(
+def ranked_lists(df: DataFrame, *keys: str) -> DataFrame:
+    """(keys..., items[]) with each key's rows as an array sorted by rank."""
+    return df.groupBy(*keys).agg(
         F.array_sort(F.collect_list(F.struct(C.RANK, C.ARTICLE_ID, C.SCORE))).alias("items")
     )
 
 
+class RowKey:
+    """The store key of a row: ``key_fn(row[col], ...)``; picklable, so it ships to executors.
+
+    ``RowKey(store.user_key, "portal", "user_id")`` gives ``g1#user#u1`` for that row.
+    """
+
+    def __init__(self, key_fn: Callable[..., str], *columns: str) -> None:
+        self.key_fn, self.columns = key_fn, columns
+
+    def __call__(self, row: Row) -> str:
+        return self.key_fn(*(row[c] for c in self.columns))
+
+
 def _records(
-    rows: Iterator[Row], pk_of: Any, version: str, expires_at: int
+    rows: Iterator[Row], pk_of: RowKey, version: str, expires_at: int
 ) -> Iterator[dict[str, Any]]:
     for row in rows:
         items = [store.ScoredItem(str(i[C.ARTICLE_ID]), float(i[C.SCORE])) for i in row["items"]]
@@ -115,9 +128,9 @@ def _records(
 
 
 def write_lists(
-    lists: DataFrame, settings: Settings, pk_of: Any, version: str, expires_at: int
+    lists: DataFrame, settings: Settings, pk_of: RowKey, version: str, expires_at: int
 ) -> None:
-    """Write (key, items[]) rows from the executors, each partition with its own client."""
+    """Write (key..., items[]) rows from the executors, each partition with its own client."""
     conf = settings.model_dump()
     table = settings.recommendations_table
 
@@ -128,3 +141,10 @@ def write_lists(
         )
 
     lists.foreachPartition(write_partition)
+
+
+def publish_lists(
+    df: DataFrame, settings: Settings, pk_of: RowKey, version: str, expires_at: int
+) -> None:
+    """Rank-ordered rows (keys..., rank, article_id, score) to the store, one item per key."""
+    write_lists(ranked_lists(df, *pk_of.columns), settings, pk_of, version, expires_at)

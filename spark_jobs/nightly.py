@@ -1,5 +1,6 @@
-"""The nightly chain: landing -> bronze -> silver visits -> interactions -> per-portal ALS and
-most-viewed -> gold tables -> DynamoDB, one portal's pointer switch at a time.
+"""The nightly chain: catch up the streaming job (landing -> bronze -> silver), then
+silver visits -> interactions -> per-portal ALS and most-viewed -> gold tables -> DynamoDB,
+one portal's pointer switch at a time.
 
 Run with ``spark-submit spark_jobs/nightly.py`` (see ``spark_jobs.submit``) or
 ``python -m spark_jobs.nightly``. Every path comes from settings.
@@ -24,12 +25,11 @@ from pyspark.sql import functions as F
 from newslake import aws, store
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
-from spark_jobs import als, delta_io, export
+from spark_jobs import als, delta_io, export, streaming
 from spark_jobs import columns as C
-from spark_jobs.bronze import extract_landing, only_new_objects, to_bronze
 from spark_jobs.interactions import to_interactions
 from spark_jobs.popularity import most_viewed
-from spark_jobs.silver import parse_events, quarantined, to_visits, valid_events
+from spark_jobs.streaming import StreamPaths
 
 log = logging.getLogger("newslake.nightly")
 
@@ -52,52 +52,30 @@ class RunReport:
 
 
 @dataclass(frozen=True)
-class Paths:
-    bronze: str
-    silver_visits: str
-    quarantine: str
+class GoldPaths:
     interactions: str
     popular: str
     recommendations: str
 
     @classmethod
-    def of(cls, settings: Settings) -> Paths:
+    def of(cls, settings: Settings) -> GoldPaths:
         t = settings.table_path
         return cls(
-            bronze=t("bronze", "pageviews"),
-            silver_visits=t("silver", "pageviews"),
-            quarantine=t("silver", "quarantine"),
             interactions=t("gold", "interactions"),
             popular=t("gold", "popular"),
             recommendations=t("gold", "recommendations"),
         )
 
 
-def ingest_bronze(spark: SparkSession, settings: Settings, paths: Paths, now: datetime) -> int:
-    """Append the landed objects bronze has not seen. Returns the lines appended."""
-    landed = extract_landing(spark, settings.landing_uri)
-    new = only_new_objects(landed, delta_io.read_if_exists(spark, paths.bronze))
-    new = new.transform(to_bronze(now)).cache()
-    count = new.count()
-    if count:
-        delta_io.append(new, paths.bronze, partition_by=[C.PORTAL, C.EVENT_DATE])
-    new.unpersist()
-    return count
-
-
-def build_silver(spark: SparkSession, paths: Paths) -> tuple[DataFrame, int]:
-    """Rebuild silver visits and quarantine from bronze; returns (visits, quarantined count)."""
-    bronze = delta_io.read_if_exists(spark, paths.bronze)
-    if bronze is None:
-        raise NewslakeError("bronze.pageviews is empty: nothing has landed yet (run the collector)")
-    parsed = parse_events(bronze).cache()
-    bad = quarantined(parsed)
-    bad.write.format("delta").mode("overwrite").save(paths.quarantine)
-    visits = to_visits(valid_events(parsed))
-    visits.write.format("delta").mode("overwrite").save(paths.silver_visits)
-    parsed.unpersist()
-    n_bad = spark.read.format("delta").load(paths.quarantine).count()
-    return spark.read.format("delta").load(paths.silver_visits), n_bad
+def silver_counts(spark: SparkSession, silver: StreamPaths) -> dict[str, int]:
+    """What silver holds, reconciled: bronze rows = events + duplicates + quarantined."""
+    totals = spark.read.format("delta").load(silver.ingest_log).groupBy().sum().first()
+    names = ["bronze_rows", "new_events", "duplicates", "quarantined"]
+    counts = (
+        {n: int(totals[f"sum({n})"] or 0) for n in names} if totals else dict.fromkeys(names, 0)
+    )
+    counts["visits"] = spark.read.format("delta").load(silver.visits).count()
+    return counts
 
 
 def run(
@@ -110,14 +88,15 @@ def run(
 ) -> RunReport:
     """The whole chain for every configured portal. One portal's failure spares the others."""
     now = now or datetime.now(UTC)
-    paths = Paths.of(settings)
+    paths, silver = GoldPaths.of(settings), StreamPaths.of(settings)
     report = RunReport()
-    with report.stage("bronze"):
-        report.counts["bronze_appended"] = ingest_bronze(spark, settings, paths, now)
-    with report.stage("silver"):
-        visits, report.counts["quarantined"] = build_silver(spark, paths)
-        visits = visits.cache()
-        report.counts["visits"] = visits.count()
+    with report.stage("catch_up"):
+        # The streaming job in availableNow mode: everything landed reaches silver first.
+        streaming.catch_up(spark, settings)
+        if delta_io.read_if_exists(spark, silver.visits) is None:
+            raise NewslakeError("silver.pageviews is empty: nothing has landed yet")
+        report.counts = silver_counts(spark, silver)
+    visits = spark.read.format("delta").load(silver.visits).cache()
     if as_of is None:
         latest = visits.agg(F.max(C.VISIT_START)).first()
         as_of = latest[0].replace(tzinfo=UTC) if latest and latest[0] else now
@@ -129,7 +108,7 @@ def run(
         interactions.write.format("delta").mode("overwrite").save(paths.interactions)
     with report.stage("popular"):
         popular = visits.transform(
-            most_viewed(as_of, settings.popular_window_hours, settings.top_n)
+            most_viewed(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
         ).withColumn(C.VERSION, F.lit(version))
         delta_io.replace_rows(popular, paths.popular, match={C.VERSION: version})
     popular = spark.read.format("delta").load(paths.popular).where(F.col(C.VERSION) == version)
@@ -165,7 +144,7 @@ def run(
 def _run_portal(
     spark: SparkSession,
     settings: Settings,
-    paths: Paths,
+    paths: GoldPaths,
     portal: str,
     interactions: DataFrame,
     popular: DataFrame,
@@ -197,22 +176,19 @@ def _run_portal(
                 .load(paths.recommendations)
                 .where((F.col(C.VERSION) == version) & (F.col(C.PORTAL) == portal))
             )
-            export.write_lists(
-                export.ranked_lists(saved, C.USER_ID),
+            export.publish_lists(
+                saved,
                 settings,
-                _UserKey(portal),
+                export.RowKey(store.user_key, C.PORTAL, C.USER_ID),
                 version,
                 expires_at,
             )
-            export.write_lists(
-                export.ranked_lists(
-                    popular.where(F.col(C.PORTAL) == portal).withColumn(
-                        C.SCORE, F.col(C.VIEWS).cast("double")
-                    ),
-                    C.PORTAL,
+            export.publish_lists(
+                popular.where(F.col(C.PORTAL) == portal).withColumn(
+                    C.SCORE, F.col(C.VIEWS).cast("double")
                 ),
                 settings,
-                _PopularKey(),
+                export.RowKey(store.popular_key, C.PORTAL),
                 version,
                 expires_at,
             )
@@ -222,21 +198,6 @@ def _run_portal(
         log.exception("%s: run failed; the service keeps its current version", portal)
         return {"status": "failed", "reason": str(exc).splitlines()[0][:300]}
     return {"status": "published", "users": n_users, "previous_version": previous}
-
-
-class _UserKey:
-    """Picklable key function for a portal's personal lists (shipped to executors)."""
-
-    def __init__(self, portal: str) -> None:
-        self.portal = portal
-
-    def __call__(self, row: Any) -> str:
-        return store.user_key(self.portal, row[C.USER_ID])
-
-
-class _PopularKey:
-    def __call__(self, row: Any) -> str:
-        return store.popular_key(row[C.PORTAL])
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:

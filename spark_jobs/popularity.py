@@ -12,12 +12,15 @@ from spark_jobs import columns as C
 from spark_jobs.validation import require_columns
 
 
-def most_viewed(as_of: datetime, window_hours: int, top_n: int) -> Callable[[DataFrame], DataFrame]:
-    """(portal, rank, article_id, views): visits in (as_of - window, as_of], ties by article id."""
+def most_viewed(as_of: datetime, window: timedelta, top_n: int) -> Callable[[DataFrame], DataFrame]:
+    """(portal, rank, article_id, views): visits in (as_of - window, as_of], ties by article id.
+
+    Over a day it is the nightly most-viewed list; over the last hour, trending now.
+    """
 
     def transform(visits: DataFrame) -> DataFrame:
         require_columns(visits, [C.PORTAL, C.ARTICLE_ID, C.VISIT_START], where="most_viewed")
-        since = as_of - timedelta(hours=window_hours)
+        since = as_of - window
         ranked = Window.partitionBy(C.PORTAL).orderBy(F.desc(C.VIEWS), F.asc(C.ARTICLE_ID))
         return (
             visits.where(F.col(C.ARTICLE_ID).isNotNull())

@@ -7,7 +7,7 @@ visit keeps the largest dwell time, scroll depth and click count it reported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -76,6 +76,26 @@ def parse_events(df: DataFrame) -> DataFrame:
     )
 
 
+def check_rules(
+    portals: Sequence[str], max_age_s: int, max_future_s: int
+) -> Callable[[DataFrame], DataFrame]:
+    """Refuse what parses but cannot be trusted: unknown portals, and client times too far
+    from the collector's clock (``server_ts``), which is the late-data policy: an event
+    more than ``max_age_s`` older than its arrival is quarantined as late, never merged."""
+
+    def transform(parsed: DataFrame) -> DataFrame:
+        require_columns(parsed, [REASON, C.PORTAL, C.CLIENT_TS, C.SERVER_TS], where="check_rules")
+        skew_ms = F.col(C.CLIENT_TS) - F.col(C.SERVER_TS)
+        rule = (
+            F.when(~F.col(C.PORTAL).isin(*portals), F.lit("unknown portal"))
+            .when(skew_ms > max_future_s * 1000, F.lit("client time in the future"))
+            .when(-skew_ms > max_age_s * 1000, F.lit("late: older than the late-data limit"))
+        )
+        return parsed.withColumn(REASON, F.coalesce(F.col(REASON), rule))
+
+    return transform
+
+
 def valid_events(parsed: DataFrame) -> DataFrame:
     """Usable events, one per event id (the collector delivers at least once)."""
     return (
@@ -83,6 +103,7 @@ def valid_events(parsed: DataFrame) -> DataFrame:
         .drop(REASON, RAW)
         .dropDuplicates([C.EVENT_ID])
         .withColumn(C.EVENT_TIME, F.timestamp_millis(C.CLIENT_TS))
+        .withColumn(C.EVENT_DATE, F.to_date(C.EVENT_TIME))
     )
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from ingestion import handler
+from ingestion import handler, validation
 from newslake.settings import Settings
 
 SETTINGS = Settings(portals=("g1", "ge"))
@@ -29,10 +29,11 @@ def event(**fields):
 
 
 def test_one_event_or_a_batch_is_accepted():
-    events, problems = handler.parse_events(json.dumps(event()), SETTINGS)
+    events, problems = validation.parse_events(json.dumps(event()), SETTINGS, NOW_MS)
     assert (len(events), problems) == (1, [])
-    batch = {"events": [event(), event(event_id="e2", portal="ge")]}
-    events, problems = handler.parse_events(json.dumps(batch), SETTINGS)
+    ge_event = event(event_id="e2", portal="ge", url="https://ge.globo.com/futebol/a2.html")
+    batch = {"events": [event(), ge_event]}
+    events, problems = validation.parse_events(json.dumps(batch), SETTINGS, NOW_MS)
     assert [e.portal for e in events] == ["g1", "ge"]
     assert problems == []
 
@@ -53,23 +54,24 @@ def test_one_event_or_a_batch_is_accepted():
     ],
 )
 def test_bad_input_names_the_problem(body, field, message):
-    events, problems = handler.parse_events(body, SETTINGS)
+    events, problems = validation.parse_events(body, SETTINGS, NOW_MS)
     assert events == [] or problems
     assert any(p["field"] == field and message in p["message"] for p in problems), problems
 
 
 def test_oversize_body_and_batch_are_refused():
     big = json.dumps({"events": [event(url="https://g1.globo.com/" + "a" * 3000)] * 100})
-    assert "larger than 262144 bytes" in handler.parse_events(big, SETTINGS)[1][0]["message"]
+    first_problem = lambda body: validation.parse_events(body, SETTINGS, NOW_MS)[1][0]["message"]  # noqa: E731
+    assert "larger than 262144 bytes" in first_problem(big)
     many = json.dumps({"events": [event()] * 101})
-    assert "at most 100 events" in handler.parse_events(many, SETTINGS)[1][0]["message"]
+    assert "at most 100 events" in first_problem(many)
     fat = json.dumps(event(clicked_urls=["https://g1.globo.com/" + "x" * 190] * 45))
-    assert "larger than 8192 bytes" in handler.parse_events(fat, SETTINGS)[1][0]["message"]
+    assert "larger than 8192 bytes" in first_problem(fat)
 
 
 def test_every_problem_of_a_batch_is_listed_with_its_index():
     batch = {"events": [event(), event(portal="bbc"), event(user_id=None)]}
-    _, problems = handler.parse_events(json.dumps(batch), SETTINGS)
+    _, problems = validation.parse_events(json.dumps(batch), SETTINGS, NOW_MS)
     assert [(p["index"], p["field"]) for p in problems] == [(1, "portal"), (2, "user_id")]
 
 
@@ -135,6 +137,203 @@ def test_a_bad_request_stores_nothing():
 
 def test_wrong_content_type_is_415():
     resp = handler.lambda_handler(
-        {"httpMethod": "POST", "headers": {"Content-Type": "text/html"}, "body": "<p>"}
+        {
+            "httpMethod": "POST",
+            "path": "/pageview",
+            "headers": {"Content-Type": "text/html"},
+            "body": "<p>",
+        }
     )
     assert resp["statusCode"] == 415
+
+
+def _problems(*events):
+    return validation.parse_events(json.dumps({"events": list(events)}), SETTINGS, NOW_MS)[1]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/g1",
+        "https://g1.globo.com.evil.example/",
+        "https://notg1.globo.com/",
+        "https://g1.globo.com@evil.example/",
+        "https://ge.globo.com/futebol/a1.html",  # another portal's domain
+    ],
+)
+def test_a_url_outside_the_portals_domains_is_refused(url):
+    assert [(p["field"], p["message"][:9]) for p in _problems(event(url=url))] == [
+        ("url", "url host ")
+    ]
+
+
+@pytest.mark.parametrize(
+    "url", ["https://g1.globo.com/a.html", "http://G1.globo.com:8080/a", "https://m.g1.globo.com/a"]
+)
+def test_the_portals_domain_and_its_subdomains_are_accepted(url):
+    assert _problems(event(url=url)) == []
+
+
+@pytest.mark.parametrize(
+    ("client_ts", "message"),
+    [
+        (NOW_MS + 301_000, "client_ts is 301 s ahead of the server clock (at most 300 s)"),
+        (NOW_MS - 259_201_000, "client_ts is 259201 s old (at most 259200 s)"),
+    ],
+)
+def test_a_client_clock_outside_the_bounds_is_refused(client_ts, message):
+    assert _problems(event(client_ts=client_ts)) == [
+        {"index": 0, "field": "client_ts", "message": message}
+    ]
+
+
+@pytest.mark.parametrize("client_ts", [NOW_MS + 300_000, NOW_MS - 259_200_000])
+def test_a_client_clock_at_the_bounds_is_accepted(client_ts):
+    assert _problems(event(client_ts=client_ts)) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"referrer": "javascript:alert(1)"}, "referrer"),
+        ({"referrer": "/relative"}, "referrer"),
+        ({"clicked_urls": ["https://g1.globo.com/", "data:text/html,x"]}, "clicked_urls.1"),
+    ],
+)
+def test_referrer_and_clicked_urls_must_be_http(fields, field):
+    assert [p["field"] for p in _problems(event(**fields))] == [field]
+
+
+def test_any_http_referrer_and_an_empty_one_are_accepted():
+    assert _problems(event(referrer="https://www.google.com/search?q=g1")) == []
+    assert _problems(event(referrer="")) == []  # document.referrer when there is none
+
+
+@pytest.mark.parametrize("bad", ["u\x00", "u\n1", "u\u202e1", "u\x7f", "u\u2028"])
+@pytest.mark.parametrize(
+    "field", ["event_id", "user_id", "session_id", "pageview_id", "article_id"]
+)
+def test_control_characters_in_ids_are_refused(field, bad):
+    assert _problems(event(**{field: bad})) == [
+        {"index": 0, "field": field, "message": "ids must not contain control characters"}
+    ]
+
+
+def test_markup_in_string_fields_is_stored_as_sent():
+    markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    kinesis, sqs = StubKinesis(refuse_users={"u1"}), StubSqs()
+    body = json.dumps(event(article_id=markup, url=f"https://g1.globo.com/?q={markup}"))
+    assert _accept(kinesis, sqs, body) == (200, {"accepted": 1})
+    parked = json.loads(sqs.messages[0]["data"])
+    assert (parked["article_id"], parked["url"]) == (markup, f"https://g1.globo.com/?q={markup}")
+
+
+def test_markup_in_a_refused_request_is_answered_as_json():
+    resp = _post({"Content-Type": "application/json"}, json.dumps(event(portal="<script>")))
+    assert resp["statusCode"] == 400
+    assert resp["headers"]["Content-Type"] == "application/json"
+    assert resp["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert json.loads(resp["body"])["problems"][0]["message"] == "unknown portal '<script>'"
+
+
+def test_a_bad_event_refuses_the_whole_batch():
+    kinesis, sqs = StubKinesis(), StubSqs()
+    body = json.dumps({"events": [event(), event(event_id="e2", client_ts=NOW_MS + 3_600_000)]})
+    status, payload = _accept(kinesis, sqs, body)
+    assert (status, kinesis.stored, sqs.messages) == (400, [], [])
+    assert [(p["index"], p["field"]) for p in payload["problems"]] == [(1, "client_ts")]
+    assert "nothing was stored" in payload["error"]
+
+
+def test_a_portal_without_configured_domains_is_refused():
+    settings = Settings(portals=("g1", "bbc"))
+    body = json.dumps(event(portal="bbc", url="https://www.bbc.co.uk/news/1"))
+    problems = validation.parse_events(body, settings, NOW_MS)[1]
+    assert problems == [
+        {"index": 0, "field": "portal", "message": "no domains configured for portal 'bbc'"}
+    ]
+
+
+# ---- the Lambda entry point: request level and CORS ------------------------------
+
+
+def _unreachable_clients():
+    raise AssertionError("a refused request must not reach AWS")
+
+
+APP = handler.build_app(SETTINGS, _unreachable_clients)
+
+
+def _post(headers, body, *, base64_encoded=False):
+    request = {
+        "httpMethod": "POST",
+        "path": "/pageview",
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": base64_encoded,
+        "requestContext": {"requestId": "req-1"},
+    }
+    return handler.handle(request, handler.LocalContext("test"), APP)
+
+
+def test_an_empty_body_is_400():
+    resp = _post({"Content-Type": "application/json"}, None)
+    assert resp["statusCode"] == 400
+    assert json.loads(resp["body"])["problems"][0]["message"].startswith("body is empty")
+
+
+def test_a_body_that_is_not_utf8_is_400():
+    resp = _post({"Content-Type": "text/plain"}, "/w==", base64_encoded=True)  # b"\xff"
+    assert (resp["statusCode"], json.loads(resp["body"])["error"]) == (
+        400,
+        "body is not UTF-8 text",
+    )
+
+
+def test_a_sendbeacon_body_is_read_like_json():
+    resp = _post({"content-type": "text/plain;charset=UTF-8"}, json.dumps(event(portal="bbc")))
+    assert json.loads(resp["body"])["problems"][0]["field"] == "portal"
+
+
+def _preflight(origin):
+    request = {
+        "httpMethod": "OPTIONS",
+        "path": "/pageview",
+        "headers": {
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        "body": None,
+    }
+    return handler.handle(request, handler.LocalContext("test"), APP)
+
+
+def test_a_preflight_from_a_portal_is_allowed():
+    resp = _preflight("https://ge.globo.com")
+    assert resp["statusCode"] == 204
+    assert resp["headers"]["Access-Control-Allow-Origin"] == "https://ge.globo.com"
+    assert "POST" in resp["headers"]["Access-Control-Allow-Methods"]
+    assert "Content-Type" in resp["headers"]["Access-Control-Allow-Headers"]
+    assert resp["headers"]["Vary"] == "Origin"
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "http://g1.globo.com", "https://gshow.globo.com"]
+)
+def test_a_preflight_from_elsewhere_gets_no_allow_origin(origin):
+    # gshow is not among SETTINGS' portals; plain http is not a portal origin.
+    resp = _preflight(origin)
+    assert "Access-Control-Allow-Origin" not in resp["headers"]
+
+
+def test_localhost_origins_only_when_configured():
+    assert "http://localhost:8056" not in Settings().allowed_origins()
+    settings = Settings(portals=("g1",), cors_extra_origins="http://localhost:8056")
+    assert settings.allowed_origins() == ("https://g1.globo.com", "http://localhost:8056")
+
+
+def test_a_refusal_to_a_portal_carries_cors_headers_so_the_page_can_read_it():
+    resp = _post({"Content-Type": "text/html", "Origin": "https://g1.globo.com"}, "<p>")
+    assert resp["statusCode"] == 415
+    assert resp["headers"]["Access-Control-Allow-Origin"] == "https://g1.globo.com"

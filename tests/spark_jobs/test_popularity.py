@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from chispa import assert_df_equality
 
@@ -25,7 +25,7 @@ def test_most_viewed_counts_the_window_and_breaks_ties_by_article_id(spark):
         ],
         "portal string, article_id string, visit_start timestamp",
     )
-    actual = visits.transform(most_viewed(AS_OF, window_hours=24, top_n=2))
+    actual = visits.transform(most_viewed(AS_OF, window=timedelta(hours=24), top_n=2))
     expected = spark.createDataFrame(
         [("g1", 1, "a2", 2), ("g1", 2, "a1", 1), ("ge", 1, "b1", 1)],
         "portal string, rank int, article_id string, views long",

@@ -1,0 +1,164 @@
+"""What a pageview request must be to be accepted: size, shape, schema, and the checks
+that need settings or the clock (portal, domains, URL schemes, clock bounds, clean ids).
+
+Markup or script in a string field is data: stored as sent, only ever answered as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from ingestion.schema import Pageview
+from newslake.settings import Settings
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_EVENT_BYTES = 8 * 1024
+MAX_BATCH = 100
+ID_FIELDS = ("event_id", "user_id", "session_id", "pageview_id", "article_id")
+# Control, invisible-format, line-separator and lone-surrogate characters.
+_REFUSED_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def problem(index: int | None, field: str | None, message: str) -> dict[str, Any]:
+    return {"index": index, "field": field, "message": message}
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _host_allowed(host: str, domains: tuple[str, ...]) -> bool:
+    return any(host == d or host.endswith(f".{d}") for d in domains)
+
+
+def check_event(
+    index: int, event: Pageview, settings: Settings, now_ms: int
+) -> list[dict[str, Any]]:
+    """Checks that need the settings or the clock; the schema has done the rest."""
+    if event.portal not in settings.portals:
+        return [problem(index, "portal", f"unknown portal {event.portal!r}")]
+    problems = []
+    for field in ID_FIELDS:
+        value = getattr(event, field)
+        if value and any(unicodedata.category(c) in _REFUSED_IN_IDS for c in value):
+            problems.append(problem(index, field, "ids must not contain control characters"))
+    domains = settings.portal_domains.get(event.portal, ())
+    host = urlsplit(event.url).hostname or ""
+    if not domains:
+        problems.append(
+            problem(index, "portal", f"no domains configured for portal {event.portal!r}")
+        )
+    elif not _host_allowed(host, domains):
+        problems.append(
+            problem(
+                index, "url", f"url host {host!r} is not within {event.portal}'s {list(domains)}"
+            )
+        )
+    # document.referrer is "" when there is none.
+    if event.referrer and not _is_http_url(event.referrer):
+        problems.append(problem(index, "referrer", "referrer must be an absolute http(s) URL"))
+    problems.extend(
+        problem(index, f"clicked_urls.{i}", "clicked urls must be absolute http(s) URLs")
+        for i, url in enumerate(event.clicked_urls)
+        if not _is_http_url(url)
+    )
+    ahead_s = (event.client_ts - now_ms) / 1000
+    if ahead_s > settings.max_clock_skew_future_s:
+        problems.append(
+            problem(
+                index,
+                "client_ts",
+                f"client_ts is {ahead_s:.0f} s ahead of the server clock "
+                f"(at most {settings.max_clock_skew_future_s} s)",
+            )
+        )
+    elif -ahead_s > settings.max_event_age_s:
+        problems.append(
+            problem(
+                index,
+                "client_ts",
+                f"client_ts is {-ahead_s:.0f} s old (at most {settings.max_event_age_s} s)",
+            )
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    events: list[Pageview]
+    problems: list[dict[str, Any]]
+    received: int  # events in the request, 0 when the body could not be read as events
+
+
+def parse_request(body: str, settings: Settings, now_ms: int) -> ParsedRequest:
+    if not body.strip():
+        return ParsedRequest(
+            [], [problem(None, None, 'body is empty: send an event or {"events": [...]}')], 0
+        )
+    if len(body.encode()) > MAX_BODY_BYTES:
+        return ParsedRequest(
+            [], [problem(None, None, f"body is larger than {MAX_BODY_BYTES} bytes")], 0
+        )
+    try:
+        doc = json.loads(body)
+    except json.JSONDecodeError as exc:
+        return ParsedRequest([], [problem(None, None, f"body is not valid JSON: {exc.msg}")], 0)
+    if isinstance(doc, dict) and "events" in doc:
+        raw = doc["events"]
+        if not isinstance(raw, list) or not raw:
+            return ParsedRequest(
+                [], [problem(None, "events", "events must be a non-empty list")], 0
+            )
+    elif isinstance(doc, dict):
+        raw = [doc]
+    else:
+        message = 'body must be an event object or {"events": [...]}'
+        return ParsedRequest([], [problem(None, None, message)], 0)
+    if len(raw) > MAX_BATCH:
+        message = f"a batch holds at most {MAX_BATCH} events"
+        return ParsedRequest([], [problem(None, "events", message)], len(raw))
+    events: list[Pageview] = []
+    problems: list[dict[str, Any]] = []
+    for i, item in enumerate(raw):
+        if len(json.dumps(item).encode()) > MAX_EVENT_BYTES:
+            problems.append(problem(i, None, f"event is larger than {MAX_EVENT_BYTES} bytes"))
+            continue
+        try:
+            event = Pageview.model_validate(item)
+        except ValidationError as exc:
+            problems.extend(
+                problem(i, ".".join(str(p) for p in err["loc"]) or None, err["msg"])
+                for err in exc.errors(include_url=False)
+            )
+            continue
+        found = check_event(i, event, settings, now_ms)
+        if found:
+            problems.extend(found)
+        else:
+            events.append(event)
+    return ParsedRequest(events, problems, len(raw))
+
+
+def parse_events(
+    body: str, settings: Settings, now_ms: int
+) -> tuple[list[Pageview], list[dict[str, Any]]]:
+    """Decode and validate a request body: one event, or ``{"events": [...]}``.
+
+    Args:
+        body: the request body as text.
+        settings: portals, their domains and the clock bounds.
+        now_ms: the server clock (epoch ms) that ``client_ts`` is judged against.
+
+    Returns:
+        The valid events and a list of problems, each ``{"index", "field", "message"}``
+        (``index`` is None for problems of the whole request).
+    """
+    parsed = parse_request(body, settings, now_ms)
+    return parsed.events, parsed.problems

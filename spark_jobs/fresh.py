@@ -1,0 +1,95 @@
+"""The signals that must be minutes fresh, computed from silver visits by the streaming job.
+
+* trending: most viewed per portal over the last ``window`` (sliding, recomputed each batch);
+* related: item-to-item co-visitation within sessions of the last few hours;
+* recent reads: what each user read lately, so serving can leave it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from spark_jobs import columns as C
+from spark_jobs.validation import require_columns
+
+
+def _in_window(as_of: datetime, window: timedelta) -> F.Column:
+    since = F.lit(as_of - window).cast("timestamp")
+    return (F.col(C.VISIT_START) > since) & (F.col(C.VISIT_START) <= F.lit(as_of).cast("timestamp"))
+
+
+def covisitation(
+    as_of: datetime, window: timedelta, top_k: int
+) -> Callable[[DataFrame], DataFrame]:
+    """(portal, source_article_id, rank, article_id, score) from sessions in the window.
+
+    Two articles read in one session are related; the closer their positions in the
+    session, the more: each pair adds ``1 / |position gap|`` in both directions.
+    """
+
+    def transform(visits: DataFrame) -> DataFrame:
+        require_columns(
+            visits, [C.PORTAL, C.SESSION_ID, C.ARTICLE_ID, C.VISIT_START], where="covisitation"
+        )
+        in_session = Window.partitionBy(C.PORTAL, C.SESSION_ID).orderBy(C.VISIT_START, C.ARTICLE_ID)
+        positioned = (
+            visits.where(F.col(C.ARTICLE_ID).isNotNull() & F.col(C.SESSION_ID).isNotNull())
+            .where(_in_window(as_of, window))
+            .dropDuplicates([C.PORTAL, C.SESSION_ID, C.ARTICLE_ID])
+            .withColumn("pos", F.row_number().over(in_session))
+            .select(C.PORTAL, C.SESSION_ID, C.ARTICLE_ID, "pos")
+        )
+        a, b = positioned.alias("a"), positioned.alias("b")
+        pairs = a.join(
+            b,
+            (F.col(f"a.{C.PORTAL}") == F.col(f"b.{C.PORTAL}"))
+            & (F.col(f"a.{C.SESSION_ID}") == F.col(f"b.{C.SESSION_ID}"))
+            & (F.col(f"a.{C.ARTICLE_ID}") != F.col(f"b.{C.ARTICLE_ID}")),
+        ).select(
+            F.col(f"a.{C.PORTAL}").alias(C.PORTAL),
+            F.col(f"a.{C.ARTICLE_ID}").alias(C.SOURCE_ARTICLE),
+            F.col(f"b.{C.ARTICLE_ID}").alias(C.ARTICLE_ID),
+            (1.0 / F.abs(F.col("a.pos") - F.col("b.pos"))).alias(C.SCORE),
+        )
+        ranked = Window.partitionBy(C.PORTAL, C.SOURCE_ARTICLE).orderBy(
+            F.desc(C.SCORE), F.asc(C.ARTICLE_ID)
+        )
+        return (
+            pairs.groupBy(C.PORTAL, C.SOURCE_ARTICLE, C.ARTICLE_ID)
+            .agg(F.sum(C.SCORE).alias(C.SCORE))
+            .withColumn(C.RANK, F.row_number().over(ranked))
+            .where(F.col(C.RANK) <= top_k)
+            .select(C.PORTAL, C.SOURCE_ARTICLE, C.RANK, C.ARTICLE_ID, C.SCORE)
+        )
+
+    return transform
+
+
+def recent_reads(
+    as_of: datetime, window: timedelta, limit: int
+) -> Callable[[DataFrame], DataFrame]:
+    """(portal, user_id, rank, article_id, score): each user's latest reads, newest first;
+    the score is the read's time in epoch seconds."""
+
+    def transform(visits: DataFrame) -> DataFrame:
+        require_columns(
+            visits, [C.PORTAL, C.USER_ID, C.ARTICLE_ID, C.VISIT_START], where="recent_reads"
+        )
+        ranked = Window.partitionBy(C.PORTAL, C.USER_ID).orderBy(
+            F.desc(C.SCORE), F.asc(C.ARTICLE_ID)
+        )
+        return (
+            visits.where(F.col(C.ARTICLE_ID).isNotNull())
+            .where(_in_window(as_of, window))
+            .groupBy(C.PORTAL, C.USER_ID, C.ARTICLE_ID)
+            .agg(F.max(C.VISIT_START).cast("double").alias(C.SCORE))
+            .withColumn(C.RANK, F.row_number().over(ranked))
+            .where(F.col(C.RANK) <= limit)
+            .select(C.PORTAL, C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE)
+        )
+
+    return transform

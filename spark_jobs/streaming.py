@@ -1,0 +1,313 @@
+"""The streaming lakehouse: landing zone -> bronze -> silver, and the fresh signals.
+
+Two queries, each with its own checkpoint:
+
+1. **bronze**: the landing zone's GZIP JSON lines, read incrementally as files arrive,
+   appended to ``bronze/pageviews`` by Delta's streaming sink (exactly once per
+   micro-batch), partitioned by portal and event date.
+2. **silver**: bronze read as a Delta stream; each micro-batch (``foreachBatch``):
+
+   * quarantines what does not parse or breaks a rule, with the reason
+     (append with ``txnAppId``/``txnVersion``: a replayed batch appends nothing);
+   * logs the batch's counts to ``silver/ingest_log`` (same idempotent append), so
+     bronze = silver events + duplicates + quarantine can be checked at any time;
+   * inserts events not seen before into ``silver/events`` (MERGE on event id);
+   * merges each visit's events into ``silver/pageviews`` (one row per ``pageview_id``;
+     dwell, scroll and clicks keep their maximum, so replaying a batch changes nothing);
+   * refreshes trending, recent reads and (every few minutes) related articles in the
+     serving store.
+
+Late data: an event whose client time is more than ``late_after_s`` older than its arrival
+at the collector is quarantined as late; an engagement update that arrives within that
+limit still merges into its visit, whenever it comes.
+
+Modes: ``--available-now`` catches up with everything landed and stops (tests, demo,
+backfills, the nightly run's first step); otherwise a processing-time trigger runs until
+stopped. Run with ``python -m spark_jobs.submit spark_jobs/streaming.py`` or on EMR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.streaming import StreamingQuery
+
+from newslake import store
+from newslake.settings import Settings
+from spark_jobs import columns as C
+from spark_jobs import delta_io, export
+from spark_jobs.bronze import RAW, landing_stream, to_bronze
+from spark_jobs.fresh import covisitation, recent_reads
+from spark_jobs.popularity import most_viewed
+from spark_jobs.silver import REASON, check_rules, parse_events, to_visits, valid_events
+
+log = logging.getLogger("newslake.streaming")
+
+QUARANTINE_APP = "newslake-silver-quarantine"
+LOG_APP = "newslake-silver-ingest-log"
+
+
+@dataclass(frozen=True)
+class StreamPaths:
+    bronze: str
+    events: str
+    visits: str
+    quarantine: str
+    ingest_log: str
+    bronze_checkpoint: str
+    silver_checkpoint: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> StreamPaths:
+        t = settings.table_path
+        return cls(
+            bronze=t("bronze", "pageviews"),
+            events=t("silver", "events"),
+            visits=t("silver", "pageviews"),
+            quarantine=t("silver", "quarantine"),
+            ingest_log=t("silver", "ingest_log"),
+            bronze_checkpoint=t("_checkpoints", "bronze_pageviews"),
+            silver_checkpoint=t("_checkpoints", "silver_pageviews"),
+        )
+
+
+VISIT_UPDATE = {
+    C.VISIT_START: f"least(t.{C.VISIT_START}, s.{C.VISIT_START})",
+    C.DWELL_MS: f"greatest(t.{C.DWELL_MS}, s.{C.DWELL_MS})",
+    C.SCROLL_DEPTH: f"greatest(t.{C.SCROLL_DEPTH}, s.{C.SCROLL_DEPTH})",
+    C.CLICKS: f"greatest(t.{C.CLICKS}, s.{C.CLICKS})",
+    C.ARTICLE_ID: f"coalesce(t.{C.ARTICLE_ID}, s.{C.ARTICLE_ID})",
+    C.SESSION_ID: f"coalesce(t.{C.SESSION_ID}, s.{C.SESSION_ID})",
+}
+
+
+class SilverBatch:
+    """The silver query's ``foreachBatch``: every write is idempotent under replay.
+
+    Args:
+        settings: table paths, portals, late-data limits, serving-store names.
+        fault: a test hook called between steps as ``fault(batch_id, step)``.
+        clock: wall-clock seconds, for the related-articles refresh interval.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        fault: Callable[[int, str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.paths = StreamPaths.of(settings)
+        self.fault = fault or (lambda batch_id, step: None)
+        self.clock = clock
+        self._related_at = 0.0
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        s, p = self.settings, self.paths
+        parsed = (
+            batch.transform(parse_events)
+            .transform(check_rules(s.portals, s.late_after_s, s.max_clock_skew_future_s))
+            .cache()
+        )
+        try:
+            valid = valid_events(parsed).cache()
+            counts = self._counts(spark, parsed, valid)
+            if counts[-1]:  # quarantined rows
+                bad = parsed.where(F.col(REASON).isNotNull()).select(
+                    RAW, C.SOURCE_OBJECT, C.INGESTED_AT, REASON, F.lit(batch_id).alias(C.BATCH_ID)
+                )
+                delta_io.append_idempotent(
+                    bad, p.quarantine, app_id=QUARANTINE_APP, version=batch_id
+                )
+            self.fault(batch_id, "quarantined")
+            delta_io.append_idempotent(
+                spark.createDataFrame([(batch_id, *counts)], LOG_SCHEMA),
+                p.ingest_log,
+                app_id=LOG_APP,
+                version=batch_id,
+            )
+            self.fault(batch_id, "logged")
+
+            delta_io.merge_insert_new(
+                spark,
+                valid,
+                p.events,
+                keys=[C.EVENT_DATE, C.EVENT_ID],
+                partition_by=[C.PORTAL, C.EVENT_DATE],
+            )
+            self.fault(batch_id, "events")
+            delta_io.upsert(
+                spark, to_visits(valid), p.visits, keys=[C.PAGEVIEW_ID], update=VISIT_UPDATE
+            )
+            self.fault(batch_id, "visits")
+            users = valid.select(C.PORTAL, C.USER_ID).distinct()
+            self.refresh_fresh_signals(spark, users)
+            valid.unpersist()
+        finally:
+            parsed.unpersist()
+
+    def _counts(self, spark: SparkSession, parsed: DataFrame, valid: DataFrame) -> tuple[int, ...]:
+        """(bronze rows, new events, duplicates, quarantined) of this batch."""
+        row = parsed.agg(F.count(F.lit(1)), F.count(REASON)).first()
+        total, quarantined = (int(row[0]), int(row[1])) if row else (0, 0)
+        seen = delta_io.read_if_exists(spark, self.paths.events)
+        if seen is None:
+            new = valid.count()
+        else:
+            dates = [r[0] for r in valid.select(C.EVENT_DATE).distinct().collect()]
+            known = seen.where(F.col(C.EVENT_DATE).isin(dates)).select(C.EVENT_DATE, C.EVENT_ID)
+            new = valid.join(known, [C.EVENT_DATE, C.EVENT_ID], "left_anti").count()
+        return total, new, total - quarantined - new, quarantined
+
+    def refresh_fresh_signals(self, spark: SparkSession, users: DataFrame) -> None:
+        """Trending every batch, recent reads of this batch's users, related every few minutes."""
+        s = self.settings
+        visits = spark.read.format("delta").load(self.paths.visits)
+        latest = visits.agg(F.max(C.VISIT_START)).first()
+        if not latest or latest[0] is None:
+            return
+        as_of = latest[0].replace(tzinfo=UTC)
+        ttl = int(time.time()) + s.live_ttl_hours * 3600
+        recent = visits.where(
+            F.col(C.VISIT_START)
+            > F.lit(as_of - timedelta(hours=s.covisit_window_hours)).cast("timestamp")
+        )
+        trending = recent.transform(
+            most_viewed(as_of, timedelta(minutes=s.trending_window_minutes), s.top_n)
+        ).withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
+        export.publish_lists(
+            trending, s, export.RowKey(store.trending_key, C.PORTAL), store.LIVE, ttl
+        )
+        reads = visits.join(users, [C.PORTAL, C.USER_ID]).transform(
+            recent_reads(as_of, timedelta(hours=s.recent_reads_hours), s.recent_reads_limit)
+        )
+        export.publish_lists(
+            reads, s, export.RowKey(store.recent_key, C.PORTAL, C.USER_ID), store.LIVE, ttl
+        )
+        now = self.clock()
+        if now - self._related_at >= s.related_refresh_s:
+            related = recent.transform(
+                covisitation(as_of, timedelta(hours=s.covisit_window_hours), s.top_n)
+            )
+            export.publish_lists(
+                related,
+                s,
+                export.RowKey(store.related_key, C.PORTAL, C.SOURCE_ARTICLE),
+                store.LIVE,
+                ttl,
+            )
+            self._related_at = now
+
+
+LOG_SCHEMA = "batch_id long, bronze_rows long, new_events long, duplicates long, quarantined long"
+
+
+def start(
+    spark: SparkSession,
+    settings: Settings,
+    *,
+    available_now: bool,
+    silver_batch: SilverBatch | None = None,
+) -> tuple[StreamingQuery, StreamingQuery]:
+    """Start both queries. With ``available_now`` they catch up and stop by themselves."""
+    p = StreamPaths.of(settings)
+
+    def trigger(writer: Any) -> Any:
+        if available_now:
+            return writer.trigger(availableNow=True)
+        return writer.trigger(processingTime=f"{settings.stream_trigger_s} seconds")
+
+    bronze = trigger(
+        landing_stream(spark, settings)
+        .transform(to_bronze)
+        .writeStream.format("delta")
+        .outputMode("append")
+        .option("checkpointLocation", p.bronze_checkpoint)
+        .partitionBy(C.PORTAL, C.EVENT_DATE)
+        .queryName("bronze_pageviews")
+    ).start(p.bronze)
+    if available_now:
+        bronze.awaitTermination()  # silver starts on a bronze table that exists
+    elif not delta_io.read_if_exists(spark, p.bronze):
+        _await_table(spark, p.bronze, bronze)
+    silver = trigger(
+        spark.readStream.format("delta")
+        .option("maxFilesPerTrigger", settings.stream_max_files_per_trigger)
+        .load(p.bronze)
+        .writeStream.foreachBatch(silver_batch or SilverBatch(settings))
+        .option("checkpointLocation", p.silver_checkpoint)
+        .queryName("silver_pageviews")
+    ).start()
+    return bronze, silver
+
+
+def _await_table(spark: SparkSession, path: str, query: StreamingQuery) -> None:
+    """Wait until the bronze query has created its table (its first commit)."""
+    while delta_io.read_if_exists(spark, path) is None:
+        if query.exception() is not None:
+            raise RuntimeError(f"the bronze query failed: {query.exception()}")
+        query.awaitTermination(1)
+
+
+def catch_up(
+    spark: SparkSession, settings: Settings, silver_batch: SilverBatch | None = None
+) -> None:
+    """Process everything landed so far, then stop (availableNow)."""
+    landing_exists = _landing_has_objects(spark, settings)
+    if not landing_exists:
+        log.info("nothing has landed yet; nothing to catch up")
+        return
+    _, silver = start(spark, settings, available_now=True, silver_batch=silver_batch)
+    silver.awaitTermination()
+
+
+def _landing_has_objects(spark: SparkSession, settings: Settings) -> bool:
+    jvm: Any = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(settings.landing_uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return bool(fs.exists(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from spark_jobs.session import get_spark
+
+    parser = argparse.ArgumentParser(
+        prog="streaming", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--available-now", action="store_true", help="process everything landed so far, then stop"
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+    spark = get_spark(settings, app_name="newslake-streaming")
+    started = datetime.now(UTC)
+    if args.available_now:
+        catch_up(spark, settings)
+        log.info("caught up in %.1fs", (datetime.now(UTC) - started).total_seconds())
+        return 0
+    bronze, silver = start(spark, settings, available_now=False)
+    log.info("streaming every %ss; Ctrl-C to stop", settings.stream_trigger_s)
+    try:
+        spark.streams.awaitAnyTermination()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for q in (bronze, silver):
+            q.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""No accepted event is lost when Kinesis fails: API -> retry queue -> retry worker -> Kinesis.
+
+Each test runs a platform of its own. Kinesis faults are injected with a stub in front of the
+real (moto) Kinesis client; SQS, Kinesis, the local Firehose and S3 are the real local ones.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from ingestion import handler, local_firehose, retry_worker
+from newslake import aws
+from newslake.local import provision, server
+from newslake.settings import Settings
+from tests.conftest import free_port, start_platform
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PORTALS = ("g1", "ge", "gshow")
+
+
+@pytest.fixture()
+def platform(tmp_path):
+    settings = start_platform(tmp_path)
+    yield settings
+    server.stop(settings)
+
+
+class FlakyKinesis:
+    """The real Kinesis behind a fault injector: its first ``bad_calls`` PutRecords calls fail
+    in turn by throttling the whole call, by being unreachable, and by refusing every other
+    record (the rest is stored for real). Later calls pass straight through."""
+
+    def __init__(self, real, bad_calls: int):
+        self.real, self.bad_calls, self.calls, self.refused = real, bad_calls, 0, 0
+
+    def put_records(self, StreamName, Records):
+        self.calls += 1
+        if self.calls > self.bad_calls:
+            return self.real.put_records(StreamName=StreamName, Records=Records)
+        mode = self.calls % 3
+        if mode == 0:
+            self.refused += len(Records)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutRecords"
+            )
+        if mode == 1:
+            self.refused += len(Records)
+            raise EndpointConnectionError(endpoint_url="https://kinesis.invalid")
+        kept = self.real.put_records(StreamName=StreamName, Records=Records[::2])["Records"]
+        results = []
+        for i in range(len(Records)):
+            if i % 2:
+                results.append({"ErrorCode": "ProvisionedThroughputExceededException"})
+            else:
+                results.append(kept[i // 2])
+        refused = sum("ErrorCode" in r for r in results)
+        self.refused += refused
+        return {"FailedRecordCount": refused, "Records": results}
+
+
+class DownKinesis:
+    """Kinesis unreachable: every PutRecords call fails."""
+
+    def put_records(self, **_):
+        raise EndpointConnectionError(endpoint_url="https://kinesis.invalid")
+
+
+class BrokenKinesis:
+    """PutRecord always throttled (for the retry worker)."""
+
+    def __init__(self):
+        self.attempts = 0
+
+    def put_record(self, **_):
+        self.attempts += 1
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutRecord"
+        )
+
+
+def _event(event_id: str, n: int, now_ms: int) -> dict:
+    portal = PORTALS[n % len(PORTALS)]
+    return {
+        "event_id": event_id,
+        "event_type": "view",
+        "portal": portal,
+        "user_id": f"u{n % 7}",
+        "session_id": f"s{n % 5}",
+        "pageview_id": f"p-{event_id}",
+        "url": f"https://{portal}.globo.com/noticia/{n}.html",
+        "client_ts": now_ms - 60_000,
+    }
+
+
+def _request(events: list[dict]) -> dict:
+    return {
+        "httpMethod": "POST",
+        "path": "/pageview",
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"events": events}),
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": f"req-{events[0]['event_id']}"},
+    }
+
+
+def _sqs_and_urls(settings: Settings):
+    sqs = aws.client("sqs", settings)
+    queue = sqs.get_queue_url(QueueName=settings.retry_queue_name)["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    return sqs, queue, dlq
+
+
+def _in_queue(sqs, url: str) -> int:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def _landed_ids(settings: Settings) -> list[str]:
+    """Deliver what the streams hold, then every event id in the landing zone."""
+    s3 = aws.client("s3", settings)
+    local_firehose.deliver(settings, aws.client("kinesis", settings), s3)
+    ids = []
+    listing = s3.list_objects_v2(Bucket=settings.landing_bucket, Prefix=settings.landing_prefix)
+    for obj in listing.get("Contents", []):
+        body = s3.get_object(Bucket=settings.landing_bucket, Key=obj["Key"])["Body"].read()
+        ids += [json.loads(line)["event_id"] for line in gzip.decompress(body).splitlines()]
+    return ids
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ingestion.retry_worker ...`` against this test's platform."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "NEWSLAKE_PROFILE": "local",
+        "NEWSLAKE_MOTO_HOST": settings.moto_host,
+        "NEWSLAKE_MOTO_PORT": str(settings.moto_port),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ingestion.retry_worker", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_every_accepted_event_lands_exactly_once_through_a_kinesis_outage(platform):
+    sqs, queue_url, dlq_url = _sqs_and_urls(platform)
+    kinesis = FlakyKinesis(aws.client("kinesis", platform), bad_calls=12)
+    clients = handler.Clients(kinesis, sqs, queue_url)
+    app = handler.build_app(platform, lambda: clients)
+    now_ms = int(time.time() * 1000)
+
+    sent: list[str] = []
+    accepted: list[str] = []
+    statuses = []
+    for b in range(10):
+        events = [_event(f"b{b}-e{i}", b * 20 + i, now_ms) for i in range(20)]
+        if b == 4:  # one foreign URL refuses this whole batch
+            events[7]["url"] = "https://evil.example/x"
+        sent += [e["event_id"] for e in events]
+        resp = handler.handle(_request(events), handler.LocalContext("test"), app)
+        statuses.append(resp["statusCode"])
+        if resp["statusCode"] == 200:
+            assert json.loads(resp["body"]) == {"accepted": 20}
+            accepted += [e["event_id"] for e in events]
+
+    assert statuses == [200, 200, 200, 200, 400, 200, 200, 200, 200, 200]
+    assert (len(sent), len(accepted)) == (200, 180)
+    assert kinesis.refused > 0
+    parked = _in_queue(sqs, queue_url)
+    assert parked == kinesis.refused  # everything Kinesis refused waits in the retry queue
+
+    result = _cli(platform, "--once")
+    assert result.returncode == 0, result.stderr
+    assert f"put back {parked}," in result.stdout
+
+    landed = _landed_ids(platform)
+    assert [i for i, n in Counter(landed).items() if n > 1] == []
+    assert set(landed) == set(accepted)
+    assert (_in_queue(sqs, queue_url), _in_queue(sqs, dlq_url)) == (0, 0)
+
+
+def test_kinesis_and_sqs_both_down_is_503_and_stores_nothing(platform):
+    sqs, queue_url, _ = _sqs_and_urls(platform)
+    down = platform.model_copy(update={"moto_port": free_port()})  # nothing listens there
+    clients = handler.Clients(
+        DownKinesis(),
+        aws.client("sqs", down, timeout_s=1.0, max_attempts=1),
+        queue_url,
+    )
+    now_ms = int(time.time() * 1000)
+    body = json.dumps({"events": [_event(f"e{i}", i, now_ms) for i in range(3)]})
+
+    status, payload = handler.accept(body, platform, clients, now_ms)
+
+    assert status == 503
+    assert "retry" in payload["error"]
+    assert _in_queue(sqs, queue_url) == 0
+    assert _landed_ids(platform) == []
+
+
+def test_a_record_kinesis_keeps_refusing_reaches_the_dlq_and_redrive_lands_it(platform):
+    sqs, queue_url, dlq_url = _sqs_and_urls(platform)
+    # Failed messages come back at once instead of after 30 s.
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "0"})
+    parking = handler.Clients(DownKinesis(), sqs, queue_url)
+    now_ms = int(time.time() * 1000)
+    body = json.dumps(_event("poison-1", 0, now_ms))
+    assert handler.accept(body, platform, parking, now_ms) == (200, {"accepted": 1})
+
+    broken = BrokenKinesis()
+    stats = retry_worker.poll(sqs, queue_url, broken, platform, wait_s=1, once=True)
+
+    assert broken.attempts == provision.MAX_RECEIVE_COUNT == 5
+    assert (stats.received, stats.put_back, stats.failed) == (5, 0, 5)
+    assert (_in_queue(sqs, queue_url), _in_queue(sqs, dlq_url)) == (0, 1)
+    assert _landed_ids(platform) == []
+
+    result = _cli(platform, "redrive")
+    assert result.returncode == 0, result.stderr
+    assert "moved 1 messages" in result.stdout
+    assert (_in_queue(sqs, queue_url), _in_queue(sqs, dlq_url)) == (1, 0)
+
+    kinesis = aws.client("kinesis", platform)
+    stats = retry_worker.poll(sqs, queue_url, kinesis, platform, wait_s=1, once=True)
+    assert (stats.put_back, stats.failed) == (1, 0)
+    assert _landed_ids(platform) == ["poison-1"]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from chispa import assert_approx_df_equality, assert_df_equality
+
+from spark_jobs.fresh import covisitation, recent_reads
+
+AS_OF = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
+VISITS = (
+    "portal string, session_id string, user_id string, article_id string, visit_start timestamp"
+)
+
+
+def t(minute: int) -> datetime:
+    return datetime(2026, 1, 8, 11, minute)
+
+
+def test_covisitation_weighs_pairs_by_their_distance_in_the_session(spark):
+    visits = spark.createDataFrame(
+        [
+            ("g1", "s1", "u1", "a", t(0)),
+            ("g1", "s1", "u1", "b", t(1)),
+            ("g1", "s1", "u1", "c", t(2)),
+            ("g1", "s2", "u2", "a", t(5)),
+            ("g1", "s2", "u2", "c", t(6)),
+            ("g1", "s3", "u3", "a", datetime(2026, 1, 8, 8, 0)),  # before the 3 h window
+            ("g1", "s3", "u3", "z", datetime(2026, 1, 8, 8, 1)),
+            ("ge", "s1", "u9", "a", t(0)),  # same session id on another portal: no pair
+        ],
+        VISITS,
+    )
+    actual = visits.transform(covisitation(AS_OF, timedelta(hours=3), top_k=2)).where(
+        "source_article_id = 'a'"
+    )
+    # a->c: s1 gap 2 (1/2) + s2 gap 1 (1) = 1.5; a->b: s1 gap 1 = 1.0
+    expected = spark.createDataFrame(
+        [("g1", "a", 1, "c", 1.5), ("g1", "a", 2, "b", 1.0)],
+        "portal string, source_article_id string, rank int, article_id string, score double",
+    )
+    assert_approx_df_equality(actual, expected, 1e-9, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_recent_reads_are_newest_first_and_bounded(spark):
+    visits = spark.createDataFrame(
+        [
+            ("g1", "s1", "u1", "a", t(0)),
+            ("g1", "s1", "u1", "b", t(10)),
+            ("g1", "s2", "u1", "a", t(20)),  # read again: counts once, at its last time
+            ("g1", "s2", "u1", "c", datetime(2026, 1, 6, 0, 0)),  # older than the window
+        ],
+        VISITS,
+    )
+    actual = visits.transform(recent_reads(AS_OF, timedelta(hours=24), limit=5)).select(
+        "portal", "user_id", "rank", "article_id"
+    )
+    expected = spark.createDataFrame(
+        [("g1", "u1", 1, "a"), ("g1", "u1", 2, "b")],
+        "portal string, user_id string, rank int, article_id string",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

@@ -1,0 +1,201 @@
+"""The streaming job on the local platform: landing objects on moto's S3 -> bronze -> silver,
+with the lake on local disk so each test has a lake of its own."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from datetime import datetime
+
+import pytest
+from chispa import assert_df_equality
+
+from newslake import aws, store
+from newslake.settings import Settings
+from spark_jobs import streaming
+from spark_jobs.streaming import SilverBatch, StreamPaths
+
+pytestmark = pytest.mark.slow
+
+T0 = 1_767_268_800_000  # 2026-01-01T12:00:00Z
+_run = itertools.count()
+
+
+@pytest.fixture()
+def settings(local_platform, tmp_path) -> Settings:
+    return Settings(
+        **{
+            **local_platform.model_dump(),
+            "lake_uri": f"file://{tmp_path}/lake",
+            "landing_prefix": f"stream-test-{next(_run)}/pageviews",
+        }
+    )
+
+
+def ev(
+    event_id,
+    pageview_id="pv1",
+    *,
+    event_type="view",
+    user_id="u1",
+    portal="g1",
+    article_id="a1",
+    session_id="s1",
+    dwell_ms=0,
+    scroll_depth=0,
+    clicks=0,
+    client_ts=T0,
+    server_ts=None,
+):
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "event_type": event_type,
+            "portal": portal,
+            "user_id": user_id,
+            "session_id": session_id,
+            "pageview_id": pageview_id,
+            "url": f"https://{portal}.globo.com/{article_id}.html",
+            "article_id": article_id,
+            "dwell_ms": dwell_ms,
+            "scroll_depth": scroll_depth,
+            "clicks": clicks,
+            "clicked_urls": [],
+            "client_ts": client_ts,
+            "server_ts": server_ts if server_ts is not None else client_ts + 500,
+        }
+    )
+
+
+def land(settings: Settings, name: str, lines: list[str]) -> None:
+    body = gzip.compress(("\n".join(lines) + "\n").encode())
+    key = f"{settings.landing_prefix}/portal=g1/year=2026/month=01/day=01/hour=12/{name}.json.gz"
+    aws.client("s3", settings).put_object(Bucket=settings.landing_bucket, Key=key, Body=body)
+
+
+FIRST = [
+    ev("e1"),
+    ev("e2", event_type="engagement", dwell_ms=30_000, scroll_depth=40, client_ts=T0 + 30_000),
+    ev("e3", "pv2", user_id="u2", article_id="a2", session_id="s2", client_ts=T0 + 60_000),
+    "{broken json",
+    ev("e4", "pv3", portal="bbc"),
+    ev("e5", "pv4", client_ts=T0 + 3_600_000, server_ts=T0),  # an hour in the future
+    ev("e6", "pv5", client_ts=T0 - 8 * 86_400_000, server_ts=T0),  # 8 days late
+]
+SECOND = [
+    ev("e1"),  # delivered again (at-least-once collection)
+    ev(
+        "e7",
+        event_type="engagement",
+        dwell_ms=95_000,
+        scroll_depth=90,
+        clicks=1,
+        client_ts=T0 + 95_000,
+    ),
+]
+
+VISIT_COLUMNS = [
+    "pageview_id",
+    "user_id",
+    "article_id",
+    "visit_start",
+    "dwell_ms",
+    "scroll_depth",
+    "clicks",
+]
+VISIT_SCHEMA = (
+    "pageview_id string, user_id string, article_id string, visit_start timestamp, "
+    "dwell_ms long, scroll_depth int, clicks int"
+)
+
+
+def _table(spark, path):
+    return spark.read.format("delta").load(path)
+
+
+def test_landing_to_silver_with_quarantine_and_reconciled_counts(spark, settings):
+    land(settings, "o1", FIRST)
+    streaming.catch_up(spark, settings)
+    p = StreamPaths.of(settings)
+
+    assert _table(spark, p.bronze).count() == 7
+    reasons = sorted(r.reason for r in _table(spark, p.quarantine).collect())
+    assert reasons == [
+        "client time in the future",
+        "late: older than the late-data limit",
+        "not a JSON object",
+        "unknown portal",
+    ]
+    visits = _table(spark, p.visits).select(*VISIT_COLUMNS)
+    expected = spark.createDataFrame(
+        [
+            ("pv1", "u1", "a1", datetime(2026, 1, 1, 12, 0), 30_000, 40, 0),
+            ("pv2", "u2", "a2", datetime(2026, 1, 1, 12, 1), 0, 0, 0),
+        ],
+        VISIT_SCHEMA,
+    )
+    assert_df_equality(visits, expected, ignore_row_order=True, ignore_nullable=True)
+
+    land(settings, "o2", SECOND)
+    streaming.catch_up(spark, settings)
+    assert _table(spark, p.bronze).count() == 9
+    pv1 = _table(spark, p.visits).where("pageview_id = 'pv1'").first()
+    assert (pv1.dwell_ms, pv1.scroll_depth, pv1.clicks) == (95_000, 90, 1)
+    assert sorted(r.event_id for r in _table(spark, p.events).collect()) == ["e1", "e2", "e3", "e7"]
+    log = _table(spark, p.ingest_log).groupBy().sum().first()
+    # bronze = silver events + duplicates + quarantine
+    assert (log[1], log[2], log[3], log[4]) == (9, 4, 1, 4)
+
+
+def test_fresh_signals_reach_the_serving_store(spark, settings):
+    land(settings, "o1", FIRST + SECOND)
+    streaming.catch_up(spark, settings)
+    ddb = aws.client("dynamodb", settings)
+
+    def items(pk):
+        got = ddb.get_item(
+            TableName=settings.recommendations_table, Key={"pk": {"S": pk}, "sk": {"S": "live"}}
+        )
+        return [i.article_id for i in store.items_of(got["Item"])]
+
+    assert items(store.trending_key("g1")) == ["a1", "a2"]  # 1 view each; ties by id
+    assert items(store.recent_key("g1", "u1")) == ["a1"]
+    assert items(store.recent_key("g1", "u2")) == ["a2"]
+
+
+class CrashOnce:
+    """Fails the first batch once at ``step``, as a killed query would."""
+
+    def __init__(self, step: str):
+        self.step, self.fired = step, False
+
+    def __call__(self, batch_id: int, step: str) -> None:
+        if step == self.step and not self.fired:
+            self.fired = True
+            raise RuntimeError(f"killed at {step}")
+
+
+def _snapshot(spark, settings):
+    p = StreamPaths.of(settings)
+    return (
+        sorted(tuple(r) for r in _table(spark, p.visits).select(*VISIT_COLUMNS).collect()),
+        sorted(r.event_id for r in _table(spark, p.events).collect()),
+        _table(spark, p.quarantine).count(),
+        sorted(tuple(r) for r in _table(spark, p.ingest_log).collect()),
+    )
+
+
+@pytest.mark.parametrize("step", ["quarantined", "logged", "events", "visits"])
+def test_a_batch_killed_midway_and_replayed_ends_as_an_uninterrupted_run(spark, settings, step):
+    land(settings, "o1", FIRST)
+    land(settings, "o2", SECOND)
+    with pytest.raises(Exception, match=f"killed at {step}"):
+        streaming.catch_up(spark, settings, SilverBatch(settings, fault=CrashOnce(step)))
+    streaming.catch_up(spark, settings)  # restart from the checkpoints
+    replayed = _snapshot(spark, settings)
+
+    clean = Settings(**{**settings.model_dump(), "lake_uri": settings.lake_root + "-clean"})
+    streaming.catch_up(spark, clean)
+    assert replayed == _snapshot(spark, clean)
+    assert len(replayed[1]) == 4 and replayed[2] == 4
