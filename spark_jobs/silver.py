@@ -21,7 +21,7 @@ from pyspark.sql.types import (
 )
 
 from spark_jobs import columns as C
-from spark_jobs.bronze import RAW
+from spark_jobs.bronze import RAW, READ_ERROR
 from spark_jobs.validation import require_columns
 
 EVENT_SCHEMA = StructType(
@@ -53,8 +53,10 @@ def parse_events(df: DataFrame) -> DataFrame:
     require_columns(df, [RAW], where="parse_events")
     parsed = df.withColumn("_e", F.from_json(RAW, EVENT_SCHEMA, {"mode": "PERMISSIVE"}))
     missing = [F.when(F.col(f"_e.{c}").isNull(), F.lit(c)) for c in REQUIRED]
+    unreadable = F.col(READ_ERROR) if READ_ERROR in df.columns else F.lit(None).cast("string")
     reason = (
-        F.when(F.json_object_keys(RAW).isNull(), F.lit("not a JSON object"))
+        F.when(unreadable.isNotNull(), unreadable)
+        .when(F.json_object_keys(RAW).isNull(), F.lit("not a JSON object"))
         .when(
             F.size(F.array_compact(F.array(*missing))) > 0,
             F.concat(
@@ -100,7 +102,7 @@ def valid_events(parsed: DataFrame) -> DataFrame:
     """Usable events, one per event id (the collector delivers at least once)."""
     return (
         parsed.where(F.col(REASON).isNull())
-        .drop(REASON, RAW)
+        .drop(REASON, RAW, READ_ERROR)
         .dropDuplicates([C.EVENT_ID])
         .withColumn(C.EVENT_TIME, F.timestamp_millis(C.CLIENT_TS))
         .withColumn(C.EVENT_DATE, F.to_date(C.EVENT_TIME))

@@ -1,25 +1,61 @@
 from __future__ import annotations
 
+import gzip
 from datetime import date
 
 from chispa import assert_df_equality
 
-from spark_jobs.bronze import to_bronze
+from spark_jobs.bronze import decode_object, to_bronze
+
+GOOD = '{"portal":"g1","client_ts":1767225600000,"event_id":"e1"}'  # 2026-01-01T00:00Z
 
 
-def test_to_bronze_keeps_the_raw_line_and_reads_out_partition_columns(spark):
-    good = '{"portal":"g1","client_ts":1767225600000,"event_id":"e1"}'  # 2026-01-01T00:00Z
-    landed = spark.createDataFrame(
-        [(good, "s3a://b/o1.json.gz"), ("not json", "s3a://b/o1.json.gz")],
-        "value string, source_object string",
+def test_decode_object_splits_lines_and_skips_blank_ones():
+    assert decode_object(gzip.compress(b"a\n\nb\n")) == [("a", None), ("b", None)]
+
+
+def test_a_truncated_object_keeps_its_lines_and_says_so():
+    whole = gzip.compress(("x" * 100 + "\n").encode() * 200)
+    decoded = decode_object(whole[: len(whole) // 2])
+    rest, error = decoded[-1]
+    assert error == f"truncated gzip object (after {len(decoded) - 1} lines)"
+    assert 0 < len(rest) < 100 and set(rest) == {"x"}  # the cut-off line, kept for quarantine
+    assert all(line == "x" * 100 for line, _ in decoded[:-1])
+
+
+def test_an_object_that_is_not_gzip_is_one_error():
+    assert decode_object(b"plain text") == [
+        (
+            None,
+            "corrupt gzip object: Error -3 while decompressing data: incorrect header check "
+            "(after 0 lines)",
+        )
+    ]
+
+
+def test_to_bronze_keeps_raw_lines_and_reads_out_partition_columns(spark):
+    objects = spark.createDataFrame(
+        [
+            ("s3a://b/o1.json.gz", gzip.compress(f"{GOOD}\nnot json\n".encode())),
+            ("s3a://b/o2.json.gz", b"garbage"),
+        ],
+        "path string, content binary",
     )
-    actual = landed.transform(to_bronze)
+    actual = objects.transform(to_bronze)
     expected = spark.createDataFrame(
         [
-            (good, "g1", date(2026, 1, 1), "s3a://b/o1.json.gz"),
-            ("not json", None, None, "s3a://b/o1.json.gz"),
+            (GOOD, None, "g1", date(2026, 1, 1), "s3a://b/o1.json.gz"),
+            ("not json", None, None, None, "s3a://b/o1.json.gz"),
+            (
+                None,
+                "corrupt gzip object: Error -3 while decompressing data: incorrect header "
+                "check (after 0 lines)",
+                None,
+                None,
+                "s3a://b/o2.json.gz",
+            ),
         ],
-        "raw string, portal string, event_date date, source_object string",
+        "raw string, read_error string, portal string, event_date date, source_object string",
     )
     assert_df_equality(
         actual.drop("ingested_at"), expected, ignore_row_order=True, ignore_nullable=True

@@ -199,3 +199,22 @@ def test_a_batch_killed_midway_and_replayed_ends_as_an_uninterrupted_run(spark, 
     streaming.catch_up(spark, clean)
     assert replayed == _snapshot(spark, clean)
     assert len(replayed[1]) == 4 and replayed[2] == 4
+
+
+def test_corrupt_and_truncated_objects_are_quarantined_and_the_stream_goes_on(spark, settings):
+    s3 = aws.client("s3", settings)
+    prefix = f"{settings.landing_prefix}/portal=g1/year=2026/month=01/day=01/hour=12"
+    s3.put_object(Bucket=settings.landing_bucket, Key=f"{prefix}/bad.json.gz", Body=b"not gzip")
+    whole = gzip.compress(("\n".join([ev("e1"), ev("e3", "pv2", user_id="u2")]) + "\n").encode())
+    s3.put_object(
+        Bucket=settings.landing_bucket, Key=f"{prefix}/cut.json.gz", Body=whole[:-8]
+    )  # the gzip trailer is lost: every line is there, the object is not whole
+    land(settings, "good", [ev("e7", "pv7", user_id="u7")])
+    streaming.catch_up(spark, settings)
+    p = StreamPaths.of(settings)
+    reasons = sorted(r.reason.split(" (")[0] for r in _table(spark, p.quarantine).collect())
+    assert reasons == [
+        "corrupt gzip object: Error -3 while decompressing data: incorrect header check",
+        "truncated gzip object",
+    ]
+    assert sorted(r.event_id for r in _table(spark, p.events).collect()) == ["e1", "e3", "e7"]
