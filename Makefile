@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup preflight sysdeps chromium jars up down status gateway tracker retry-worker \
-	redrive demo test check lint format bench-demo clean
+	redrive firehose stream maintain batch demo test check lint format bench-demo bench-ingest bench-stream clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ down: ## Stop the local platform
 status:
 	@$(PY) -m newslake.local status
 
+.PHONY: serve bench-serve
+serve: up ## Serve the recommendation API on 127.0.0.1:8055 (uvicorn, JSON logs), foreground
+	@$(PY) -m serving.main
+
 gateway: up ## Serve POST /pageview on 127.0.0.1:8056 (local API Gateway -> handler), foreground
 	@$(PY) -m ingestion.gateway
 
@@ -71,11 +75,32 @@ retry-worker: up ## Put what Kinesis refused back from the SQS retry queue (ONCE
 redrive: up ## Move the dead-letter queue's messages back to the retry queue
 	@$(PY) -m ingestion.retry_worker redrive
 
+firehose: up ## Local Firehose stand-in: Kinesis -> S3 landing, continuous (ONCE=1: drain, exit)
+	@$(PY) -m ingestion.local_firehose $(if $(ONCE),--once)
+
+stream: up ## Streaming job (spark-submit): landing -> bronze -> silver + fresh signals, continuous
+	@$(PY) -m spark_jobs.submit spark_jobs/streaming.py $(if $(ONCE),-- --available-now)
+
+maintain: up ## Compact (OPTIMIZE) and vacuum (>= 7 days) every Delta table
+	@$(PY) -m spark_jobs.submit spark_jobs/maintenance.py
+
+batch: up ## The nightly chain (spark-submit): catch up, interactions, ALS, most-viewed, export
+	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py
+
 demo: up ## The whole slice on synthetic data, ending with real HTTP responses
 	@$(PY) -m newslake.demo
 
 bench-demo: up ## Wall time of the demo on a warm machine (last line: JSON)
 	@$(PY) -m newslake.demo | tail -n 1
+
+bench-ingest: up ## POST /pageview over HTTP for 60 s: events/s, p50/p99, none lost (last line: JSON)
+	@$(PY) -m benchmarks.bench_ingest $(BENCH_ARGS)
+
+bench-serve: up ## Recommendation API under load on loopback, store and own overhead (last line: JSON)
+	@$(PY) -m benchmarks.bench_serve $(BENCH_ARGS)
+
+bench-stream: up ## Streaming freshness (continuous) and catch-up speed on G1 (last line: JSON)
+	@$(PY) -m benchmarks.bench_stream $(BENCH_ARGS)
 
 test: setup ## Every test (starts and stops its own local platform)
 	@$(PY) -m pytest $(PYTEST_ARGS)

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     recent_reads_hours: int = 24
     recent_reads_limit: int = 50
     live_ttl_hours: int = 48
+    # Backfills may skip publishing trending/recent reads/related on every batch.
+    stream_publish_live: bool = True
+    # VACUUM keeps at least 7 days of files: time travel, slow readers, replays.
+    vacuum_retention_hours: int = Field(default=168, ge=168)
 
     # Models and serving.
     top_n: int = Field(default=20, ge=1, le=100)
@@ -97,6 +101,22 @@ class Settings(BaseSettings):
     serve_host: str = "127.0.0.1"
     serve_port: int = 8055
     gateway_port: int = 8056
+
+    # Serving API (serving/). Store reads are short and few so an outage degrades answers
+    # instead of hanging them; shared lists and version pointers are cached in process.
+    serving_store_timeout_s: float = Field(default=0.25, gt=0)
+    serving_store_max_attempts: int = Field(default=2, ge=1, le=5)
+    serving_breaker_failures: int = Field(default=5, ge=1)  # in a row, then fail fast
+    serving_breaker_open_s: float = Field(default=2.0, ge=0)
+    serving_cache_ttl_s: float = Field(default=5.0, ge=0)
+    serving_cache_max_entries: int = Field(default=10_000, ge=1)  # related lists by article
+    serving_token_leeway_s: float = Field(default=30.0, ge=0, le=300)
+    serving_jwks_min_refresh_s: float = Field(default=5.0, ge=0)
+    serving_max_token_chars: int = Field(default=8192, ge=1024)
+    # Machine (client-credentials) tokens need the read scope and one scope per portal.
+    serving_read_scope: str = "newslake/recommendations.read"
+    serving_portal_scope_prefix: str = "newslake/portal."
+    serving_access_log: bool = True
 
     @field_validator("portals", "cognito_client_ids", "cors_extra_origins", mode="before")
     @classmethod

@@ -112,3 +112,8 @@ def active_version_of(record: Mapping[str, Any] | None) -> str | None:
     if not record or ACTIVE_VERSION_ATTRIBUTE not in record:
         return None
     return str(record[ACTIVE_VERSION_ATTRIBUTE]["S"])
+
+
+def record_id_of(record: Mapping[str, Any]) -> tuple[str, str]:
+    """The ``(pk, sk)`` of a recommendations-table item (BatchGetItem answers unordered)."""
+    return str(record["pk"]["S"]), str(record["sk"]["S"])

@@ -28,6 +28,7 @@ VISIT_START = "visit_start"
 STRENGTH = "strength"
 VISITS = "visits"
 LAST_SEEN = "last_seen"
+SILVER_AT = "silver_at"  # when a visit first reached silver (freshness)
 USER_IDX = "user_idx"
 ITEM_IDX = "item_idx"
 SCORE = "score"

@@ -148,3 +148,12 @@ def publish_lists(
 ) -> None:
     """Rank-ordered rows (keys..., rank, article_id, score) to the store, one item per key."""
     write_lists(ranked_lists(df, *pk_of.columns), settings, pk_of, version, expires_at)
+
+
+def publish_small_lists(
+    df: DataFrame, ddb: Any, table: str, pk_of: RowKey, version: str, expires_at: int
+) -> int:
+    """Like :func:`publish_lists` for lists small enough to gather on the driver: one client,
+    no per-partition set-up, which is what a streaming micro-batch wants. Returns items."""
+    rows = ranked_lists(df, *pk_of.columns).collect()
+    return write_batch(ddb, table, _records(iter(rows), pk_of, version, expires_at))

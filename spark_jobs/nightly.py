@@ -67,17 +67,6 @@ class GoldPaths:
         )
 
 
-def silver_counts(spark: SparkSession, silver: StreamPaths) -> dict[str, int]:
-    """What silver holds, reconciled: bronze rows = events + duplicates + quarantined."""
-    totals = spark.read.format("delta").load(silver.ingest_log).groupBy().sum().first()
-    names = ["bronze_rows", "new_events", "duplicates", "quarantined"]
-    counts = (
-        {n: int(totals[f"sum({n})"] or 0) for n in names} if totals else dict.fromkeys(names, 0)
-    )
-    counts["visits"] = spark.read.format("delta").load(silver.visits).count()
-    return counts
-
-
 def run(
     spark: SparkSession,
     settings: Settings,
@@ -95,7 +84,7 @@ def run(
         streaming.catch_up(spark, settings)
         if delta_io.read_if_exists(spark, silver.visits) is None:
             raise NewslakeError("silver.pageviews is empty: nothing has landed yet")
-        report.counts = silver_counts(spark, silver)
+        report.counts = streaming.silver_counts(spark, silver)
     visits = spark.read.format("delta").load(silver.visits).cache()
     if as_of is None:
         latest = visits.agg(F.max(C.VISIT_START)).first()

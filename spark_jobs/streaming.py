@@ -29,6 +29,7 @@ stopped. Run with ``python -m spark_jobs.submit spark_jobs/streaming.py`` or on 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -41,7 +42,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from newslake import store
+from newslake import aws, store
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export
@@ -87,6 +88,7 @@ VISIT_UPDATE = {
     C.CLICKS: f"greatest(t.{C.CLICKS}, s.{C.CLICKS})",
     C.ARTICLE_ID: f"coalesce(t.{C.ARTICLE_ID}, s.{C.ARTICLE_ID})",
     C.SESSION_ID: f"coalesce(t.{C.SESSION_ID}, s.{C.SESSION_ID})",
+    # silver_at is not updated: it records when the visit first became visible.
 }
 
 
@@ -111,6 +113,8 @@ class SilverBatch:
         self.fault = fault or (lambda batch_id, step: None)
         self.clock = clock
         self._related_at = 0.0
+        self._ddb: Any = None  # built on the driver at first use
+        self._as_of: datetime | None = None
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
@@ -120,9 +124,19 @@ class SilverBatch:
             .transform(check_rules(s.portals, s.late_after_s, s.max_clock_skew_future_s))
             .cache()
         )
+        timings: dict[str, float] = {}
+        started = time.monotonic()
+
+        def done(step: str) -> None:
+            nonlocal started
+            timings[step] = round(time.monotonic() - started, 2)
+            self.fault(batch_id, step)
+            started = time.monotonic()
+
         try:
             valid = valid_events(parsed).cache()
             counts = self._counts(spark, parsed, valid)
+            done("counted")
             if counts[-1]:  # quarantined rows
                 bad = parsed.where(F.col(REASON).isNotNull()).select(
                     RAW, C.SOURCE_OBJECT, C.INGESTED_AT, REASON, F.lit(batch_id).alias(C.BATCH_ID)
@@ -130,14 +144,14 @@ class SilverBatch:
                 delta_io.append_idempotent(
                     bad, p.quarantine, app_id=QUARANTINE_APP, version=batch_id
                 )
-            self.fault(batch_id, "quarantined")
+            done("quarantined")
             delta_io.append_idempotent(
                 spark.createDataFrame([(batch_id, *counts)], LOG_SCHEMA),
                 p.ingest_log,
                 app_id=LOG_APP,
                 version=batch_id,
             )
-            self.fault(batch_id, "logged")
+            done("logged")
 
             delta_io.merge_insert_new(
                 spark,
@@ -146,14 +160,23 @@ class SilverBatch:
                 keys=[C.EVENT_DATE, C.EVENT_ID],
                 partition_by=[C.PORTAL, C.EVENT_DATE],
             )
-            self.fault(batch_id, "events")
+            done("events")
             delta_io.upsert(
-                spark, to_visits(valid), p.visits, keys=[C.PAGEVIEW_ID], update=VISIT_UPDATE
+                spark,
+                to_visits(valid).withColumn(C.SILVER_AT, F.current_timestamp()),
+                p.visits,
+                keys=[C.PAGEVIEW_ID],
+                update=VISIT_UPDATE,
             )
-            self.fault(batch_id, "visits")
-            users = valid.select(C.PORTAL, C.USER_ID).distinct()
-            self.refresh_fresh_signals(spark, users)
+            done("visits")
+            if s.stream_publish_live:
+                users = valid.select(C.PORTAL, C.USER_ID).distinct()
+                latest = valid.agg(F.max(C.EVENT_TIME)).first()
+                if latest and latest[0] is not None:
+                    self.refresh_fresh_signals(spark, users, latest[0].replace(tzinfo=UTC))
+                done("published")
             valid.unpersist()
+            log.info("silver batch %d: %d rows; seconds per step %s", batch_id, counts[0], timings)
         finally:
             parsed.unpersist()
 
@@ -170,14 +193,24 @@ class SilverBatch:
             new = valid.join(known, [C.EVENT_DATE, C.EVENT_ID], "left_anti").count()
         return total, new, total - quarantined - new, quarantined
 
-    def refresh_fresh_signals(self, spark: SparkSession, users: DataFrame) -> None:
-        """Trending every batch, recent reads of this batch's users, related every few minutes."""
+    def refresh_fresh_signals(
+        self, spark: SparkSession, users: DataFrame, batch_time: datetime
+    ) -> None:
+        """Trending every batch, recent reads of this batch's users, related every few minutes.
+
+        Windows end at the newest event seen so far (data time, so replays and backfills
+        give the same lists as live traffic).
+        """
         s = self.settings
-        visits = spark.read.format("delta").load(self.paths.visits)
-        latest = visits.agg(F.max(C.VISIT_START)).first()
-        if not latest or latest[0] is None:
-            return
-        as_of = latest[0].replace(tzinfo=UTC)
+        as_of = self._as_of = max(self._as_of or batch_time, batch_time)
+        since = as_of - timedelta(hours=max(s.covisit_window_hours, s.recent_reads_hours))
+        visits = (
+            spark.read.format("delta")
+            .load(self.paths.visits)
+            .where(
+                F.col(C.VISIT_START) > F.lit(since).cast("timestamp")  # file skipping by stats
+            )
+        )
         ttl = int(time.time()) + s.live_ttl_hours * 3600
         recent = visits.where(
             F.col(C.VISIT_START)
@@ -186,15 +219,11 @@ class SilverBatch:
         trending = recent.transform(
             most_viewed(as_of, timedelta(minutes=s.trending_window_minutes), s.top_n)
         ).withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
-        export.publish_lists(
-            trending, s, export.RowKey(store.trending_key, C.PORTAL), store.LIVE, ttl
-        )
+        self._publish(trending, export.RowKey(store.trending_key, C.PORTAL), ttl)
         reads = visits.join(users, [C.PORTAL, C.USER_ID]).transform(
             recent_reads(as_of, timedelta(hours=s.recent_reads_hours), s.recent_reads_limit)
         )
-        export.publish_lists(
-            reads, s, export.RowKey(store.recent_key, C.PORTAL, C.USER_ID), store.LIVE, ttl
-        )
+        self._publish(reads, export.RowKey(store.recent_key, C.PORTAL, C.USER_ID), ttl)
         now = self.clock()
         if now - self._related_at >= s.related_refresh_s:
             related = recent.transform(
@@ -208,6 +237,13 @@ class SilverBatch:
                 ttl,
             )
             self._related_at = now
+
+    def _publish(self, df: DataFrame, pk_of: export.RowKey, expires_at: int) -> None:
+        if self._ddb is None:
+            self._ddb = aws.client("dynamodb", self.settings)
+        export.publish_small_lists(
+            df, self._ddb, self.settings.recommendations_table, pk_of, store.LIVE, expires_at
+        )
 
 
 LOG_SCHEMA = "batch_id long, bronze_rows long, new_events long, duplicates long, quarantined long"
@@ -260,6 +296,17 @@ def _await_table(spark: SparkSession, path: str, query: StreamingQuery) -> None:
         query.awaitTermination(1)
 
 
+def silver_counts(spark: SparkSession, silver: StreamPaths) -> dict[str, int]:
+    """What silver holds, reconciled: bronze rows = events + duplicates + quarantined."""
+    totals = spark.read.format("delta").load(silver.ingest_log).groupBy().sum().first()
+    names = ["bronze_rows", "new_events", "duplicates", "quarantined"]
+    counts = (
+        {n: int(totals[f"sum({n})"] or 0) for n in names} if totals else dict.fromkeys(names, 0)
+    )
+    counts["visits"] = spark.read.format("delta").load(silver.visits).count()
+    return counts
+
+
 def catch_up(
     spark: SparkSession, settings: Settings, silver_batch: SilverBatch | None = None
 ) -> None:
@@ -295,7 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     if args.available_now:
         catch_up(spark, settings)
-        log.info("caught up in %.1fs", (datetime.now(UTC) - started).total_seconds())
+        elapsed = (datetime.now(UTC) - started).total_seconds()
+        log.info("caught up in %.1fs", elapsed)
+        paths = StreamPaths.of(settings)
+        counts = silver_counts(spark, paths) if delta_io.read_if_exists(spark, paths.visits) else {}
+        print(json.dumps({"caught_up_s": round(elapsed, 2), **counts}))
         return 0
     bronze, silver = start(spark, settings, available_now=False)
     log.info("streaming every %ss; Ctrl-C to stop", settings.stream_trigger_s)

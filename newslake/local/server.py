@@ -20,10 +20,9 @@ from newslake.settings import Settings
 def _responds(host: str, port: int, timeout_s: float = 1.0) -> bool:
     """True when a moto server answers its management API at host:port."""
     try:
-        with urllib.request.urlopen(
-            f"http://{host}:{port}/moto-api/data.json", timeout=timeout_s
-        ) as r:
-            return bool(r.status == 200)
+        # The dashboard page is small and static; data.json dumps every resource (slow).
+        with urllib.request.urlopen(f"http://{host}:{port}/moto-api/", timeout=timeout_s) as r:
+            return r.status == 200 and b"Moto" in r.read(4096)
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -1,0 +1,1 @@
+"""Benchmark drivers behind `make bench-*`; each prints one JSON object as its last line."""

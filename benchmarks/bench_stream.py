@@ -1,0 +1,249 @@
+"""``make bench-stream``: freshness of the streaming lakehouse, and its catch-up speed.
+
+Freshness (continuous mode): the local gateway, the Firehose stand-in and the streaming
+job (``spark-submit``, processing-time trigger) run as separate processes on the local
+platform; the bench POSTs events at a steady rate and records when each was accepted. A
+visit becomes visible in ``silver.pageviews`` at the Delta commit that first holds it:
+``silver_at`` is stamped in that merge, and the commit is the first in the table's history
+at or after it. Freshness = that commit's time - the time ``POST /pageview`` answered 200.
+
+Catch-up (availableNow): G1 clicks (hourly files 0..N, over a million) bulk-loaded into a
+landing prefix of their own, then the streaming job catches up into a lake of its own;
+events/s = bronze rows / the job's own catch-up time (Spark start-up excluded).
+
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.stats import percentile
+from ingestion import bulk_load, g1
+from newslake import aws, store
+from newslake.local import provision, server
+from newslake.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+BATCH = 10
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("wb")
+    return subprocess.Popen(
+        args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT, wait_s: float = 60) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, sig)
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _wait(cond: Any, deadline_s: float, what: str, procs: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        for p in procs:
+            if p.poll() is not None:
+                raise SystemExit(f"error: a helper process exited ({p.args!r}) while waiting {what}")
+        time.sleep(0.2)
+    raise SystemExit(f"error: timed out after {deadline_s:.0f}s waiting {what}")
+
+
+def _event(portal: str, user: str, article: int, now_ms: int) -> dict[str, Any]:
+    pv = str(uuid.uuid4())
+    return {
+        "event_id": pv, "event_type": "view", "portal": portal, "user_id": user,
+        "session_id": f"s-{user}", "pageview_id": pv,
+        "url": f"https://{portal}.globo.com/noticia/{article}.html",
+        "article_id": str(article), "client_ts": now_ms,
+    }  # fmt: skip
+
+
+def _has_recent(ddb: Any, settings: Settings, portal: str, user: str, article: str) -> bool:
+    got = ddb.get_item(
+        TableName=settings.recommendations_table,
+        Key={"pk": {"S": store.recent_key(portal, user)}, "sk": {"S": store.LIVE}},
+    ).get("Item")
+    return bool(got) and article in {i.article_id for i in store.items_of(got)}
+
+
+def freshness(settings: Settings, seconds: float, rate: float, logs: Path) -> dict[str, Any]:
+    env = dict(os.environ, NEWSLAKE_STREAM_TRIGGER_S="1", PYTHONPATH=str(REPO))
+    py = sys.executable
+    procs = [
+        _spawn([py, "-m", "ingestion.gateway"], env, logs / "gateway.log"),
+        _spawn([py, "-m", "ingestion.local_firehose", "--interval", "1", "--poll", "0.2"], env,
+               logs / "firehose.log"),
+        _spawn([py, "-m", "spark_jobs.submit", "spark_jobs/streaming.py"], env,
+               logs / "streaming.log"),
+    ]  # fmt: skip
+    url = f"http://{settings.serve_host}:{settings.gateway_port}/pageview"
+    ddb = aws.client("dynamodb", settings)
+    accepted: dict[str, float] = {}
+    try:
+        client = httpx.Client(timeout=10)
+
+        def post(events: list[dict[str, Any]]) -> None:
+            resp = client.post(url, json={"events": events})
+            if resp.status_code != 200:
+                raise SystemExit(f"error: POST /pageview answered {resp.status_code}: {resp.text}")
+            at = time.time()
+            for e in events:
+                accepted[e["pageview_id"]] = at
+
+        def gateway_up() -> bool:
+            try:
+                return client.options(url).status_code < 500
+            except httpx.TransportError:
+                return False
+
+        _wait(gateway_up, 60, "for the gateway", procs)
+        print("warming up: the first event must reach silver (Spark starts)...", file=sys.stderr)
+        post([_event("g1", "warmup", 1, int(time.time() * 1000))])
+        _wait(lambda: _has_recent(ddb, settings, "g1", "warmup", "1"), 300, "for warm-up", procs)
+        accepted.clear()
+
+        print(f"sending {rate:.0f} events/s for {seconds:.0f}s...", file=sys.stderr)
+        started, n = time.monotonic(), 0
+        last: tuple[str, str, str] = ("g1", "", "")
+        while time.monotonic() - started < seconds:
+            now_ms = int(time.time() * 1000)
+            batch = []
+            for _ in range(BATCH):
+                portal = settings.portals[n % len(settings.portals)]
+                user, article = f"{portal}-bench-{n % 500}", 1000 + n
+                batch.append(_event(portal, user, article, now_ms))
+                last = (portal, user, str(article))
+                n += 1
+            post(batch)
+            time.sleep(max(0.0, started + n / rate - time.monotonic()))
+        _wait(lambda: _has_recent(ddb, settings, *last), 300, "for the last event", procs)
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+    return _visibility(settings, accepted)
+
+
+def _visibility(settings: Settings, accepted: dict[str, float]) -> dict[str, Any]:
+    """Seconds from acceptance to the silver commit that first held each visit."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from spark_jobs.session import get_spark
+    from spark_jobs.streaming import StreamPaths
+
+    spark = get_spark(settings, app_name="bench-stream-measure")
+    try:
+        path = StreamPaths.of(settings).visits
+        commits = sorted(
+            r.timestamp.replace(tzinfo=UTC).timestamp()
+            for r in DeltaTable.forPath(spark, path).history().select("timestamp").collect()
+        )
+        rows = (
+            spark.read.format("delta").load(path)
+            .where(F.col("pageview_id").isin(list(accepted)))
+            .select("pageview_id", "silver_at").collect()
+        )  # fmt: skip
+    finally:
+        spark.stop()
+    lags = []
+    for r in rows:
+        stamped = r.silver_at.replace(tzinfo=UTC).timestamp()
+        visible = next((c for c in commits if c >= stamped - 0.001), commits[-1])
+        lags.append(visible - accepted[r.pageview_id])
+    return {
+        "visits_sent": len(accepted),
+        "visits_seen": len(rows),
+        "freshness_p50_s": round(percentile(lags, 50), 2),
+        "freshness_p95_s": round(percentile(lags, 95), 2),
+        "freshness_max_s": round(max(lags), 2),
+    }
+
+
+def catch_up(settings: Settings, last_hour: int, logs: Path) -> dict[str, Any]:
+    tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    prefix, lake = f"bench-catchup-{tag}/pageviews", f"{settings.lake_root}/bench-catchup-{tag}"
+    local = Settings(**{**settings.model_dump(), "landing_prefix": prefix, "lake_uri": lake})
+    total = sum(g1.hour_sizes(g1.DEFAULT_DIR)[: last_hour + 1])
+    clicks = g1.read_clicks(g1.DEFAULT_DIR, last_hour=last_hour)
+    bulk_load.bulk_load(local, aws.client("s3", local), map(g1.to_event, clicks), total=total)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        NEWSLAKE_LANDING_PREFIX=prefix,
+        NEWSLAKE_LAKE_URI=lake,
+        NEWSLAKE_STREAM_PUBLISH_LIVE="false",  # landing to silver only
+    )
+    print(f"catching up {total} G1 events (availableNow)...", file=sys.stderr)
+    log = logs / "catchup.log"
+    with log.open("wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "spark_jobs.submit", "spark_jobs/streaming.py", "--",
+             "--available-now"],
+            env=env, stdout=subprocess.PIPE, stderr=out, cwd=REPO, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"error: the catch-up job failed; see {log}")
+    result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return {
+        "catchup_events": result["bronze_rows"],
+        "catchup_s": result["caught_up_s"],
+        "catchup_events_per_s": round(result["bronze_rows"] / result["caught_up_s"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench-stream",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=100, help="events per second")
+    parser.add_argument(
+        "--catchup-last-hour",
+        type=int,
+        default=130,
+        help="G1 hourly files 0..N for catch-up (130: 1.16 million clicks)",
+    )
+    parser.add_argument("--skip-catchup", action="store_true")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logs = settings.state_dir / "bench-stream"
+    logs.mkdir(parents=True, exist_ok=True)
+    server.start(settings)
+    server.reset(settings)
+    provision.provision(settings)
+    result: dict[str, Any] = {"rate_events_per_s": args.rate, "seconds": args.seconds}
+    result |= freshness(settings, args.seconds, args.rate, logs)
+    if not args.skip_catchup:
+        result |= catch_up(settings, args.catchup_last_hour, logs)
+    result["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    result["cores"] = os.cpu_count()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
