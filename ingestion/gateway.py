@@ -7,10 +7,14 @@ request becomes the proxy event API Gateway would send and goes, unchanged, to
 runs on Lambda. Like API Gateway with a proxy integration, the gateway adds nothing of its
 own to the answer (CORS headers, for one, are the handler's to give); it only refuses bodies
 over 1 MB with 413 and answers 502 when the handler fails, before or instead of the handler.
+
+The handler keeps one invocation's state in module objects, as Lambda runs one invocation at
+a time per instance; ``--workers N`` runs N processes, like N warm Lambda instances.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import logging
@@ -285,12 +289,26 @@ def create_app(
     return Starlette(routes=[Route(RESOURCE, pageview, methods=["POST", "OPTIONS"])])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Serve on NEWSLAKE_SERVE_HOST:NEWSLAKE_GATEWAY_PORT until interrupted."""
     import uvicorn
 
     from newslake.local import server
 
+    parser = argparse.ArgumentParser(
+        prog="python -m ingestion.gateway", description="Serve POST /pageview locally."
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes; the handler takes one request at a time per process, as a Lambda "
+        "instance does, so this is the gateway's concurrency (default 1)",
+    )
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="no log line per request (benchmarks)"
+    )
+    args = parser.parse_args(argv)
     settings = get_settings()
     if settings.profile == "local" and not server.is_running(settings):
         print(
@@ -302,11 +320,28 @@ def main() -> int:
     host, port = settings.serve_host, settings.gateway_port
     print(
         f"pageview gateway: POST http://{host}:{port}{RESOURCE} -> "
-        f"ingestion.handler.lambda_handler ({settings.profile} profile)",
+        f"ingestion.handler.lambda_handler ({settings.profile} profile, "
+        f"{args.workers} worker{'s' if args.workers > 1 else ''})",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # An import string, so that each worker process builds its own app (and handler state).
+    uvicorn.run(
+        "ingestion.gateway:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+        access_log=not args.no_access_log,
+    )
     return 0
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 if __name__ == "__main__":
