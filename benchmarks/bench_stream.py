@@ -65,7 +65,9 @@ def _wait(cond: Any, deadline_s: float, what: str, procs: list[subprocess.Popen[
             return
         for p in procs:
             if p.poll() is not None:
-                raise SystemExit(f"error: a helper process exited ({p.args!r}) while waiting {what}")
+                raise SystemExit(
+                    f"error: a helper process exited ({p.args!r}) while waiting {what}"
+                )
         time.sleep(0.2)
     raise SystemExit(f"error: timed out after {deadline_s:.0f}s waiting {what}")
 
@@ -89,7 +91,12 @@ def _has_recent(ddb: Any, settings: Settings, portal: str, user: str, article: s
 
 
 def freshness(settings: Settings, seconds: float, rate: float, logs: Path) -> dict[str, Any]:
-    env = dict(os.environ, NEWSLAKE_STREAM_TRIGGER_S="1", PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ,
+        NEWSLAKE_STREAM_TRIGGER_S="1",
+        NEWSLAKE_LAKE_URI=settings.lake_root,
+        PYTHONPATH=str(REPO),
+    )
     py = sys.executable
     procs = [
         _spawn([py, "-m", "ingestion.gateway"], env, logs / "gateway.log"),
@@ -183,7 +190,7 @@ def _visibility(settings: Settings, accepted: dict[str, float]) -> dict[str, Any
 
 def catch_up(settings: Settings, last_hour: int, logs: Path) -> dict[str, Any]:
     tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    prefix, lake = f"bench-catchup-{tag}/pageviews", f"{settings.lake_root}/bench-catchup-{tag}"
+    prefix, lake = f"bench-catchup-{tag}/pageviews", f"{settings.lake_root}-catchup-{tag}"
     local = Settings(**{**settings.model_dump(), "landing_prefix": prefix, "lake_uri": lake})
     total = sum(g1.hour_sizes(g1.DEFAULT_DIR)[: last_hour + 1])
     clicks = g1.read_clicks(g1.DEFAULT_DIR, last_hour=last_hour)
@@ -228,14 +235,28 @@ def main(argv: list[str] | None = None) -> int:
         help="G1 hourly files 0..N for catch-up (130: 1.16 million clicks)",
     )
     parser.add_argument("--skip-catchup", action="store_true")
+    parser.add_argument(
+        "--lake",
+        choices=["disk", "s3"],
+        default="disk",
+        help="where the Delta lake lives: local disk (default) or the moto server's S3 via s3a",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     logs = settings.state_dir / "bench-stream"
     logs.mkdir(parents=True, exist_ok=True)
+    tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    if args.lake == "disk":
+        lake = (settings.state_dir / "bench-lake" / tag).resolve()
+        settings = Settings(**{**settings.model_dump(), "lake_uri": f"file://{lake}"})
     server.start(settings)
     server.reset(settings)
     provision.provision(settings)
-    result: dict[str, Any] = {"rate_events_per_s": args.rate, "seconds": args.seconds}
+    result: dict[str, Any] = {
+        "rate_events_per_s": args.rate,
+        "seconds": args.seconds,
+        "lake": args.lake,
+    }
     result |= freshness(settings, args.seconds, args.rate, logs)
     if not args.skip_catchup:
         result |= catch_up(settings, args.catchup_last_hour, logs)
