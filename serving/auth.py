@@ -31,6 +31,11 @@ ACCESS_TOKEN_USE = "access"
 DEFAULT_LEEWAY_S = 30.0
 JWKS_MIN_REFRESH_S = 5.0
 JWKS_TIMEOUT_S = 3.0
+# Cognito access tokens are 1-2 kB; anything far larger is refused before any parsing.
+DEFAULT_MAX_TOKEN_CHARS = 8192
+# A reader sends the same token with every page view for an hour; checking its signature
+# and claims again each time would be most of a request's CPU.
+VERIFIED_TOKENS_KEPT = 10_000
 
 JwksFetcher = Callable[[], Mapping[str, Any]]
 
@@ -45,11 +50,19 @@ class AuthUnavailableError(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller a verified access token speaks for."""
+    """The caller a verified access token speaks for.
 
-    username: str
+    A reader's token names its ``username``. A machine token (OAuth client credentials)
+    has none: Cognito sets its ``sub`` to the app client id, and its rights are its scopes.
+    """
+
+    username: str | None
     client_id: str
     scopes: frozenset[str]
+
+    @property
+    def is_machine(self) -> bool:
+        return self.username is None
 
 
 def http_jwks_fetcher(url: str, *, timeout_s: float = JWKS_TIMEOUT_S) -> JwksFetcher:
@@ -114,6 +127,14 @@ class JwksCache:
         self._last_error: AuthUnavailableError | None = None
         self._lock = threading.Lock()  # one fetch at a time; the others wait for its keys
 
+    def knows(self, kid: str) -> bool:
+        """True when ``kid`` is cached, so ``get`` returns without any network IO."""
+        return kid in self._keys
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self._keys)
+
     def get(self, kid: str) -> jwt.PyJWK:
         """The key with id ``kid``.
 
@@ -121,6 +142,9 @@ class JwksCache:
             InvalidTokenError: no such key, even after a refresh (or too soon to refresh).
             AuthUnavailableError: the keys could not be fetched and none is known for ``kid``.
         """
+        key = self._keys.get(kid)  # the hot path: no lock (the dict is replaced, not mutated)
+        if key is not None:
+            return key
         with self._lock:
             key = self._keys.get(kid)
             if key is None and self._may_refresh():
@@ -131,6 +155,18 @@ class JwksCache:
         if key is None:
             raise InvalidTokenError("token is signed with a key this user pool does not publish")
         return key
+
+    def ensure_loaded(self) -> None:
+        """Fetch the keys unless some are cached: at start-up, and for readiness checks.
+
+        Raises:
+            AuthUnavailableError: no keys are cached and they cannot be fetched (now).
+        """
+        with self._lock:
+            if not self._keys and self._may_refresh():
+                self._refresh()
+            if not self._keys:
+                raise self._last_error or AuthUnavailableError("signing keys not fetched yet")
 
     def _may_refresh(self) -> bool:
         if self._last_fetch is None:
@@ -152,6 +188,45 @@ class JwksCache:
         self._keys, self._last_error = keys, None
 
 
+class VerifiedTokens:
+    """Tokens that passed every check, by their exact text, until they expire.
+
+    Only a byte-identical token hits, so nothing here can be forged; ``exp`` and
+    ``nbf``/``iat`` are checked again on every hit, with the verifier's leeway.
+
+    Args:
+        max_entries: past this the oldest entry is dropped.
+        clock: epoch seconds; tests pass their own.
+    """
+
+    def __init__(
+        self, max_entries: int = VERIFIED_TOKENS_KEPT, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[Principal, float, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, leeway_s: float) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        principal, not_before, expires = entry
+        now = self._clock()
+        if not_before - leeway_s <= now < expires + leeway_s:
+            return principal
+        with self._lock:
+            self._entries.pop(token, None)
+        return None
+
+    def put(self, token: str, principal: Principal, claims: Mapping[str, Any]) -> None:
+        not_before = max(float(claims.get("nbf", 0)), float(claims.get("iat", 0)))
+        with self._lock:
+            self._entries[token] = (principal, not_before, float(claims["exp"]))
+            while len(self._entries) > self._max_entries:
+                del self._entries[next(iter(self._entries))]
+
+
 class TokenVerifier:
     """Checks a Cognito access token and says whose it is.
 
@@ -161,6 +236,8 @@ class TokenVerifier:
         jwks: the pool's keys.
         token_use: ``access`` (id tokens are for the client, not for APIs).
         leeway_s: clock skew tolerated on ``exp``, ``nbf`` and ``iat``.
+        max_token_chars: longer tokens are refused unparsed.
+        verified: where tokens that passed are kept (a fresh one by default).
     """
 
     def __init__(
@@ -171,6 +248,8 @@ class TokenVerifier:
         jwks: JwksCache,
         token_use: str = ACCESS_TOKEN_USE,
         leeway_s: float = DEFAULT_LEEWAY_S,
+        max_token_chars: int = DEFAULT_MAX_TOKEN_CHARS,
+        verified: VerifiedTokens | None = None,
     ) -> None:
         self.issuer = issuer
         self.client_ids = frozenset(client_ids)
@@ -178,7 +257,23 @@ class TokenVerifier:
             raise ValueError("TokenVerifier needs at least one allowed app client id")
         self.token_use = token_use
         self.leeway_s = leeway_s
-        self._jwks = jwks
+        self.max_token_chars = max_token_chars
+        self.jwks = jwks
+        self._verified = verified if verified is not None else VerifiedTokens()
+
+    def verifies_offline(self, token: str) -> bool:
+        """True when ``verify(token)`` needs no network IO (its key is cached, or it is
+        refused before any key is needed), so an event loop may call it directly."""
+        if self._verified.get(token, self.leeway_s) is not None:
+            return True
+        try:
+            kid = jwt.get_unverified_header(token).get("kid") if self._fits(token) else None
+        except jwt.PyJWTError:
+            return True
+        return not isinstance(kid, str) or self.jwks.knows(kid)
+
+    def _fits(self, token: str) -> bool:
+        return len(token) <= self.max_token_chars
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token.
@@ -187,6 +282,11 @@ class TokenVerifier:
             InvalidTokenError: any check fails; the message names the check.
             AuthUnavailableError: the signing keys cannot be fetched.
         """
+        known = self._verified.get(token, self.leeway_s)
+        if known is not None:
+            return known
+        if not self._fits(token):
+            raise InvalidTokenError(f"token is longer than {self.max_token_chars} characters")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -197,8 +297,10 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise InvalidTokenError("token header has no key id (kid)")
-        claims = self._decode(token, self._jwks.get(kid))
-        return self._principal(claims)
+        claims = self._decode(token, self.jwks.get(kid))
+        principal = self._principal(claims)
+        self._verified.put(token, principal, claims)
+        return principal
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
         try:
@@ -232,11 +334,14 @@ class TokenVerifier:
         client_id = claims.get("client_id")
         if client_id not in self.client_ids:
             raise InvalidTokenError("token was issued to an app client this API does not accept")
-        username = claims.get("username")
-        if not isinstance(username, str) or not username:
-            raise InvalidTokenError("token has no username claim")
         scope = claims.get("scope")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+        username = claims.get("username")
+        if username is None and claims.get("sub") == client_id:
+            # Client credentials: no user; Cognito's sub is the client itself.
+            return Principal(username=None, client_id=client_id, scopes=scopes)
+        if not isinstance(username, str) or not username:
+            raise InvalidTokenError("token has no username claim")
         return Principal(username=username, client_id=str(client_id), scopes=scopes)
 
 
@@ -252,8 +357,11 @@ def verifier_from_settings(settings: Settings) -> TokenVerifier:
         raise AuthUnavailableError(str(exc)) from exc
     except (BotoCoreError, ClientError) as exc:
         raise AuthUnavailableError(f"cannot look up the Cognito user pool: {exc}") from exc
+    fetch = http_jwks_fetcher(settings.jwks_url_for(app.pool_id))
     return TokenVerifier(
         issuer=settings.issuer_for(app.pool_id),
         client_ids=settings.cognito_client_ids or (app.client_id,),
-        jwks=JwksCache(http_jwks_fetcher(settings.jwks_url_for(app.pool_id))),
+        jwks=JwksCache(fetch, min_refresh_s=settings.serving_jwks_min_refresh_s),
+        leeway_s=settings.serving_token_leeway_s,
+        max_token_chars=settings.serving_max_token_chars,
     )

@@ -2,30 +2,48 @@
 
 Building the token verifier looks the user pool up in Cognito, and the reader makes a
 boto3 client; doing either at import would make ``import serving.main`` (uvicorn, tests,
-tools) need a running platform. So nothing here is built until a request asks for it.
+tools) need a running platform. So nothing here is built until start-up (``warm_up``) or
+a request asks for it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from functools import cached_property
 
 from newslake.settings import Settings, get_settings
-from serving.auth import TokenVerifier, verifier_from_settings
-from serving.reader import DynamoReader
+from serving.auth import AuthUnavailableError, TokenVerifier, verifier_from_settings
+from serving.authz import ScopePolicy
+from serving.metrics import RequestMetrics
+from serving.reader import DynamoReader, RecommendationReader
 from serving.recommender import Recommender
+from serving.resilience import CircuitBreaker, GuardedReader
+
+logger = logging.getLogger(__name__)
 
 
 class Components:
-    """Per-app singletons: settings, the token verifier and the recommender.
+    """Per-app singletons: settings, token verifier, store reader and recommender.
 
     Args:
         settings: fixed settings (tests, tools); None reads the environment on first use.
+        reader: a store reader to use instead of DynamoDB (tests, the overhead benchmark).
+        verifier: a token verifier to use instead of the configured pool's (tests).
     """
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        reader: RecommendationReader | None = None,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
         self._settings = settings
-        self._verifier: TokenVerifier | None = None
+        self._reader = reader
+        self._verifier = verifier
         self._recommender: Recommender | None = None
+        self.metrics = RequestMetrics()
         # Separate locks: a slow Cognito lookup must not hold up reading recommendations.
         self._verifier_lock = threading.Lock()
         self._recommender_lock = threading.Lock()
@@ -36,19 +54,67 @@ class Components:
             self._settings = get_settings()
         return self._settings
 
+    @cached_property
+    def policy(self) -> ScopePolicy:
+        return ScopePolicy.from_settings(self.settings)
+
+    @property
+    def verifier_built(self) -> bool:
+        return self._verifier is not None
+
     def verifier(self) -> TokenVerifier:
         """The token verifier; a failed build is not cached, the next request tries again.
 
         Raises:
             AuthUnavailableError: the user pool cannot be found or reached.
         """
+        if self._verifier is not None:
+            return self._verifier
         with self._verifier_lock:
             if self._verifier is None:
                 self._verifier = verifier_from_settings(self.settings)
             return self._verifier
 
+    def reader(self) -> RecommendationReader:
+        """The raw store reader (no breaker, no cache): what readiness checks."""
+        with self._recommender_lock:
+            if self._reader is None:
+                self._reader = DynamoReader.from_settings(self.settings)
+            return self._reader
+
     def recommender(self) -> Recommender:
+        if self._recommender is not None:
+            return self._recommender
+        reader = self.reader()
         with self._recommender_lock:
             if self._recommender is None:
-                self._recommender = Recommender(DynamoReader.from_settings(self.settings))
+                s = self.settings
+                breaker = CircuitBreaker(s.serving_breaker_failures, s.serving_breaker_open_s)
+                self._recommender = Recommender(
+                    GuardedReader(reader, breaker),
+                    ttl_s=s.serving_cache_ttl_s,
+                    max_entries=s.serving_cache_max_entries,
+                )
             return self._recommender
+
+    # ---- start-up and readiness ----------------------------------------------------------
+    def warm_up(self) -> None:
+        """Build the verifier, fetch the signing keys and read the version pointers, so
+        the first requests do not pay for it. Failures are logged: the app still starts,
+        /readyz says what is missing and requests retry."""
+        try:
+            self.check_jwks()
+        except AuthUnavailableError as exc:
+            logger.warning("start-up: token verification not ready: %s", exc)
+        recommender = self.recommender()
+        for portal in self.settings.portals:
+            recommender.popular(portal, limit=1)
+            recommender.trending(portal, limit=1)
+
+    def check_jwks(self) -> None:
+        """Raises AuthUnavailableError unless the verifier is built and holds signing keys."""
+        self.verifier().jwks.ensure_loaded()
+
+    def check_store(self) -> None:
+        """Raises StoreUnavailableError unless the store answers a pointer read now."""
+        self.reader().active_version(self.settings.portals[0])

@@ -1,27 +1,68 @@
-"""Builds the serving app: ``uvicorn serving.main:app`` or ``python -m serving.main``."""
+"""Builds the serving app: ``python -m serving.main`` (make serve), ``uvicorn serving.main:app``,
+or ``serving.lambda_handler.handler`` behind API Gateway + Lambda."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from newslake.settings import Settings
-from serving.api.routes import health, recommendations
+from serving.api import errors
+from serving.api.routes import health, lists, recommendations, related
+from serving.auth import TokenVerifier
 from serving.components import Components
+from serving.limits import HeaderLimitMiddleware
+from serving.observability import ObservabilityMiddleware, configure_logging
+from serving.reader import RecommendationReader
+
+logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app; no network IO here, the verifier and the reader are built on first use.
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if not logging.getLogger().handlers:
+        configure_logging()  # run as `uvicorn serving.main:app`: nothing else shows our logs
+    components: Components = app.state.components
+    await run_in_threadpool(components.warm_up)  # keys and shared lists before traffic
+    yield
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    reader: RecommendationReader | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """A new app; no network IO here: the verifier and the reader are built at start-up
+    (the lifespan, which uvicorn and Mangum run) or on first use.
 
     Args:
         settings: fixed settings (tests, tools); None reads ``NEWSLAKE_*`` on first use.
+        reader: a store reader to use instead of DynamoDB (tests, the overhead benchmark).
+        verifier: a token verifier to use instead of the configured pool's (tests).
     """
     app = FastAPI(
         title="newslake serving",
-        summary="Per-portal news recommendations for signed-in readers.",
+        summary="Per-portal news recommendations for readers and machine clients.",
+        lifespan=_lifespan,
     )
-    app.state.components = Components(settings)
+    components = Components(settings, reader=reader, verifier=verifier)
+    app.state.components = components
+    app.add_middleware(HeaderLimitMiddleware)  # inside: its 431s are logged and counted
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=components.metrics,
+        access_log=lambda: components.settings.serving_access_log,
+    )
+    errors.install(app)
     app.include_router(health.router)
     app.include_router(recommendations.router)
+    app.include_router(related.router)
+    app.include_router(lists.router)
     return app
 
 
@@ -32,8 +73,12 @@ def main() -> None:
     """Serve on the host and port from settings (NEWSLAKE_SERVE_HOST, NEWSLAKE_SERVE_PORT)."""
     import uvicorn
 
+    configure_logging()
     settings = app.state.components.settings
-    uvicorn.run(app, host=settings.serve_host, port=settings.serve_port)
+    # Our middleware writes the access lines (JSON, with request ids); uvicorn's would repeat them.
+    uvicorn.run(
+        app, host=settings.serve_host, port=settings.serve_port, log_config=None, access_log=False
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ one StoreUnavailableError, so the caller has a single thing to degrade on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -15,9 +16,11 @@ from newslake import store as layout
 from newslake.settings import Settings
 from newslake.store import ScoredItem
 
-# Short, so a slow DynamoDB degrades a request instead of hanging it.
-READ_TIMEOUT_S = 0.5
-READ_MAX_ATTEMPTS = 2
+# A BatchGetItem may leave keys unprocessed under throttling; asked again once, then given up.
+BATCH_ROUNDS = 2
+
+RecordKey = tuple[str, str]
+"""A recommendations-table key: ``(pk, sk)``, sk being a model version or ``live``."""
 
 
 class StoreUnavailableError(Exception):
@@ -25,11 +28,19 @@ class StoreUnavailableError(Exception):
 
 
 class RecommendationReader(Protocol):
-    """What the recommender reads: the portal's active version and one record of it."""
+    """What the recommender reads: a portal's active version, and records by key.
+
+    A reader whose calls never block (records in process) sets ``blocking = False``, and
+    the API then calls it on the event loop instead of in the thread pool.
+    """
 
     def active_version(self, portal: str) -> str | None: ...
 
-    def items(self, pk: str, version: str) -> list[ScoredItem] | None: ...
+    def items(self, pk: str, sk: str) -> list[ScoredItem] | None: ...
+
+    def items_many(self, keys: Sequence[RecordKey]) -> dict[RecordKey, list[ScoredItem]]:
+        """The records that exist among ``keys``, in one round trip."""
+        ...
 
 
 class DynamoReader:
@@ -48,8 +59,13 @@ class DynamoReader:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DynamoReader:
+        """A reader with the serving timeouts: short, so a slow DynamoDB degrades a request
+        instead of hanging it, and few attempts (serving_store_*)."""
         client = aws.client(
-            "dynamodb", settings, timeout_s=READ_TIMEOUT_S, max_attempts=READ_MAX_ATTEMPTS
+            "dynamodb",
+            settings,
+            timeout_s=settings.serving_store_timeout_s,
+            max_attempts=settings.serving_store_max_attempts,
         )
         return cls(
             client,
@@ -65,15 +81,38 @@ class DynamoReader:
         except (KeyError, TypeError) as exc:
             raise StoreUnavailableError(f"malformed version pointer for {portal!r}") from exc
 
-    def items(self, pk: str, version: str) -> list[ScoredItem] | None:
-        """The scored items stored under ``pk`` in ``version``; None when there is no record."""
-        record = self._get(self._recommendations_table, layout.record_key(pk, version))
-        if record is None:
-            return None
-        try:
-            return layout.items_of(record)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreUnavailableError(f"malformed record {pk!r} in version {version!r}") from exc
+    def items(self, pk: str, sk: str) -> list[ScoredItem] | None:
+        """The scored items stored under ``pk`` in ``sk``; None when there is no record."""
+        record = self._get(self._recommendations_table, layout.record_key(pk, sk))
+        return None if record is None else _decoded(record, pk, sk)
+
+    def items_many(self, keys: Sequence[RecordKey]) -> dict[RecordKey, list[ScoredItem]]:
+        """The records that exist among ``keys`` (at most 100), with one BatchGetItem."""
+        table = self._recommendations_table
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        request: dict[str, Any] = {
+            table: {"Keys": [layout.record_key(pk, sk) for pk, sk in wanted]}
+        }
+        found: dict[RecordKey, list[ScoredItem]] = {}
+        for _ in range(BATCH_ROUNDS):
+            try:
+                response = self._client.batch_get_item(RequestItems=request)
+            except (BotoCoreError, ClientError) as exc:
+                raise StoreUnavailableError(
+                    f"DynamoDB batch read from {table} failed: {exc}"
+                ) from exc
+            for record in response.get("Responses", {}).get(table, []):
+                try:
+                    pk, sk = layout.record_id_of(record)
+                except (KeyError, TypeError) as exc:
+                    raise StoreUnavailableError(f"record without a key in {table}") from exc
+                found[(pk, sk)] = _decoded(record, pk, sk)
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        raise StoreUnavailableError(f"DynamoDB left keys of {table} unprocessed twice")
 
     def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         try:
@@ -82,3 +121,10 @@ class DynamoReader:
             raise StoreUnavailableError(f"DynamoDB read from {table} failed: {exc}") from exc
         item = response.get("Item")
         return dict(item) if item is not None else None
+
+
+def _decoded(record: dict[str, Any], pk: str, sk: str) -> list[ScoredItem]:
+    try:
+        return layout.items_of(record)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreUnavailableError(f"malformed record {pk!r} in version {sk!r}") from exc

@@ -1,21 +1,47 @@
-"""Choosing what a reader sees: their personal list, else the portal's popular one.
+"""Choosing what a reader sees, down a chain of sources, so every request gets an answer.
 
-Kept free of IO and of FastAPI: it reads through a RecommendationReader, so new sources
-(trending, recent reads, related articles) slot in here and are tested with a fake reader.
+* a reader: their personal list from the portal's active model version, less what they
+  read lately (the streaming job's recent reads), topped up from trending, then popular;
+* an article page: the live co-visitation list, then the nightly related list, then
+  trending and popular, never the article itself;
+* trending (topped up from popular) and popular.
+
+Shared lists and version pointers come through a short-lived in-process cache; what it
+last read stays as the last-known list when the store is down. Any read that fails
+marks the answer ``degraded``; the store failing never fails the request.
+
+Kept free of HTTP: it reads through a RecommendationReader and is tested with a fake one.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from newslake.store import ScoredItem, popular_key, user_key
+from newslake.store import (
+    LIVE,
+    ScoredItem,
+    popular_key,
+    recent_key,
+    related_key,
+    trending_key,
+    user_key,
+)
+from serving.cache import TtlCache
 from serving.reader import RecommendationReader, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["personal", "popular"]
+Source = Literal["personal", "covisited", "related", "trending", "popular"]
+"""Where an item came from: ``covisited`` is the live co-visitation list, ``related``
+the nightly model's related list."""
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+_Items = tuple[ScoredItem, ...]
 
 
 @dataclass(frozen=True)
@@ -26,62 +52,173 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
-class Recommendations:
-    """One answer for one reader; ``degraded`` says it came from memory, not the store."""
+class Answer:
+    """One list for one request; ``degraded`` says some source could not be read."""
 
-    portal: str
-    user_id: str
     model_version: str | None
     items: tuple[Recommendation, ...]
     degraded: bool = False
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    version: str
-    items: tuple[ScoredItem, ...]
+class _Picker:
+    """Collects up to ``limit`` items across sources, each article once, some left out."""
+
+    def __init__(self, limit: int, leave_out: Iterable[str] = ()) -> None:
+        self._limit = limit
+        self._seen = set(leave_out)
+        self.items: list[Recommendation] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self._limit
+
+    def add(self, items: Iterable[ScoredItem], source: Source) -> None:
+        for item in items:
+            if self.full:
+                return
+            if item.article_id not in self._seen:
+                self._seen.add(item.article_id)
+                self.items.append(Recommendation(item.article_id, item.score, source))
 
 
-def _tagged(
-    items: list[ScoredItem] | tuple[ScoredItem, ...], source: Source, limit: int
-) -> tuple[Recommendation, ...]:
-    return tuple(Recommendation(i.article_id, i.score, source) for i in items[:limit])
+class _Request:
+    """What one request read; remembers whether any read failed."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.degraded = False
+
+    def failed(self, exc: Exception) -> None:
+        if not self.degraded:
+            logger.warning("degraded answer for %s: %s", self.what, exc)
+        self.degraded = True
 
 
 class Recommender:
-    """Personal top-N from the active model version, with two fallbacks.
+    """The fallback chains above, over a reader, with a cache of shared lists.
 
-    * no personal record for the reader: the portal's popular list of the same version;
-    * the store fails: the portal's popular list as last read by this process, marked
-      degraded, so an outage costs relevance, never a 5xx.
+    Args:
+        reader: the store (usually a GuardedReader over DynamoDB).
+        ttl_s: how long pointers and shared lists are served from memory.
+        max_entries: cap of the per-article related cache.
+        clock: monotonic seconds; tests pass their own.
     """
 
-    def __init__(self, reader: RecommendationReader) -> None:
+    def __init__(
+        self,
+        reader: RecommendationReader,
+        *,
+        ttl_s: float = 5.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._reader = reader
-        self._last_popular: dict[str, _Snapshot] = {}
+        # Readers do network IO unless they say otherwise (an in-process reader does not).
+        self.blocking: bool = getattr(reader, "blocking", True)
+        self._versions: TtlCache[str, str | None] = TtlCache(ttl_s, clock=clock)
+        self._lists: TtlCache[tuple[str, str], _Items] = TtlCache(ttl_s, clock=clock)
+        self._related: TtlCache[tuple[str, str, str | None], tuple[_Items, _Items]] = TtlCache(
+            ttl_s, max_entries=max_entries, clock=clock
+        )
 
-    def for_user(self, portal: str, user_id: str, limit: int) -> Recommendations:
-        try:
-            return self._from_store(portal, user_id, limit)
-        except StoreUnavailableError as exc:
-            logger.warning("serving %s from the last-known popular list: %s", portal, exc)
-            return self._from_memory(portal, user_id, limit)
+    # ---- the four answers ---------------------------------------------------------------
+    def for_user(self, portal: str, user_id: str, limit: int) -> Answer:
+        request = _Request(f"{portal} user {user_id}")
+        version = self._version(portal, request)
+        personal, recent = self._read_personal(portal, user_id, version, request)
+        picker = _Picker(limit, leave_out=(i.article_id for i in recent))
+        picker.add(personal, "personal")
+        self._top_up(picker, portal, version, request)
+        return Answer(version, tuple(picker.items), request.degraded)
 
-    def _from_store(self, portal: str, user_id: str, limit: int) -> Recommendations:
-        version = self._reader.active_version(portal)
+    def related(self, portal: str, article_id: str, limit: int) -> Answer:
+        request = _Request(f"{portal} article {article_id}")
+        version = self._version(portal, request)
+        live, nightly = self._cached(
+            self._related,
+            (portal, article_id, version),
+            lambda: self._read_related(portal, article_id, version),
+            request,
+            default=((), ()),
+        )
+        picker = _Picker(limit, leave_out=(article_id,))
+        picker.add(live, "covisited")
+        picker.add(nightly, "related")
+        self._top_up(picker, portal, version, request)
+        return Answer(version, tuple(picker.items), request.degraded)
+
+    def trending(self, portal: str, limit: int) -> Answer:
+        request = _Request(f"{portal} trending")
+        version = self._version(portal, request)
+        picker = _Picker(limit)
+        self._top_up(picker, portal, version, request)
+        return Answer(version, tuple(picker.items), request.degraded)
+
+    def popular(self, portal: str, limit: int) -> Answer:
+        request = _Request(f"{portal} popular")
+        version = self._version(portal, request)
+        picker = _Picker(limit)
+        picker.add(self._popular(portal, version, request), "popular")
+        return Answer(version, tuple(picker.items), request.degraded)
+
+    # ---- sources --------------------------------------------------------------------------
+    def _top_up(self, picker: _Picker, portal: str, version: str | None, req: _Request) -> None:
+        if not picker.full:
+            picker.add(self._trending(portal, req), "trending")
+        if not picker.full:
+            picker.add(self._popular(portal, version, req), "popular")
+
+    def _version(self, portal: str, request: _Request) -> str | None:
+        return self._cached(
+            self._versions, portal, lambda: self._reader.active_version(portal), request, None
+        )
+
+    def _trending(self, portal: str, request: _Request) -> _Items:
+        key = (trending_key(portal), LIVE)
+        return self._cached(self._lists, key, lambda: self._read(key), request, default=())
+
+    def _popular(self, portal: str, version: str | None, request: _Request) -> _Items:
         if version is None:
-            return Recommendations(portal, user_id, None, ())
-        personal = self._reader.items(user_key(portal, user_id), version)
-        if personal:
-            return Recommendations(portal, user_id, version, _tagged(personal, "personal", limit))
-        popular = self._reader.items(popular_key(portal), version) or []
-        if popular:
-            self._last_popular[portal] = _Snapshot(version, tuple(popular))
-        return Recommendations(portal, user_id, version, _tagged(popular, "popular", limit))
+            return ()
+        key = (popular_key(portal), version)
+        return self._cached(self._lists, key, lambda: self._read(key), request, default=())
 
-    def _from_memory(self, portal: str, user_id: str, limit: int) -> Recommendations:
-        snapshot = self._last_popular.get(portal)
-        if snapshot is None:
-            return Recommendations(portal, user_id, None, (), degraded=True)
-        items = _tagged(snapshot.items, "popular", limit)
-        return Recommendations(portal, user_id, snapshot.version, items, degraded=True)
+    def _read_personal(
+        self, portal: str, user_id: str, version: str | None, request: _Request
+    ) -> tuple[list[ScoredItem], list[ScoredItem]]:
+        """The personal list (none without a model) and the recent reads, in one round trip."""
+        if version is None and request.degraded:
+            return [], []  # the store has just failed us; the fallbacks answer
+        recent = (recent_key(portal, user_id), LIVE)
+        personal = (user_key(portal, user_id), version) if version is not None else None
+        try:
+            found = self._reader.items_many([recent] if personal is None else [recent, personal])
+        except StoreUnavailableError as exc:
+            request.failed(exc)
+            return [], []
+        return (found.get(personal, []) if personal else []), found.get(recent, [])
+
+    def _read(self, key: tuple[str, str]) -> _Items:
+        return tuple(self._reader.items(*key) or ())
+
+    def _read_related(
+        self, portal: str, article_id: str, version: str | None
+    ) -> tuple[_Items, _Items]:
+        pk = related_key(portal, article_id)
+        keys = [(pk, LIVE)] + ([(pk, version)] if version is not None else [])
+        found = self._reader.items_many(keys)
+        nightly = found.get((pk, version), []) if version is not None else []
+        return tuple(found.get((pk, LIVE), ())), tuple(nightly)
+
+    @staticmethod
+    def _cached(
+        cache: TtlCache[K, V], key: K, load: Callable[[], V], request: _Request, default: V
+    ) -> V:
+        try:
+            value, stale = cache.get(key, load)
+        except StoreUnavailableError as exc:
+            request.failed(exc)
+            return default
+        if stale:
+            request.failed(StoreUnavailableError("served a last-known value from memory"))
+        return value

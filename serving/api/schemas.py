@@ -2,43 +2,98 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from serving.recommender import Recommendations, Source
+from serving.recommender import Answer, Source
 
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class Readiness(BaseModel):
+    """``ready`` when the store answers and the signing keys are loaded."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(
+        description="Per dependency (store, jwks): ok, or why it is not.",
+    )
+
+
 class RecommendedItem(BaseModel):
     article_id: str
     score: float
-    source: Source
+    source: Source = Field(
+        description=(
+            "personal: the reader's model list; covisited: read in the same sessions lately; "
+            "related: the nightly model's related list; trending: most read in the last hour; "
+            "popular: most read in the model's window."
+        )
+    )
 
 
-class RecommendationsOut(BaseModel):
-    """A reader's recommendations; ``degraded`` is true when served from memory in an outage."""
+class ItemList(BaseModel):
+    """A list from the portal's active model version (``model_version``, null before the
+    first model). ``degraded`` is true when part of the store could not be read and the
+    list comes, in part or whole, from fallbacks or from memory."""
 
     portal: str
-    user_id: str
     model_version: str | None
     items: list[RecommendedItem]
     degraded: bool
 
+    @staticmethod
+    def items_of(answer: Answer) -> list[RecommendedItem]:
+        return [
+            RecommendedItem(article_id=i.article_id, score=i.score, source=i.source)
+            for i in answer.items
+        ]
+
+
+class RecommendationsOut(ItemList):
+    """A reader's recommendations, best first, without what they read lately."""
+
+    user_id: str
+
     @classmethod
-    def of(cls, recs: Recommendations) -> RecommendationsOut:
+    def of(cls, portal: str, user_id: str, answer: Answer) -> RecommendationsOut:
         return cls(
-            portal=recs.portal,
-            user_id=recs.user_id,
-            model_version=recs.model_version,
-            items=[
-                RecommendedItem(article_id=i.article_id, score=i.score, source=i.source)
-                for i in recs.items
-            ],
-            degraded=recs.degraded,
+            portal=portal,
+            user_id=user_id,
+            model_version=answer.model_version,
+            items=cls.items_of(answer),
+            degraded=answer.degraded,
+        )
+
+
+class RelatedOut(ItemList):
+    """Articles to read after ``article_id``, best first."""
+
+    article_id: str
+
+    @classmethod
+    def of(cls, portal: str, article_id: str, answer: Answer) -> RelatedOut:
+        return cls(
+            portal=portal,
+            article_id=article_id,
+            model_version=answer.model_version,
+            items=cls.items_of(answer),
+            degraded=answer.degraded,
+        )
+
+
+class ListOut(ItemList):
+    """A portal-wide list (trending or popular), best first."""
+
+    @classmethod
+    def of(cls, portal: str, answer: Answer) -> ListOut:
+        return cls(
+            portal=portal,
+            model_version=answer.model_version,
+            items=cls.items_of(answer),
+            degraded=answer.degraded,
         )
 
 
@@ -46,3 +101,17 @@ class ErrorOut(BaseModel):
     """FastAPI's error body, named so the OpenAPI document shows it."""
 
     detail: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route that can answer these error statuses."""
+    return {code: {"model": ErrorOut, "description": ERRORS[code]} for code in codes}
+
+
+ERRORS = {
+    401: "Missing or invalid access token (see WWW-Authenticate)",
+    403: "The token may not read this user or portal",
+    404: "Unknown portal",
+    422: "A malformed id or a limit outside 1..100",
+    503: "Tokens cannot be checked right now (Retry-After)",
+}

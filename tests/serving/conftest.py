@@ -4,7 +4,7 @@ platform of a test's own to stop (the shared ``local_platform`` is in tests/conf
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jwt
@@ -18,6 +18,7 @@ from serving.reader import StoreUnavailableError
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 CLIENT_ID = "test-web-client"
+MACHINE_CLIENT_ID = "test-machine-client"
 KID = "test-key-1"
 
 TokenFactory = Callable[..., str]
@@ -91,31 +92,73 @@ def make_token(signing_key: rsa.RSAPrivateKey) -> TokenFactory:
 
 
 @pytest.fixture
+def make_machine_token(signing_key: rsa.RSAPrivateKey) -> TokenFactory:
+    """Signs a client-credentials access token as Cognito issues them: sub and client_id
+    are the machine client, no username, ``version`` 2, a ``jti``; ``scope`` defaults to
+    reading portal g1. Keyword arguments replace claims, None leaves one out."""
+
+    def make(key: rsa.RSAPrivateKey | None = None, kid: str = KID, **claims: Any) -> str:
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "sub": MACHINE_CLIENT_ID,
+            "token_use": "access",
+            "scope": "newslake/recommendations.read newslake/portal.g1",
+            "auth_time": now,
+            "iss": ISSUER,
+            "exp": now + 3600,
+            "iat": now,
+            "version": 2,
+            "jti": "0b9e7c3a-1f2d-4e5f-8a9b-0c1d2e3f4a5b",
+            "client_id": MACHINE_CLIENT_ID,
+        }
+        payload.update(claims)
+        payload = {name: value for name, value in payload.items() if value is not None}
+        return jwt.encode(payload, key or signing_key, algorithm="RS256", headers={"kid": kid})
+
+    return make
+
+
+@pytest.fixture
 def verifier(jwks_document: dict[str, Any]) -> TokenVerifier:
-    """A verifier for ISSUER/CLIENT_ID whose keys come from memory, not the network."""
+    """A verifier for ISSUER, the web and machine clients, whose keys come from memory."""
     return TokenVerifier(
-        issuer=ISSUER, client_ids=[CLIENT_ID], jwks=JwksCache(lambda: jwks_document)
+        issuer=ISSUER,
+        client_ids=[CLIENT_ID, MACHINE_CLIENT_ID],
+        jwks=JwksCache(lambda: jwks_document),
     )
 
 
 # ---- a store reader in memory -----------------------------------------------------------
 class FakeReader:
-    """RecommendationReader over dicts; ``fail = True`` makes it act like DynamoDB down."""
+    """RecommendationReader over dicts; ``fail = True`` makes it act like DynamoDB down.
+
+    ``calls`` counts the reads, one per round trip, to check what the caches save.
+    """
 
     def __init__(self) -> None:
         self.versions: dict[str, str] = {}
         self.records: dict[tuple[str, str], list[ScoredItem]] = {}
         self.fail = False
+        self.calls = 0
 
     def active_version(self, portal: str) -> str | None:
-        if self.fail:
-            raise StoreUnavailableError("fake store is down")
+        self._read()
         return self.versions.get(portal)
 
-    def items(self, pk: str, version: str) -> list[ScoredItem] | None:
+    def items(self, pk: str, sk: str) -> list[ScoredItem] | None:
+        self._read()
+        return self.records.get((pk, sk))
+
+    def items_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[ScoredItem]]:
+        self._read()
+        return {key: self.records[key] for key in keys if key in self.records}
+
+    def _read(self) -> None:
+        self.calls += 1
         if self.fail:
             raise StoreUnavailableError("fake store is down")
-        return self.records.get((pk, version))
 
 
 @pytest.fixture

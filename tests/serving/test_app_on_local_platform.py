@@ -1,9 +1,11 @@
-"""The whole serving path on the local platform: a real Cognito token from moto, the real
-verifier fetching moto's JWKS, the real reader on moto's DynamoDB; records written by hand."""
+"""The whole serving path on the local platform: real Cognito tokens from moto, the real
+verifier fetching moto's JWKS, the real reader on moto's DynamoDB; records written by hand,
+in the layout the nightly and streaming jobs write (newslake.store)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +13,9 @@ from fastapi.testclient import TestClient
 from newslake import aws
 from newslake.local import provision, server
 from newslake.settings import Settings
+from newslake.store import LIVE, ScoredItem, item_record
 from serving.main import create_app
+from tests.serving.slow_proxy import SlowProxy
 
 pytestmark = pytest.mark.slow
 
@@ -20,37 +24,31 @@ PORTAL = "serving-it"
 VERSION = "20261128T0600"
 PASSWORD = "Serving-test-Passw0rd!"
 URL = "/v1/portals/serving-it/users/{user}/recommendations"
+FAR_FUTURE = 4102444800
 
 
-def _with_test_portal(settings: Settings) -> Settings:
-    return settings.model_copy(update={"portals": (*settings.portals, PORTAL)})
+def _with_test_portal(settings: Settings, **overrides: Any) -> Settings:
+    return settings.model_copy(update={"portals": (*settings.portals, PORTAL), **overrides})
 
 
 def _publish(settings: Settings) -> None:
-    """Alice's list in the active and in an older version, a popular list, then the pointer."""
+    """Alice's list in the active and an older version, popular, trending, alice's recent
+    reads and a related list, then the pointer: what the nightly and streaming jobs write."""
     ddb = aws.client("dynamodb", settings)
     records = [
-        (
-            "serving-it#user#alice",
-            VERSION,
-            '[{"article_id":"a-101","score":0.91},{"article_id":"a-102","score":0.55}]',
-        ),
-        ("serving-it#user#alice", "20261127T0600", '[{"article_id":"stale","score":1.0}]'),
-        (
-            "serving-it#popular",
-            VERSION,
-            '[{"article_id":"p-1","score":120.0},{"article_id":"p-2","score":80.0}]',
-        ),
+        ("serving-it#user#alice", VERSION, [("a-101", 0.91), ("a-102", 0.55), ("a-103", 0.3)]),
+        ("serving-it#user#alice", "20261127T0600", [("stale", 1.0)]),
+        ("serving-it#popular", VERSION, [("p-1", 120.0), ("p-2", 80.0)]),
+        ("serving-it#trending", LIVE, [("t-1", 40.0)]),
+        ("serving-it#recent#alice", LIVE, [("a-102", 1_795_000_000.0)]),
+        ("serving-it#related#a-101", LIVE, [("c-1", 7.0), ("a-101", 5.0)]),
+        ("serving-it#related#a-101", VERSION, [("r-1", 0.8)]),
     ]
-    for pk, version, items in records:
+    for pk, sk, items in records:
+        scored = [ScoredItem(a, s) for a, s in items]
         ddb.put_item(
             TableName=settings.recommendations_table,
-            Item={
-                "pk": {"S": pk},
-                "sk": {"S": version},
-                "items": {"S": items},
-                "expires_at": {"N": "4102444800"},
-            },
+            Item=item_record(pk, sk, scored, FAR_FUTURE),
         )
     ddb.put_item(
         TableName=settings.versions_table,
@@ -73,24 +71,21 @@ def platform(local_platform: Settings) -> Settings:
 
 @pytest.fixture(scope="module")
 def client(platform: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as client:
+    with TestClient(create_app(platform)) as client:  # runs the start-up: keys, lists
         yield client
 
 
-ALICE_PERSONAL = [
-    {"article_id": "a-101", "score": 0.91, "source": "personal"},
-    {"article_id": "a-102", "score": 0.55, "source": "personal"},
-]
-POPULAR = [
-    {"article_id": "p-1", "score": 120.0, "source": "popular"},
-    {"article_id": "p-2", "score": 80.0, "source": "popular"},
-]
+def _items(*triples: tuple[str, float, str]) -> list[dict[str, Any]]:
+    return [{"article_id": a, "score": s, "source": src} for a, s, src in triples]
 
 
-def test_signed_in_reader_gets_the_active_versions_personal_list(
+POPULAR = _items(("p-1", 120.0, "popular"), ("p-2", 80.0, "popular"))
+
+
+def test_reader_gets_their_list_less_recent_reads_topped_up(
     client: TestClient, platform: Settings
 ) -> None:
-    response = client.get(URL.format(user="alice"), headers=_bearer(platform, "alice"))
+    response = client.get(URL.format(user="alice") + "?limit=4", headers=_bearer(platform, "alice"))
 
     assert (response.status_code, response.json()) == (
         200,
@@ -98,16 +93,43 @@ def test_signed_in_reader_gets_the_active_versions_personal_list(
             "portal": "serving-it",
             "user_id": "alice",
             "model_version": "20261128T0600",
-            "items": ALICE_PERSONAL,
+            "items": _items(
+                ("a-101", 0.91, "personal"),
+                ("a-103", 0.3, "personal"),
+                ("t-1", 40.0, "trending"),
+                ("p-1", 120.0, "popular"),
+            ),
             "degraded": False,
         },
     )
 
 
-def test_reader_without_personal_list_gets_popular(client: TestClient, platform: Settings) -> None:
+def test_reader_without_personal_list_gets_trending_then_popular(
+    client: TestClient, platform: Settings
+) -> None:
     response = client.get(URL.format(user="bob"), headers=_bearer(platform, "bob"))
 
-    assert (response.status_code, response.json()["items"]) == (200, POPULAR)
+    assert (response.status_code, response.json()["items"]) == (
+        200,
+        _items(("t-1", 40.0, "trending")) + POPULAR,
+    )
+
+
+def test_related_prefers_the_live_covisitation_list(client: TestClient, platform: Settings) -> None:
+    response = client.get(
+        "/v1/portals/serving-it/articles/a-101/related?limit=3", headers=_bearer(platform, "bob")
+    )
+
+    assert response.json()["items"] == _items(
+        ("c-1", 7.0, "covisited"), ("r-1", 0.8, "related"), ("t-1", 40.0, "trending")
+    )
+
+
+def test_readyz_is_ready_on_the_platform(client: TestClient) -> None:
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "checks": {"store": "ok", "jwks": "ok"},
+    }
 
 
 def test_no_token_is_401(client: TestClient) -> None:
@@ -122,18 +144,15 @@ def test_another_users_path_is_403(client: TestClient, platform: Settings) -> No
     assert response.status_code == 403
 
 
-def test_store_down_answers_degraded_with_the_last_popular_list(
+def test_store_down_answers_200_degraded_with_the_last_known_lists(
     disposable_platform: Settings,
 ) -> None:
     settings = _with_test_portal(disposable_platform)
     _publish(settings)
-    alice, bob = _bearer(settings, "alice"), _bearer(settings, "bob")
-    client = TestClient(create_app(settings))
-    warm = client.get(URL.format(user="bob"), headers=bob)  # reads the popular list
-    assert warm.json()["degraded"] is False
-
-    server.stop(settings)
-    response = client.get(URL.format(user="alice"), headers=alice)
+    alice = _bearer(settings, "alice")
+    with TestClient(create_app(settings)) as client:  # start-up reads the shared lists
+        server.stop(settings)
+        response = client.get(URL.format(user="alice"), headers=alice)
 
     assert (response.status_code, response.json()) == (
         200,
@@ -141,7 +160,27 @@ def test_store_down_answers_degraded_with_the_last_popular_list(
             "portal": "serving-it",
             "user_id": "alice",
             "model_version": "20261128T0600",
-            "items": POPULAR,
+            "items": _items(("t-1", 40.0, "trending")) + POPULAR,
             "degraded": True,
         },
     )
+
+
+def test_slow_store_answers_200_degraded_instead_of_waiting(platform: Settings) -> None:
+    alice = _bearer(platform, "alice")
+    with SlowProxy(platform.moto_port) as proxy:
+        via_proxy = platform.model_copy(
+            update={"moto_port": proxy.port, "serving_store_timeout_s": 0.2}
+        )
+        with TestClient(create_app(via_proxy)) as client:
+            proxy.delay_s = 30.0  # far past the timeouts: only they can end the wait
+            response = client.get(URL.format(user="alice") + "?limit=2", headers=alice)
+            metrics = client.get("/metrics").text
+            proxy.delay_s = 0.0
+
+    assert (response.status_code, response.json()["items"], response.json()["degraded"]) == (
+        200,
+        _items(("t-1", 40.0, "trending"), ("p-1", 120.0, "popular")),
+        True,
+    )
+    assert 'route="/v1/portals/{portal}/users/{user_id}/recommendations",status="200"} 1' in metrics

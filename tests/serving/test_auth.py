@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from serving.auth import (
@@ -22,18 +17,10 @@ from serving.auth import (
     Principal,
     TokenVerifier,
 )
+from tests.serving.forged import alg_none, hs256_with_public_key
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
 TokenFactory = Callable[..., str]
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _reheaded(token: str, header: dict[str, Any]) -> str:
-    """A valid token's claims under another header, unsigned: where a forger starts."""
-    return f"{_b64(json.dumps(header).encode())}.{token.split('.')[1]}"
 
 
 class CountingFetcher:
@@ -87,6 +74,59 @@ def test_token_without_scope_has_no_scopes(
     assert verifier.verify(make_token(scope=None)).scopes == frozenset()
 
 
+def test_client_credentials_token_is_a_machine_principal(
+    verifier: TokenVerifier, make_machine_token: TokenFactory
+) -> None:
+    principal = verifier.verify(make_machine_token())
+
+    assert (principal, principal.is_machine) == (
+        Principal(
+            username=None,
+            client_id="test-machine-client",
+            scopes=frozenset({"newslake/recommendations.read", "newslake/portal.g1"}),
+        ),
+        True,
+    )
+
+
+def test_token_without_username_whose_sub_is_not_its_client_is_rejected(
+    verifier: TokenVerifier, make_machine_token: TokenFactory
+) -> None:
+    with pytest.raises(InvalidTokenError, match="no username"):
+        verifier.verify(make_machine_token(sub="5f1c0d2e-0000-4000-8000-000000000001"))
+
+
+def test_machine_token_of_a_client_not_allowed_is_rejected(
+    verifier: TokenVerifier, make_machine_token: TokenFactory
+) -> None:
+    token = make_machine_token(sub="other-machine", client_id="other-machine")
+
+    with pytest.raises(InvalidTokenError, match="app client"):
+        verifier.verify(token)
+
+
+def test_oversized_token_is_rejected_unparsed(
+    verifier: TokenVerifier, make_token: TokenFactory
+) -> None:
+    with pytest.raises(InvalidTokenError, match="longer than 8192 characters"):
+        verifier.verify(make_token(padding="x" * 9000))
+
+
+def test_verifies_offline_unless_the_kid_is_unknown(
+    jwks_document: dict[str, Any], make_token: TokenFactory, other_key: rsa.RSAPrivateKey
+) -> None:
+    verifier = _verifier(JwksCache(lambda: jwks_document))
+    before = verifier.verifies_offline(make_token())
+    verifier.verify(make_token())
+
+    assert (
+        before,
+        verifier.verifies_offline(make_token()),
+        verifier.verifies_offline(make_token(key=other_key, kid="rotated")),
+        verifier.verifies_offline("not-a-jwt"),
+    ) == (False, True, False, True)
+
+
 # ---- rejected -------------------------------------------------------------------------
 @pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.e30"])
 def test_malformed_token_is_rejected(verifier: TokenVerifier, token: str) -> None:
@@ -110,24 +150,15 @@ def test_tampered_claims_are_rejected(verifier: TokenVerifier, make_token: Token
 
 
 def test_alg_none_is_rejected(verifier: TokenVerifier, make_token: TokenFactory) -> None:
-    token = _reheaded(make_token(), {"alg": "none", "kid": "test-key-1", "typ": "JWT"}) + "."
-
     with pytest.raises(InvalidTokenError, match="'none' is not accepted"):
-        verifier.verify(token)
+        verifier.verify(alg_none(make_token()))
 
 
 def test_hs256_keyed_with_the_public_key_is_rejected(
     verifier: TokenVerifier, make_token: TokenFactory, signing_key: rsa.RSAPrivateKey
 ) -> None:
-    # The classic confusion attack: HMAC keyed with the (public) RSA key in PEM form.
-    public_pem = signing_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    signing_input = _reheaded(make_token(), {"alg": "HS256", "kid": "test-key-1", "typ": "JWT"})
-    mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
-
     with pytest.raises(InvalidTokenError, match="'HS256' is not accepted"):
-        verifier.verify(f"{signing_input}.{_b64(mac)}")
+        verifier.verify(hs256_with_public_key(make_token(), signing_key))
 
 
 def test_token_without_kid_is_rejected(
