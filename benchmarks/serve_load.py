@@ -19,7 +19,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from benchmarks import http1
 
 REQUEST_TIMEOUT_S = 10.0
 LIMIT = 10
@@ -32,57 +33,14 @@ def pick_user(rng: random.Random, known: Sequence[str], new: Sequence[str], shar
     return pool[rng.randrange(len(pool))]
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection with just enough HTTP for the service's answers
-    (not httpx, whose per-request CPU would be taken from the service on 2 cores)."""
-
-    def __init__(self, base_url: str) -> None:
-        parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.netloc = parts.netloc
-        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+class Connection(http1.Connection):
+    """A keep-alive connection that GETs with a bearer token."""
 
     async def get(self, path: str, token: str) -> tuple[int, bytes]:
-        """GET ``path`` with the bearer token; the status and the body.
-
-        Raises:
-            OSError, asyncio.IncompleteReadError, ValueError: no complete answer; the
-                connection is closed and the next request opens a new one.
-        """
-        try:
-            if self.streams is None:
-                self.streams = await asyncio.open_connection(self.host, self.port)
-            reader, writer = self.streams
-            writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: {self.netloc}\r\n"
-                f"Authorization: Bearer {token}\r\n\r\n".encode()
-            )
-            await writer.drain()
-            status_line = await reader.readline()
-            if not status_line:
-                raise ConnectionResetError("the service closed the connection")
-            status, length, close = int(status_line.split()[1]), None, False
-            while (line := await reader.readline()).strip():
-                name, _, value = line.partition(b":")
-                name = name.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"connection":
-                    close = value.strip().lower() == b"close"
-            if length is None:
-                raise ValueError("an answer without Content-Length")
-            body = await reader.readexactly(length)
-        except BaseException:
-            self.close()
-            raise
-        if close:
-            self.close()
-        return status, body
-
-    def close(self) -> None:
-        if self.streams is not None:
-            self.streams[1].close()
-            self.streams = None
+        return await self.request(
+            f"GET {path} HTTP/1.1\r\nHost: {self.netloc}\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n".encode()
+        )
 
 
 async def drive(
