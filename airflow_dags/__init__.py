@@ -1,0 +1,1 @@
+"""Airflow DAGs of newslake: they orchestrate the Spark entry points in ``spark_jobs/``."""
