@@ -37,8 +37,8 @@ Mode **{CFG.mode}** (`NEWSLAKE_SPARK_MODE`), portals **{", ".join(PORTALS)}**
    ({CFG.missing_data}, `NEWSLAKE_AIRFLOW_MISSING_DATA`): `fail` retries with backoff (late
    data) and then fails the run; `skip` skips retraining and the run succeeds.
 3. `maintain`: OPTIMIZE and VACUUM the Delta tables. 4. `interactions` for the run's time.
-5. Per portal (mapped, independent): `train` (ALS, evaluation, gate) -> `gate` (a rejected,
-   skipped or failed version stops here: downstream skipped, reason in the log) -> `export`
+5. Per portal (mapped, independent): `train` (ALS, evaluation, gate) -> `gate` (a rejected
+   or skipped version stops here: gate and downstream skipped, reason in the log) -> `export`
    (items to DynamoDB) -> `switch_active_version` (one conditional pointer write).
 6. `summary` (runs whatever happened): one line per portal with metrics and gate decision;
    it fails the run when any portal failed, so the run's state tells the operator.
@@ -153,15 +153,22 @@ def spark_stage(stage: str, portal: Any = None) -> tuple[Any, Any]:
 
 
 # ---- per portal -------------------------------------------------------------------------------
-@task.short_circuit(ignore_downstream_trigger_rules=False)  # the summary still runs
-def gate(trained: dict[str, Any]) -> bool:
+@task
+def gate(trained: dict[str, Any]) -> str:
+    """Let a promoted version through; skip (with the reason) what the gate kept out.
+
+    A skip, not a short-circuit: inside a mapped group the trigger rules skip exactly this
+    portal's export and switch, and the summary (all_done) still runs.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
     promote, reason = stages.promotes(trained)
     portal, version = trained.get("portal"), trained.get("version")
-    if promote:
-        log.info("%s %s: promote (%s)", portal, version, reason)
-    else:
+    if not promote:
         log.warning("%s %s: not published, %s; service keeps its version", portal, version, reason)
-    return promote
+        raise AirflowSkipException(f"{portal} {version} not published: {reason}")
+    log.info("%s %s: promote (%s)", portal, version, reason)
+    return reason
 
 
 @task

@@ -135,6 +135,14 @@ def portal_outcome(
     skipped_run: bool = False,
 ) -> PortalOutcome:
     """What happened to one portal this run, from its train result and its switch result."""
+    if switched is not None:  # the pointer moved: whatever else was recorded, it is served
+        return PortalOutcome(
+            portal,
+            "published",
+            f"{portal}: now serves {switched.get('version')} "
+            f"(was {switched.get('previous_version') or 'none'}); {_gate_text(train)}; "
+            f"metrics {_metrics(train)}",
+        )
     if train is None:
         if skipped_run:
             return PortalOutcome(portal, "kept", f"{portal}: not retrained (run skipped)")
@@ -144,9 +152,6 @@ def portal_outcome(
             f"{portal}: FAILED before training reported (see the train task's log); "
             "the service keeps its current version",
         )
-    metrics = json.dumps(train.get("metrics") or {}, sort_keys=True)
-    gate = train.get("gate") or {}
-    gate_text = f"gate {gate.get('decision', '-')} ({gate.get('reason') or '-'})"
     if train.get("status") == "failed":
         return PortalOutcome(
             portal,
@@ -156,24 +161,23 @@ def portal_outcome(
         )
     go, reason = promotes(train)
     if not go:
-        return PortalOutcome(
-            portal,
-            "kept",
-            f"{portal}: kept the current version, {reason}; metrics {metrics}",
-        )
-    if switched is None:
-        return PortalOutcome(
-            portal,
-            "failed",
-            f"{portal}: {train.get('version')} passed the gate but export or switch FAILED; "
-            f"the service keeps its current version; metrics {metrics}",
-        )
+        line = f"{portal}: kept the current version, {reason}; metrics {_metrics(train)}"
+        return PortalOutcome(portal, "kept", line)
     return PortalOutcome(
         portal,
-        "published",
-        f"{portal}: now serves {switched.get('version')} "
-        f"(was {switched.get('previous_version') or 'none'}); {gate_text}; metrics {metrics}",
+        "failed",
+        f"{portal}: {train.get('version')} passed the gate but export or switch FAILED; "
+        f"the service keeps its current version; metrics {_metrics(train)}",
     )
+
+
+def _metrics(train: Mapping[str, Any] | None) -> str:
+    return json.dumps((train or {}).get("metrics") or {}, sort_keys=True)
+
+
+def _gate_text(train: Mapping[str, Any] | None) -> str:
+    gate = (train or {}).get("gate") or {}
+    return f"gate {gate.get('decision', '-')} ({gate.get('reason') or '-'})"
 
 
 def summarize(
