@@ -1,15 +1,22 @@
-"""Per-portal ALS (implicit feedback) and its top-N recommendations.
+"""Per-portal ALS on implicit feedback, and its top-N among the articles still worth showing.
 
-MLlib's ALS wants integer ids, so users and articles of one portal are numbered by their
-sorted string ids; the numbering lives only inside one training run here.
+Users and articles are numbered by the stable maps of :mod:`spark_jobs.id_map`. Training
+is MLlib's ALS with ``implicitPrefs=True`` (strength is confidence, not a rating), a fixed
+seed and ``coldStartStrategy="drop"``. Scoring does not use ``recommendForAllUsers``: only
+fresh articles may be recommended, so their factors (a few thousand) go to every executor
+and each partition of users is scored with one matrix product (numpy), best ``n`` kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from itertools import product
 
+import numpy as np
+import pandas as pd
 from pyspark.ml.recommendation import ALS, ALSModel
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from spark_jobs import columns as C
@@ -24,14 +31,18 @@ class AlsParams:
     alpha: float = 10.0
     seed: int = 42
 
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
 
-def index_ids(df: DataFrame, source: str, target: str) -> DataFrame:
-    """Distinct ``source`` values numbered 0..n-1 in sorted order, as ``target``."""
-    return (
-        df.select(source)
-        .distinct()
-        .withColumn(target, (F.row_number().over(Window.orderBy(source)) - 1).cast("int"))
-    )
+
+def grid(seed: int, *, quick: bool = False) -> list[AlsParams]:
+    """The weekly search's small grid (rank x regParam x alpha x maxIter)."""
+    if quick:
+        return [AlsParams(8, 5, 0.1, a, seed) for a in (1.0, 20.0)]
+    return [
+        AlsParams(rank, it, reg, alpha, seed)
+        for rank, reg, alpha, it in product((16, 48), (0.01, 0.1), (5.0, 40.0), (5, 10))
+    ]
 
 
 @dataclass
@@ -41,12 +52,21 @@ class TrainedAls:
     items: DataFrame  # article_id, item_idx
 
 
-def train(interactions: DataFrame, params: AlsParams) -> TrainedAls:
-    """Fit ALS on one portal's (user_id, article_id, strength) rows."""
+def train(
+    interactions: DataFrame, users: DataFrame, items: DataFrame, params: AlsParams
+) -> TrainedAls:
+    """Fit ALS on one portal's (user_id, article_id, strength) rows.
+
+    Args:
+        interactions: the portal's implicit feedback.
+        users: (entity_id, idx) of every user in ``interactions`` (``id_map.assign``).
+        items: (entity_id, idx) of every article in ``interactions``.
+        params: hyperparameters (the seed makes the run repeatable).
+    """
     require_columns(interactions, [C.USER_ID, C.ARTICLE_ID, C.STRENGTH], where="als.train")
-    users = index_ids(interactions, C.USER_ID, C.USER_IDX).cache()
-    items = index_ids(interactions, C.ARTICLE_ID, C.ITEM_IDX).cache()
-    ratings = interactions.join(users, C.USER_ID).join(items, C.ARTICLE_ID)
+    user_ids = users.select(F.col(C.ENTITY_ID).alias(C.USER_ID), F.col(C.IDX).alias(C.USER_IDX))
+    item_ids = items.select(F.col(C.ENTITY_ID).alias(C.ARTICLE_ID), F.col(C.IDX).alias(C.ITEM_IDX))
+    ratings = interactions.join(user_ids, C.USER_ID).join(item_ids, C.ARTICLE_ID)
     als = ALS(
         rank=params.rank,
         maxIter=params.max_iter,
@@ -60,27 +80,68 @@ def train(interactions: DataFrame, params: AlsParams) -> TrainedAls:
         ratingCol=C.STRENGTH,
         nonnegative=False,
     )
-    return TrainedAls(als.fit(ratings), users, items)
+    model = als.fit(ratings.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH))
+    return TrainedAls(model, user_ids, item_ids)
 
 
-def recommend(trained: TrainedAls, seen: DataFrame, top_n: int) -> DataFrame:
-    """(user_id, rank, article_id, score): best ``top_n`` the user has not read, best first."""
-    require_columns(seen, [C.USER_ID, C.ARTICLE_ID], where="als.recommend")
-    max_seen = seen.groupBy(C.USER_ID).count().agg(F.max("count")).first()
-    extra = int(max_seen[0] or 0) if max_seen else 0
-    n_items = trained.items.count()
-    raw = trained.model.recommendForAllUsers(min(n_items, top_n + extra))
-    exploded = raw.select(C.USER_IDX, F.explode("recommendations").alias("r")).select(
-        C.USER_IDX,
-        F.col(f"r.{C.ITEM_IDX}").alias(C.ITEM_IDX),
-        F.col("r.rating").alias(C.SCORE),
+TOP_SCHEMA = f"{C.USER_IDX} int, {C.RANK} int, {C.ITEM_IDX} int, {C.SCORE} double"
+
+
+def _scorer(item_ids: np.ndarray, factors: np.ndarray, n: int):  # type: ignore[no-untyped-def]
+    k = min(n, len(item_ids))
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            if pdf.empty or k == 0:
+                continue
+            users = np.stack(pdf["features"].to_numpy()).astype(np.float32)
+            scores = users @ factors.T
+            part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            top = np.take_along_axis(scores, part, axis=1)
+            # best first; equal scores by item id, so reruns order ties the same way
+            order = np.lexsort((item_ids[part], -top), axis=1)
+            best = np.take_along_axis(part, order, axis=1)
+            yield pd.DataFrame(
+                {
+                    C.USER_IDX: np.repeat(pdf["id"].to_numpy(), k).astype(np.int32),
+                    C.RANK: np.tile(np.arange(1, k + 1, dtype=np.int32), len(pdf)),
+                    C.ITEM_IDX: item_ids[best].ravel().astype(np.int32),
+                    C.SCORE: np.take_along_axis(scores, best, axis=1).ravel().astype(np.float64),
+                }
+            )
+
+    return score
+
+
+def recommend(
+    trained: TrainedAls, users: DataFrame, candidates: DataFrame, top_n: int
+) -> DataFrame:
+    """(user_id, rank, article_id, score): each user's best ``top_n`` among ``candidates``.
+
+    Users and candidate articles the model never saw are left out (cold start).
+    """
+    require_columns(users, [C.USER_ID], where="als.recommend users")
+    require_columns(candidates, [C.ARTICLE_ID], where="als.recommend candidates")
+    wanted_items = trained.items.join(candidates.select(C.ARTICLE_ID).distinct(), C.ARTICLE_ID)
+    rows = (
+        trained.model.itemFactors.join(wanted_items, F.col("id") == F.col(C.ITEM_IDX))
+        .select("id", "features")
+        .collect()
     )
-    ranked = Window.partitionBy(C.USER_ID).orderBy(F.desc(C.SCORE), F.asc(C.ARTICLE_ID))
+    item_ids = np.array([r["id"] for r in rows], dtype=np.int64)
+    factors = (
+        np.array([r["features"] for r in rows], dtype=np.float32)
+        if rows
+        else np.zeros((0, trained.model.rank), dtype=np.float32)
+    )
+    wanted_users = trained.users.join(users.select(C.USER_ID).distinct(), C.USER_ID)
+    top = (
+        trained.model.userFactors.join(wanted_users, F.col("id") == F.col(C.USER_IDX))
+        .select("id", "features")
+        .mapInPandas(_scorer(item_ids, factors, top_n), TOP_SCHEMA)
+    )
     return (
-        exploded.join(trained.users, C.USER_IDX)
+        top.join(trained.users, C.USER_IDX)
         .join(trained.items, C.ITEM_IDX)
-        .join(seen.select(C.USER_ID, C.ARTICLE_ID), [C.USER_ID, C.ARTICLE_ID], "left_anti")
-        .withColumn(C.RANK, F.row_number().over(ranked))
-        .where(F.col(C.RANK) <= top_n)
         .select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE)
     )

@@ -37,3 +37,10 @@ VERSION = "version"
 VIEWS = "views"
 SOURCE_ARTICLE = "source_article_id"
 BATCH_ID = "batch_id"
+
+# Nightly batch (id maps, blend, evaluation records).
+KIND = "kind"  # of an id map row: "user" or "article"
+ENTITY_ID = "entity_id"
+IDX = "idx"
+FIRST_SEEN = "first_seen"
+MODEL = "model"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 
 
 def read_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
@@ -14,8 +19,12 @@ def read_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
     return spark.read.format("delta").load(path)
 
 
-def append(df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> None:
+def append(
+    df: DataFrame, path: str, *, partition_by: Sequence[str] = (), tag: str | None = None
+) -> None:
     writer = df.write.format("delta").mode("append")
+    if tag is not None:
+        writer = writer.option("userMetadata", tag)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(path)
@@ -39,19 +48,55 @@ def merge_insert_new(
     *,
     keys: Sequence[str],
     partition_by: Sequence[str] = (),
-) -> None:
-    """Insert the rows whose keys the table lacks; creates the table on first use."""
+    tag: str | None = None,
+) -> int:
+    """Insert the rows whose keys the table lacks; creates the table on first use.
+
+    Returns how many rows were inserted (Delta's MERGE metrics, no extra scan). ``tag``
+    is stored as the commit's user metadata, so :func:`tagged_commit` finds it later.
+    """
     if not DeltaTable.isDeltaTable(spark, path):
-        append(df, path, partition_by=partition_by)
-        return
+        append(df, path, partition_by=partition_by, tag=tag)
+        return df.count()
     condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    (
+    with _commit_tag(spark, tag):
+        metrics = (
+            DeltaTable.forPath(spark, path)
+            .alias("t")
+            .merge(df.alias("s"), condition)
+            .whenNotMatchedInsertAll()
+            .execute()
+            .first()
+        )
+    return int(metrics["num_inserted_rows"]) if metrics else 0
+
+
+def tagged_commit(spark: SparkSession, path: str, tag: str, *, look_back: int = 100) -> Any:
+    """The operation metrics of the earliest of the last ``look_back`` commits tagged
+    ``tag``, or None (no such commit, or no table)."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    found = (
         DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(df.alias("s"), condition)
-        .whenNotMatchedInsertAll()
-        .execute()
+        .history(look_back)
+        .where(F.col("userMetadata") == tag)
+        .orderBy("version")
+        .select("operation", "operationMetrics")
+        .first()
     )
+    return found
+
+
+@contextmanager
+def _commit_tag(spark: SparkSession, tag: str | None) -> Iterator[None]:
+    if tag is None:
+        yield
+        return
+    spark.conf.set(USER_METADATA, tag)
+    try:
+        yield
+    finally:
+        spark.conf.unset(USER_METADATA)
 
 
 def append_idempotent(

@@ -12,14 +12,28 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-from pyspark.sql import DataFrame, Row
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from newslake import aws, store
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
+
+# The pointer lives in a module without pyspark, for orchestrators; re-exported here.
+from newslake.versions import VersionSwitchError, active_version, switch, switch_active_version
 from spark_jobs import columns as C
+from spark_jobs import gold
+
+__all__ = [
+    "ExportError",
+    "VersionSwitchError",
+    "active_version",
+    "export_version",
+    "publish_lists",
+    "switch",
+    "switch_active_version",
+    "write_batch",
+]
 
 BATCH_WRITE_MAX = 25
 
@@ -65,40 +79,6 @@ def write_batch(
     return written
 
 
-def active_version(ddb: Any, table: str, portal: str) -> str | None:
-    item = ddb.get_item(TableName=table, Key={"portal": {"S": portal}}, ConsistentRead=True).get(
-        "Item"
-    )
-    return item["active_version"]["S"] if item else None
-
-
-def switch_active_version(
-    ddb: Any, table: str, portal: str, new_version: str, expected: str | None
-) -> None:
-    """Point the portal at ``new_version`` if the pointer still reads ``expected``."""
-    item = {
-        "portal": {"S": portal},
-        "active_version": {"S": new_version},
-        "switched_at": {"N": str(int(time.time()))},
-    }
-    if expected is None:
-        condition, values = "attribute_not_exists(portal)", None
-    else:
-        item["previous_version"] = {"S": expected}
-        condition, values = "active_version = :expected", {":expected": {"S": expected}}
-    kwargs: dict[str, Any] = {"TableName": table, "Item": item, "ConditionExpression": condition}
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
-    try:
-        ddb.put_item(**kwargs)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            raise ExportError(
-                f"{portal}: the active version changed under this run (expected {expected})"
-            ) from exc
-        raise
-
-
 def ranked_lists(df: DataFrame, *keys: str) -> DataFrame:
     """(keys..., items[]) with each key's rows as an array sorted by rank."""
     return df.groupBy(*keys).agg(
@@ -127,27 +107,91 @@ def _records(
         yield store.item_record(pk_of(row), version, items, expires_at)
 
 
+def dynamodb_client(settings: Settings) -> Any:
+    return aws.client("dynamodb", settings)
+
+
+ClientFactory = Callable[[Settings], Any]
+
+
 def write_lists(
-    lists: DataFrame, settings: Settings, pk_of: RowKey, version: str, expires_at: int
+    lists: DataFrame,
+    settings: Settings,
+    pk_of: RowKey,
+    version: str,
+    expires_at: int,
+    *,
+    client_factory: ClientFactory = dynamodb_client,
 ) -> None:
-    """Write (key..., items[]) rows from the executors, each partition with its own client."""
+    """Write (key..., items[]) rows from the executors, each partition with its own client
+    (``client_factory(settings)``, picklable; tests pass one that fails)."""
     conf = settings.model_dump()
     table = settings.recommendations_table
 
     def write_partition(rows: Iterator[Row]) -> None:
         local = Settings(**conf)
-        write_batch(
-            aws.client("dynamodb", local), table, _records(rows, pk_of, version, expires_at)
-        )
+        write_batch(client_factory(local), table, _records(rows, pk_of, version, expires_at))
 
     lists.foreachPartition(write_partition)
 
 
 def publish_lists(
-    df: DataFrame, settings: Settings, pk_of: RowKey, version: str, expires_at: int
+    df: DataFrame,
+    settings: Settings,
+    pk_of: RowKey,
+    version: str,
+    expires_at: int,
+    *,
+    client_factory: ClientFactory = dynamodb_client,
 ) -> None:
     """Rank-ordered rows (keys..., rank, article_id, score) to the store, one item per key."""
-    write_lists(ranked_lists(df, *pk_of.columns), settings, pk_of, version, expires_at)
+    write_lists(
+        ranked_lists(df, *pk_of.columns),
+        settings,
+        pk_of,
+        version,
+        expires_at,
+        client_factory=client_factory,
+    )
+
+
+def export_version(
+    spark: SparkSession,
+    settings: Settings,
+    portal: str,
+    version: str,
+    expires_at: int,
+    *,
+    client_factory: ClientFactory = dynamodb_client,
+) -> dict[str, int]:
+    """Write a portal's version (personal lists, most viewed, related) to the store; the
+    pointer is not touched. Returns the rows exported per list.
+
+    Raises:
+        ExportError: the version was not promoted by the gate, or has no lists.
+    """
+    paths = gold.GoldPaths.of(settings)
+    decision = gold.gate_decision(spark, paths.model_runs, portal, version)
+    if decision != "promote":
+        raise ExportError(
+            f"{portal} {version}: the gate decision is {decision or 'missing'}, not promote; "
+            "only a promoted version is exported (run the train stage first)"
+        )
+    lists = {
+        "personal": (paths.recommendations, RowKey(store.user_key, C.PORTAL, C.USER_ID)),
+        "popular": (paths.popular, RowKey(store.popular_key, C.PORTAL)),
+        "related": (paths.related, RowKey(store.related_key, C.PORTAL, C.SOURCE_ARTICLE)),
+    }
+    counts: dict[str, int] = {}
+    for name, (path, key) in lists.items():
+        rows = gold.version_rows(spark, path, portal, version)
+        if rows is None:
+            raise ExportError(f"{portal} {version}: {path} does not exist")
+        if name == "popular":
+            rows = rows.withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
+        publish_lists(rows, settings, key, version, expires_at, client_factory=client_factory)
+        counts[name] = rows.count()
+    return counts
 
 
 def publish_small_lists(

@@ -21,7 +21,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from newslake.settings import Settings
-from spark_jobs.nightly import GoldPaths
+from spark_jobs.gold import GoldPaths
 from spark_jobs.streaming import StreamPaths
 
 log = logging.getLogger("newslake.maintenance")
@@ -29,16 +29,14 @@ log = logging.getLogger("newslake.maintenance")
 
 def lake_tables(settings: Settings) -> dict[str, str]:
     """Every Delta table newslake writes, by name."""
-    s, g = StreamPaths.of(settings), GoldPaths.of(settings)
+    s = StreamPaths.of(settings)
     return {
         "bronze.pageviews": s.bronze,
         "silver.events": s.events,
         "silver.pageviews": s.visits,
         "silver.quarantine": s.quarantine,
         "silver.ingest_log": s.ingest_log,
-        "gold.interactions": g.interactions,
-        "gold.popular": g.popular,
-        "gold.recommendations": g.recommendations,
+        **GoldPaths.of(settings).tables(),
     }
 
 

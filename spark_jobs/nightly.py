@@ -1,9 +1,28 @@
-"""The nightly chain: catch up the streaming job (landing -> bronze -> silver), then
-silver visits -> interactions -> per-portal ALS and most-viewed -> gold tables -> DynamoDB,
-one portal's pointer switch at a time.
+"""The nightly batch: per-portal models, evaluated, gated and published atomically.
 
-Run with ``spark-submit spark_jobs/nightly.py`` (see ``spark_jobs.submit``) or
-``python -m spark_jobs.nightly``. Every path comes from settings.
+``python -m spark_jobs.submit spark_jobs/nightly.py -- [--stage STAGE] [--portal P]
+[--as-of ISO8601] [--version V]`` (or ``python -m spark_jobs.nightly ...`` in process).
+Every stage prints one JSON object as its last stdout line; logs go to stderr.
+
+========================  ==================================================================
+stage                      what it does (exit code)
+========================  ==================================================================
+``all`` (default)          catch_up -> interactions -> per portal train, export, switch ->
+                           summary; a portal's failure spares the others (1 if any failed;
+                           a rejected or skipped portal is not a failure)
+``check``                  silver.pageviews has visits in the 24 h before --as-of (0, else 3)
+``catch_up``               the streaming job in availableNow mode: landing -> silver
+``maintain``               OPTIMIZE and VACUUM every table
+``interactions``           gold.interactions, gold.popular, gold.trending for --version
+``search``                 the weekly hyperparameter search -> gold.hyperparams
+``train``                  evaluate, gate, gold.model_runs, gold.recommendations (0 for
+                           candidate, rejected, skipped; 1 for failed)
+``export``                 the version's items to DynamoDB, no switch (1 unless promoted)
+``switch``                 the portal's pointer to --version, one conditional write
+========================  ==================================================================
+
+``--as-of`` defaults to the latest visit in silver; ``--version`` to ``vYYYYmmddTHHMMSSZ``
+of the as-of time. Every path comes from settings.
 """
 
 from __future__ import annotations
@@ -19,19 +38,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from newslake import aws, store
+from newslake import aws, versions
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
-from spark_jobs import als, delta_io, export, streaming
 from spark_jobs import columns as C
+from spark_jobs import delta_io, export, portal_run, streaming
+from spark_jobs.gold import GoldPaths
 from spark_jobs.interactions import to_interactions
-from spark_jobs.popularity import most_viewed
+from spark_jobs.popularity import most_viewed, trending
 from spark_jobs.streaming import StreamPaths
 
+__all__ = ["GoldPaths", "RunReport", "main", "run"]
+
 log = logging.getLogger("newslake.nightly")
+
+STAGES = (
+    "all", "check", "catch_up", "maintain", "interactions", "search", "train", "export", "switch",
+)  # fmt: skip
+EXIT_NO_DATA = 3
+PUBLISHED = "published"
 
 
 @dataclass
@@ -46,25 +74,108 @@ class RunReport:
     def stage(self, name: str) -> Iterator[None]:
         started = time.monotonic()
         log.info("stage %s ...", name)
-        yield
-        self.stages_s[name] = round(time.monotonic() - started, 2)
-        log.info("stage %s done in %.1fs", name, self.stages_s[name])
+        try:
+            yield
+        finally:
+            self.stages_s[name] = round(time.monotonic() - started, 2)
+            log.info("stage %s done in %.1fs", name, self.stages_s[name])
+
+    @property
+    def failed(self) -> list[str]:
+        return [p for p, r in self.portals.items() if r["status"] == portal_run.FAILED]
 
 
-@dataclass(frozen=True)
-class GoldPaths:
-    interactions: str
-    popular: str
-    recommendations: str
+def version_of(as_of: datetime) -> str:
+    return as_of.strftime("v%Y%m%dT%H%M%SZ")
 
-    @classmethod
-    def of(cls, settings: Settings) -> GoldPaths:
-        t = settings.table_path
-        return cls(
-            interactions=t("gold", "interactions"),
-            popular=t("gold", "popular"),
-            recommendations=t("gold", "recommendations"),
+
+def latest_visit(spark: SparkSession, settings: Settings) -> datetime | None:
+    visits = delta_io.read_if_exists(spark, StreamPaths.of(settings).visits)
+    row = visits.agg(F.max(C.VISIT_START)).first() if visits is not None else None
+    return row[0].replace(tzinfo=UTC) if row and row[0] else None
+
+
+def resolve_as_of(spark: SparkSession, settings: Settings, as_of: datetime | None) -> datetime:
+    if as_of is not None:
+        return as_of
+    latest = latest_visit(spark, settings)
+    if latest is None:
+        raise NewslakeError("silver.pageviews is empty: nothing has landed yet (pass --as-of?)")
+    return latest
+
+
+# ---- stages -------------------------------------------------------------------------------
+def check(spark: SparkSession, settings: Settings, as_of: datetime) -> dict[str, Any]:
+    """Whether silver holds visits in the 24 h before ``as_of``, per portal."""
+    per_portal = dict.fromkeys(settings.portals, 0)
+    visits = delta_io.read_if_exists(spark, StreamPaths.of(settings).visits)
+    if visits is not None:
+        since = F.lit(as_of - timedelta(hours=24)).cast("timestamp")
+        rows = (
+            visits.where(F.col(C.VISIT_START) > since)
+            .where(F.col(C.VISIT_START) <= F.lit(as_of).cast("timestamp"))
+            .groupBy(C.PORTAL)
+            .count()
+            .collect()
         )
+        per_portal.update({r[C.PORTAL]: int(r["count"]) for r in rows})
+    total = sum(per_portal.values())
+    return {"ok": total > 0, "visits": total, "per_portal": per_portal, "as_of": as_of.isoformat()}
+
+
+def build_interactions(
+    spark: SparkSession, settings: Settings, as_of: datetime, version: str
+) -> dict[str, Any]:
+    """gold.interactions, gold.popular and gold.trending of every portal for ``version``."""
+    paths = GoldPaths.of(settings)
+    visits = delta_io.read_if_exists(spark, StreamPaths.of(settings).visits)
+    if visits is None:
+        raise NewslakeError("silver.pageviews does not exist: run the catch_up stage first")
+    visits = visits.where(F.col(C.VISIT_START) <= F.lit(as_of).cast("timestamp"))
+    tag = F.lit(version).alias(C.VERSION)
+    interactions = visits.transform(to_interactions(as_of)).select("*", tag)
+    delta_io.replace_rows(interactions, paths.interactions, match={C.VERSION: version})
+    popular = visits.transform(
+        most_viewed(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
+    ).select("*", tag)
+    delta_io.replace_rows(popular, paths.popular, match={C.VERSION: version})
+    hot = visits.transform(
+        trending(
+            as_of,
+            timedelta(hours=settings.trending_window_hours),
+            timedelta(minutes=settings.trending_half_life_minutes),
+            settings.top_n,
+        )
+    ).select("*", tag)
+    delta_io.replace_rows(hot, paths.trending, match={C.VERSION: version})
+    written = (
+        spark.read.format("delta")
+        .load(paths.interactions)
+        .where(F.col(C.VERSION) == version)
+        .groupBy(C.PORTAL)
+        .count()
+        .collect()
+    )
+    return {
+        "version": version,
+        "as_of": as_of.isoformat(),
+        "interactions": {r[C.PORTAL]: int(r["count"]) for r in written},
+    }
+
+
+def _expires_at(settings: Settings, now: datetime | None = None) -> int:
+    now = now or datetime.now(UTC)
+    return int((now + timedelta(days=settings.version_ttl_days)).timestamp())
+
+
+def publish(
+    spark: SparkSession, settings: Settings, portal: str, version: str, ddb: Any,
+    *, now: datetime | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Export a promoted version's items, then switch the pointer (the ``all`` chain)."""
+    exported = export.export_version(spark, settings, portal, version, _expires_at(settings, now))
+    previous = versions.switch(ddb, settings.versions_table, portal, version)
+    return {"exported": exported, "previous_version": previous}
 
 
 def run(
@@ -74,149 +185,174 @@ def run(
     as_of: datetime | None = None,
     version: str | None = None,
     now: datetime | None = None,
+    portals: tuple[str, ...] | None = None,
+    search: bool = False,
 ) -> RunReport:
-    """The whole chain for every configured portal. One portal's failure spares the others."""
-    now = now or datetime.now(UTC)
-    paths, silver = GoldPaths.of(settings), StreamPaths.of(settings)
+    """The ``all`` stage for every configured portal. One portal's failure spares the others."""
+    silver = StreamPaths.of(settings)
     report = RunReport()
     with report.stage("catch_up"):
         # The streaming job in availableNow mode: everything landed reaches silver first.
         streaming.catch_up(spark, settings)
         if delta_io.read_if_exists(spark, silver.visits) is None:
             raise NewslakeError("silver.pageviews is empty: nothing has landed yet")
-        report.counts = streaming.silver_counts(spark, silver)
-    visits = spark.read.format("delta").load(silver.visits).cache()
-    if as_of is None:
-        latest = visits.agg(F.max(C.VISIT_START)).first()
-        as_of = latest[0].replace(tzinfo=UTC) if latest and latest[0] else now
-    version = version or as_of.strftime("v%Y%m%dT%H%M%SZ")
+        if delta_io.read_if_exists(spark, silver.ingest_log) is not None:
+            report.counts = streaming.silver_counts(spark, silver)
+    as_of = resolve_as_of(spark, settings, as_of)
+    version = version or version_of(as_of)
     report.version, report.as_of = version, as_of.isoformat()
-
     with report.stage("interactions"):
-        interactions = visits.transform(to_interactions(as_of)).cache()
-        interactions.write.format("delta").mode("overwrite").save(paths.interactions)
-    with report.stage("popular"):
-        popular = visits.transform(
-            most_viewed(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
-        ).withColumn(C.VERSION, F.lit(version))
-        delta_io.replace_rows(popular, paths.popular, match={C.VERSION: version})
-    popular = spark.read.format("delta").load(paths.popular).where(F.col(C.VERSION) == version)
-
-    params = als.AlsParams(
-        settings.als_rank,
-        settings.als_max_iter,
-        settings.als_reg_param,
-        settings.als_alpha,
-        settings.als_seed,
-    )
-    expires_at = int((now + timedelta(days=settings.version_ttl_days)).timestamp())
+        build_interactions(spark, settings, as_of, version)
     ddb = aws.client("dynamodb", settings)
-    for portal in settings.portals:
-        report.portals[portal] = _run_portal(
-            spark,
-            settings,
-            paths,
-            portal,
-            interactions,
-            popular,
-            params,
-            version,
-            expires_at,
-            ddb,
-            report,
-        )
-    interactions.unpersist()
-    visits.unpersist()
+    for portal in portals or settings.portals:
+        if search:
+            with report.stage(f"{portal}.search"):
+                from spark_jobs import search as searching
+
+                searching.search_portal(spark, settings, portal, as_of)
+        with report.stage(f"{portal}.train"):
+            outcome = portal_run.train_portal(spark, settings, portal, as_of, version, ddb=ddb)
+        result = outcome.as_json()
+        if outcome.status == portal_run.CANDIDATE:
+            try:
+                with report.stage(f"{portal}.export_switch"):
+                    result |= publish(spark, settings, portal, version, ddb, now=now)
+                result["status"] = PUBLISHED
+            except Exception as exc:
+                log.exception("%s: export failed; the service keeps its current version", portal)
+                result["status"] = portal_run.FAILED
+                result["reason"] = f"export failed, version in service unchanged: {exc}"[:400]
+        report.portals[portal] = result
     return report
 
 
-def _run_portal(
-    spark: SparkSession,
-    settings: Settings,
-    paths: GoldPaths,
-    portal: str,
-    interactions: DataFrame,
-    popular: DataFrame,
-    params: als.AlsParams,
-    version: str,
-    expires_at: int,
-    ddb: Any,
-    report: RunReport,
-) -> dict[str, Any]:
-    mine = interactions.where(F.col(C.PORTAL) == portal)
-    n_users = mine.select(C.USER_ID).distinct().count()
-    if n_users == 0:
-        log.warning("%s: no interactions; the service keeps its current version", portal)
-        return {"status": "skipped", "reason": "no data"}
-    try:
-        with report.stage(f"{portal}.als"):
-            trained = als.train(mine, params)
-            recs = (
-                als.recommend(trained, mine, settings.top_n)
-                .withColumn(C.PORTAL, F.lit(portal))
-                .withColumn(C.VERSION, F.lit(version))
-            )
-            delta_io.replace_rows(
-                recs, paths.recommendations, match={C.VERSION: version, C.PORTAL: portal}
-            )
-        with report.stage(f"{portal}.export"):
-            saved = (
-                spark.read.format("delta")
-                .load(paths.recommendations)
-                .where((F.col(C.VERSION) == version) & (F.col(C.PORTAL) == portal))
-            )
-            export.publish_lists(
-                saved,
-                settings,
-                export.RowKey(store.user_key, C.PORTAL, C.USER_ID),
-                version,
-                expires_at,
-            )
-            export.publish_lists(
-                popular.where(F.col(C.PORTAL) == portal).withColumn(
-                    C.SCORE, F.col(C.VIEWS).cast("double")
-                ),
-                settings,
-                export.RowKey(store.popular_key, C.PORTAL),
-                version,
-                expires_at,
-            )
-            previous = export.active_version(ddb, settings.versions_table, portal)
-            export.switch_active_version(ddb, settings.versions_table, portal, version, previous)
-    except Exception as exc:  # one portal's failure must not stop the others
-        log.exception("%s: run failed; the service keeps its current version", portal)
-        return {"status": "failed", "reason": str(exc).splitlines()[0][:300]}
-    return {"status": "published", "users": n_users, "previous_version": previous}
+# ---- command line ---------------------------------------------------------------------------
+def _as_of(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="nightly", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="nightly", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--stage", choices=STAGES, default="all")
+    p.add_argument("--portal", default=None, help="one portal (default: every configured one)")
     p.add_argument(
-        "--as-of",
-        type=datetime.fromisoformat,
-        default=None,
-        help="model time (ISO 8601, UTC); default: the latest visit",
+        "--as-of", type=_as_of, default=None, help="model time, ISO 8601 (UTC if no offset)"
     )
     p.add_argument("--version", default=None, help="model version id; default from --as-of")
+    p.add_argument("--search", action="store_true", help="stage all: run the weekly search first")
+    p.add_argument(
+        "--grid", choices=["full", "quick"], default="full", help="stage search: grid size"
+    )
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _portals(settings: Settings, portal: str | None) -> tuple[str, ...]:
+    if portal is None:
+        return settings.portals
+    if portal not in settings.portals:
+        raise NewslakeError(f"unknown portal {portal!r}: configured are {list(settings.portals)}")
+    return (portal,)
+
+
+def _need_version(args: argparse.Namespace) -> str:
+    if args.version:
+        return str(args.version)
+    if args.as_of:
+        return version_of(args.as_of)
+    raise NewslakeError(f"--stage {args.stage} needs --version (or --as-of)")
+
+
+def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[str, Any]]:
+    """Run one stage; returns (exit code, the JSON object to print last)."""
+    if args.stage == "switch":  # boto3 only: no SparkSession
+        if not args.portal:
+            raise NewslakeError("--stage switch needs --portal")
+        (portal,) = _portals(settings, args.portal)
+        version = _need_version(args)
+        ddb = aws.client("dynamodb", settings)
+        previous = versions.switch(ddb, settings.versions_table, portal, version)
+        return 0, {"portal": portal, "version": version, "previous_version": previous}
+
     from spark_jobs.session import get_spark
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    spark = get_spark(settings, app_name=f"newslake-nightly-{args.stage}")
+    started = time.monotonic()
+    if args.stage == "all":
+        report = run(
+            spark,
+            settings,
+            as_of=args.as_of,
+            version=args.version,
+            portals=_portals(settings, args.portal),
+            search=args.search,
+        )
+        report.stages_s["total"] = round(time.monotonic() - started, 2)
+        return (1 if report.failed else 0), report.__dict__
+    if args.stage == "check":
+        if args.as_of is None:
+            raise NewslakeError("--stage check needs --as-of")
+        out = check(spark, settings, args.as_of)
+        return (0 if out["ok"] else EXIT_NO_DATA), out
+    if args.stage == "catch_up":
+        streaming.catch_up(spark, settings)
+        silver = StreamPaths.of(settings)
+        counts = (
+            streaming.silver_counts(spark, silver)
+            if delta_io.read_if_exists(spark, silver.ingest_log) is not None
+            else {}
+        )
+        return 0, {"caught_up_s": round(time.monotonic() - started, 2), **counts}
+    if args.stage == "maintain":
+        from spark_jobs import maintenance
+
+        return 0, maintenance.maintain(spark, settings)
+    as_of = resolve_as_of(spark, settings, args.as_of)
+    version = args.version or version_of(as_of)
+    if args.stage == "interactions":
+        out = build_interactions(spark, settings, as_of, version)
+        return 0, out | {"seconds": round(time.monotonic() - started, 2)}
+    if args.stage == "search":
+        from spark_jobs import search as searching
+
+        chosen = {
+            p: searching.search_portal(spark, settings, p, as_of, quick=args.grid == "quick")
+            for p in _portals(settings, args.portal)
+        }
+        return 0, {"as_of": as_of.isoformat(), "portals": chosen}
+    if args.stage == "train":
+        outcomes = {
+            p: portal_run.train_portal(spark, settings, p, as_of, version).as_json()
+            for p in _portals(settings, args.portal)
+        }
+        failed = any(o["status"] == portal_run.FAILED for o in outcomes.values())
+        out = next(iter(outcomes.values())) if args.portal else {"portals": outcomes}
+        return (1 if failed else 0), out
+    if args.stage == "export":
+        if not args.portal:
+            raise NewslakeError("--stage export needs --portal")
+        exported = export.export_version(
+            spark, settings, args.portal, version, _expires_at(settings)
+        )
+        return 0, {"portal": args.portal, "version": version, "exported": exported}
+    raise NewslakeError(f"unknown stage {args.stage}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
+    )
     args = _parse_args(sys.argv[1:] if argv is None else argv)
-    settings = Settings()
     try:
-        spark = get_spark(settings, app_name="newslake-nightly")
-        as_of = args.as_of.replace(tzinfo=UTC) if args.as_of else None
-        report = run(spark, settings, as_of=as_of, version=args.version)
+        code, out = run_stage(args, Settings())
     except NewslakeError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        print(json.dumps({"stage": args.stage, "error": str(exc)}))
         return 1
-    print(json.dumps(report.__dict__, default=str))
-    failed = [p for p, r in report.portals.items() if r["status"] == "failed"]
-    return 1 if failed else 0
+    print(json.dumps(out, default=str))
+    return code
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ Two queries, each with its own checkpoint:
      bronze = silver events + duplicates + quarantine can be checked at any time;
    * inserts events not seen before into ``silver/events`` (MERGE on event id);
    * merges each visit's events into ``silver/pageviews`` (one row per ``pageview_id``;
-     dwell, scroll and clicks keep their maximum, so replaying a batch changes nothing);
-   * refreshes trending, recent reads and (every few minutes) related articles in the
-     serving store.
+     dwell, scroll and clicks keep their maximum, so replaying a batch changes nothing).
+
+3. **live publisher** (a driver thread, not a query): every few seconds, trending, the
+   recent reads of users seen since its last round and (every few minutes) related
+   articles, from ``silver/pageviews`` to the serving store. In ``--available-now`` mode
+   it publishes once, after the catch-up.
 
 Late data: an event whose client time is more than ``late_after_s`` older than its arrival
 at the collector is quarantined as late; an engagement update that arrives within that
@@ -32,6 +35,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,30 +99,30 @@ VISIT_UPDATE = {
 class SilverBatch:
     """The silver query's ``foreachBatch``: every write is idempotent under replay.
 
+    Steps, in order (``fault`` is called after each with its name): ``counted`` (one pass
+    over the batch for its row and quarantine counts), ``visits`` (first, since that is
+    what readers wait for), ``events`` (insert-only MERGE; its metrics give the new-event
+    count, and the commit is tagged with the query id and batch id, so a replayed batch
+    reads the count of its first run), ``quarantined`` and ``logged``.
+
     Args:
-        settings: table paths, portals, late-data limits, serving-store names.
+        settings: table paths, portals, late-data limits.
         fault: a test hook called between steps as ``fault(batch_id, step)``.
-        clock: wall-clock seconds, for the related-articles refresh interval.
     """
 
     def __init__(
-        self,
-        settings: Settings,
-        *,
-        fault: Callable[[int, str], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        self, settings: Settings, *, fault: Callable[[int, str], None] | None = None
     ) -> None:
         self.settings = settings
         self.paths = StreamPaths.of(settings)
         self.fault = fault or (lambda batch_id, step: None)
-        self.clock = clock
-        self._related_at = 0.0
-        self._ddb: Any = None  # built on the driver at first use
-        self._as_of: datetime | None = None
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
         s, p = self.settings, self.paths
+        # The query id survives restarts from the same checkpoint and changes with a new
+        # one, so tags and transaction ids never match a batch of an older checkpoint.
+        query = spark.sparkContext.getLocalProperty("sql.streaming.queryId") or "adhoc"
         parsed = (
             batch.transform(parse_events)
             .transform(check_rules(s.portals, s.late_after_s, s.max_clock_skew_future_s))
@@ -134,33 +138,10 @@ class SilverBatch:
             started = time.monotonic()
 
         try:
-            valid = valid_events(parsed).cache()
-            counts = self._counts(spark, parsed, valid)
+            row = parsed.agg(F.count(F.lit(1)), F.count(REASON)).first()
+            total, quarantined = (int(row[0]), int(row[1])) if row else (0, 0)
             done("counted")
-            if counts[-1]:  # quarantined rows
-                bad = parsed.where(F.col(REASON).isNotNull()).select(
-                    RAW, C.SOURCE_OBJECT, C.INGESTED_AT, REASON, F.lit(batch_id).alias(C.BATCH_ID)
-                )
-                delta_io.append_idempotent(
-                    bad, p.quarantine, app_id=QUARANTINE_APP, version=batch_id
-                )
-            done("quarantined")
-            delta_io.append_idempotent(
-                spark.createDataFrame([(batch_id, *counts)], LOG_SCHEMA),
-                p.ingest_log,
-                app_id=LOG_APP,
-                version=batch_id,
-            )
-            done("logged")
-
-            delta_io.merge_insert_new(
-                spark,
-                valid,
-                p.events,
-                keys=[C.EVENT_DATE, C.EVENT_ID],
-                partition_by=[C.PORTAL, C.EVENT_DATE],
-            )
-            done("events")
+            valid = valid_events(parsed).cache()
             delta_io.upsert(
                 spark,
                 to_visits(valid).withColumn(C.SILVER_AT, F.current_timestamp()),
@@ -169,47 +150,96 @@ class SilverBatch:
                 update=VISIT_UPDATE,
             )
             done("visits")
-            if s.stream_publish_live:
-                users = valid.select(C.PORTAL, C.USER_ID).distinct()
-                latest = valid.agg(F.max(C.EVENT_TIME)).first()
-                if latest and latest[0] is not None:
-                    self.refresh_fresh_signals(spark, users, latest[0].replace(tzinfo=UTC))
-                done("published")
+            new = self._insert_events(spark, valid, f"silver:{query}:{batch_id}")
+            done("events")
+            if quarantined:
+                bad = parsed.where(F.col(REASON).isNotNull()).select(
+                    RAW, C.SOURCE_OBJECT, C.INGESTED_AT, REASON, F.lit(batch_id).alias(C.BATCH_ID)
+                )
+                delta_io.append_idempotent(
+                    bad, p.quarantine, app_id=f"{QUARANTINE_APP}:{query}", version=batch_id
+                )
+            done("quarantined")
+            counts = (batch_id, total, new, total - quarantined - new, quarantined)
+            delta_io.append_idempotent(
+                spark.createDataFrame([counts], LOG_SCHEMA),
+                p.ingest_log,
+                app_id=f"{LOG_APP}:{query}",
+                version=batch_id,
+            )
+            done("logged")
             valid.unpersist()
-            log.info("silver batch %d: %d rows; seconds per step %s", batch_id, counts[0], timings)
+            log.info("silver batch %d: %d rows; seconds per step %s", batch_id, total, timings)
         finally:
             parsed.unpersist()
 
-    def _counts(self, spark: SparkSession, parsed: DataFrame, valid: DataFrame) -> tuple[int, ...]:
-        """(bronze rows, new events, duplicates, quarantined) of this batch."""
-        row = parsed.agg(F.count(F.lit(1)), F.count(REASON)).first()
-        total, quarantined = (int(row[0]), int(row[1])) if row else (0, 0)
-        seen = delta_io.read_if_exists(spark, self.paths.events)
-        if seen is None:
-            new = valid.count()
-        else:
-            dates = [r[0] for r in valid.select(C.EVENT_DATE).distinct().collect()]
-            known = seen.where(F.col(C.EVENT_DATE).isin(dates)).select(C.EVENT_DATE, C.EVENT_ID)
-            new = valid.join(known, [C.EVENT_DATE, C.EVENT_ID], "left_anti").count()
-        return total, new, total - quarantined - new, quarantined
+    def _insert_events(self, spark: SparkSession, valid: DataFrame, tag: str) -> int:
+        """New events of this batch; on a replay, the count its first run committed."""
+        first = delta_io.tagged_commit(spark, self.paths.events, tag)
+        inserted = delta_io.merge_insert_new(
+            spark,
+            valid,
+            self.paths.events,
+            keys=[C.EVENT_DATE, C.EVENT_ID],
+            partition_by=[C.PORTAL, C.EVENT_DATE],
+            tag=tag,
+        )  # run again all the same: it inserts only what is missing
+        if first is None:
+            return inserted
+        metrics = first["operationMetrics"]
+        return int(metrics.get("numTargetRowsInserted", metrics.get("numOutputRows", 0)))
 
-    def refresh_fresh_signals(
-        self, spark: SparkSession, users: DataFrame, batch_time: datetime
+
+class LivePublisher:
+    """Publishes the fresh signals to the serving store from ``silver.pageviews``, on its own
+    cadence and off the silver batch's path, so neither waits for the other and a store
+    outage never stops silver.
+
+    Each round reads the visits that reached silver since the last round (``silver_at``
+    above a watermark), then publishes trending (every round), the recent reads of those
+    visits' users, and related articles (at most every ``related_refresh_s``). Windows end
+    at the newest visit seen (data time, so backfills give the lists live traffic would).
+    A restarted publisher starts with an empty watermark and republishes the windows.
+    """
+
+    def __init__(
+        self, spark: SparkSession, settings: Settings, *, clock: Callable[[], float] = time.time
     ) -> None:
-        """Trending every batch, recent reads of this batch's users, related every few minutes.
+        self.spark, self.settings, self.clock = spark, settings, clock
+        self.paths = StreamPaths.of(settings)
+        self._watermark: datetime | None = None
+        self._as_of: datetime | None = None
+        self._related_at = 0.0
+        self._ddb: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-        Windows end at the newest event seen so far (data time, so replays and backfills
-        give the same lists as live traffic).
-        """
+    def publish(self) -> bool:
+        """One round; False when nothing new reached silver since the last one."""
+        visits = delta_io.read_if_exists(self.spark, self.paths.visits)
+        if visits is None:
+            return False
+        changed = visits
+        if self._watermark is not None:
+            changed = visits.where(F.col(C.SILVER_AT) > F.lit(self._watermark))
+        changed = changed.cache()
+        try:
+            newest = changed.agg(F.max(C.VISIT_START), F.max(C.SILVER_AT)).first()
+            if not newest or newest[0] is None:
+                return False
+            batch_time = newest[0].replace(tzinfo=UTC)
+            as_of = self._as_of = max(self._as_of or batch_time, batch_time)
+            self._publish_window(visits, changed.select(C.PORTAL, C.USER_ID).distinct(), as_of)
+            self._watermark = newest[1]
+            return True
+        finally:
+            changed.unpersist()
+
+    def _publish_window(self, visits: DataFrame, users: DataFrame, as_of: datetime) -> None:
         s = self.settings
-        as_of = self._as_of = max(self._as_of or batch_time, batch_time)
         since = as_of - timedelta(hours=max(s.covisit_window_hours, s.recent_reads_hours))
-        visits = (
-            spark.read.format("delta")
-            .load(self.paths.visits)
-            .where(
-                F.col(C.VISIT_START) > F.lit(since).cast("timestamp")  # file skipping by stats
-            )
+        visits = visits.where(
+            F.col(C.VISIT_START) > F.lit(since).cast("timestamp")  # file skipping by stats
         )
         ttl = int(time.time()) + s.live_ttl_hours * 3600
         recent = visits.where(
@@ -244,6 +274,26 @@ class SilverBatch:
         export.publish_small_lists(
             df, self._ddb, self.settings.recommendations_table, pk_of, store.LIVE, expires_at
         )
+
+    def start(self) -> None:
+        """Publish every ``live_publish_interval_s`` in a daemon thread until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.live_publish_interval_s):
+                started = time.monotonic()
+                try:
+                    if self.publish():
+                        log.info("published live lists in %.1fs", time.monotonic() - started)
+                except Exception:  # the store or a read failed: try again next round
+                    log.exception("publishing live lists failed; retrying next round")
+
+        self._thread = threading.Thread(target=loop, name="live-publisher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 LOG_SCHEMA = "batch_id long, bronze_rows long, new_events long, duplicates long, quarantined long"
@@ -310,13 +360,16 @@ def silver_counts(spark: SparkSession, silver: StreamPaths) -> dict[str, int]:
 def catch_up(
     spark: SparkSession, settings: Settings, silver_batch: SilverBatch | None = None
 ) -> None:
-    """Process everything landed so far, then stop (availableNow)."""
+    """Process everything landed so far, then stop (availableNow); then publish the live
+    lists once (unless ``stream_publish_live`` is off)."""
     landing_exists = _landing_has_objects(spark, settings)
     if not landing_exists:
         log.info("nothing has landed yet; nothing to catch up")
         return
     _, silver = start(spark, settings, available_now=True, silver_batch=silver_batch)
     silver.awaitTermination()
+    if settings.stream_publish_live:
+        LivePublisher(spark, settings).publish()
 
 
 def _landing_has_objects(spark: SparkSession, settings: Settings) -> bool:
@@ -349,12 +402,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"caught_up_s": round(elapsed, 2), **counts}))
         return 0
     bronze, silver = start(spark, settings, available_now=False)
+    publisher = LivePublisher(spark, settings)
+    if settings.stream_publish_live:
+        publisher.start()
     log.info("streaming every %ss; Ctrl-C to stop", settings.stream_trigger_s)
     try:
         spark.streams.awaitAnyTermination()
     except KeyboardInterrupt:
         pass
     finally:
+        publisher.stop()
         for q in (bronze, silver):
             q.stop()
     return 0

@@ -1,0 +1,185 @@
+"""The gold tables the nightly run writes, and the records it keeps about itself.
+
+============================  ==============================================================
+table                          rows
+============================  ==============================================================
+``gold/interactions``          (portal, user, article) strength per ``version``
+``gold/popular``               most viewed per portal and ``version`` (the published list)
+``gold/trending``              time-decayed popularity per portal and ``version``
+``gold/recommendations``       the published blend: top-N per (portal, version, user)
+``gold/related``               co-visitation lists per (portal, version, source article)
+``gold/id_map``                stable ALS integers per (portal, kind, id)
+``gold/hyperparams``           what the weekly search chose, per portal and day
+``gold/model_runs``            per (portal, version, model): metrics on the next-day split,
+                               parameters, input table versions, stage timings, the gate
+============================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from newslake.settings import Settings
+from spark_jobs import columns as C
+from spark_jobs import delta_io
+
+
+@dataclass(frozen=True)
+class GoldPaths:
+    interactions: str
+    popular: str
+    trending: str
+    recommendations: str
+    related: str
+    id_map: str
+    hyperparams: str
+    model_runs: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> GoldPaths:
+        t = settings.table_path
+        return cls(
+            interactions=t("gold", "interactions"),
+            popular=t("gold", "popular"),
+            trending=t("gold", "trending"),
+            recommendations=t("gold", "recommendations"),
+            related=t("gold", "related"),
+            id_map=t("gold", "id_map"),
+            hyperparams=t("gold", "hyperparams"),
+            model_runs=t("gold", "model_runs"),
+        )
+
+    def tables(self) -> dict[str, str]:
+        return {f"gold.{name}": path for name, path in self.__dict__.items()}
+
+
+def table_version(spark: SparkSession, path: str) -> int | None:
+    """The Delta table's current version (what a run read), None when it does not exist."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    row = DeltaTable.forPath(spark, path).history(1).select("version").first()
+    return int(row[0]) if row else None
+
+
+def version_rows(spark: SparkSession, path: str, portal: str, version: str) -> DataFrame | None:
+    """The rows of one portal's version, or None when the table does not exist."""
+    df = delta_io.read_if_exists(spark, path)
+    if df is None:
+        return None
+    return df.where((F.col(C.PORTAL) == portal) & (F.col(C.VERSION) == version))
+
+
+# ---- gold.model_runs ---------------------------------------------------------------------
+MODEL_RUNS_SCHEMA = (
+    "run_id string, portal string, version string, model string, as_of timestamp, "
+    "cutoff timestamp, k int, status string, decision string, reason string, users long, "
+    "ndcg double, hr double, precision double, recall double, map double, coverage double, "
+    "params string, input_versions string, stage_s string, recorded_at timestamp"
+)
+
+
+@dataclass
+class ModelRun:
+    """One evaluated model of one portal's run (a row of gold.model_runs)."""
+
+    model: str
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+
+
+def write_model_runs(
+    spark: SparkSession,
+    path: str,
+    *,
+    portal: str,
+    version: str,
+    as_of: datetime,
+    cutoff: datetime | None,
+    k: int,
+    status: str,
+    decision: str,
+    reason: str,
+    runs: list[ModelRun],
+    input_versions: dict[str, int | None],
+    stage_s: dict[str, float],
+) -> None:
+    """Replace the portal's rows for ``version`` (a rerun of the same version replaces)."""
+    now = datetime.now(UTC)
+    run_id = f"{portal}/{version}/{now:%Y%m%dT%H%M%SZ}"
+    models = runs or [ModelRun("none", {}, {})]
+    rows = [
+        (
+            run_id,
+            portal,
+            version,
+            r.model,
+            as_of,
+            cutoff,
+            k,
+            status,
+            decision,
+            reason,
+            r.metrics.get("users"),
+            *(r.metrics.get(f"{m}_at_{k}") for m in ("ndcg", "hr", "precision", "recall", "map")),
+            r.metrics.get("coverage"),
+            json.dumps(r.params, sort_keys=True, default=str),
+            json.dumps(input_versions, sort_keys=True),
+            json.dumps(stage_s, sort_keys=True),
+            now,
+        )
+        for r in models
+    ]
+    df = spark.createDataFrame(rows, MODEL_RUNS_SCHEMA)
+    delta_io.replace_rows(df, path, match={C.PORTAL: portal, C.VERSION: version})
+
+
+def gate_decision(spark: SparkSession, path: str, portal: str, version: str) -> str | None:
+    """The recorded gate decision of a portal's version, None when it was never trained."""
+    rows = version_rows(spark, path, portal, version)
+    if rows is None:
+        return None
+    row = rows.select("decision").first()
+    return str(row[0]) if row else None
+
+
+# ---- gold.hyperparams --------------------------------------------------------------------
+HYPERPARAMS_SCHEMA = (
+    "portal string, searched_on date, as_of timestamp, rank int, max_iter int, "
+    "reg_param double, alpha double, seed int, w_trending double, w_covisit double, "
+    "w_als double, validation_ndcg double, trials string, recorded_at timestamp"
+)
+
+
+def latest_hyperparams(
+    spark: SparkSession, path: str, portal: str, as_of: datetime
+) -> dict[str, Any] | None:
+    """The newest search result for the portal made at or before ``as_of``."""
+    df = delta_io.read_if_exists(spark, path)
+    if df is None:
+        return None
+    row = (
+        df.where((F.col(C.PORTAL) == portal) & (F.col("as_of") <= F.lit(as_of).cast("timestamp")))
+        .orderBy(F.desc("as_of"), F.desc("recorded_at"))
+        .first()
+    )
+    return row.asDict() if row else None
+
+
+def write_hyperparams(spark: SparkSession, path: str, row: dict[str, Any]) -> None:
+    """Record one search; a search of the same portal and day replaces that day's row."""
+    names = [f.split()[0] for f in HYPERPARAMS_SCHEMA.split(", ")]
+    df = spark.createDataFrame([tuple(row.get(n) for n in names)], HYPERPARAMS_SCHEMA)
+    if delta_io.read_if_exists(spark, path) is None:
+        delta_io.append(df, path)
+        return
+    DeltaTable.forPath(spark, path).delete(
+        (F.col(C.PORTAL) == row[C.PORTAL]) & (F.col("searched_on") == F.lit(row["searched_on"]))
+    )
+    delta_io.append(df, path)
