@@ -1,0 +1,104 @@
+"""The DAG's tests: pure rules here in the main venv; anything that imports Airflow runs in
+``.venv-airflow`` as a child process (``in_airflow_venv/`` through pytest, whole DAG runs
+through ``run_dag.py``). Without that venv they skip, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW_PYTHON = REPO_ROOT / ".venv-airflow" / "bin" / "python"
+HERE = Path(__file__).resolve().parent
+
+# The Airflow-side tests import airflow: only the Airflow venv's pytest collects them.
+collect_ignore = [] if importlib.util.find_spec("airflow") else ["in_airflow_venv"]
+
+
+@pytest.fixture(scope="session")
+def airflow_python() -> Path:
+    if not AIRFLOW_PYTHON.exists():
+        message = f"{AIRFLOW_PYTHON} is missing: run `make airflow-setup`"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return AIRFLOW_PYTHON
+
+
+def airflow_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment for an Airflow child: its own home and database, the repo's DAGs, no
+    orchestration settings inherited from the developer's shell."""
+    inherited = ("AIRFLOW", "NEWSLAKE_AIRFLOW_", "NEWSLAKE_EMR_", "NEWSLAKE_SPARK_MODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO_ROOT / "airflow_dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def migrated_airflow_db(airflow_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Airflow home with a migrated SQLite database, copied for each DAG run (~20 s once)."""
+    home = tmp_path_factory.mktemp("airflow-template")
+    done = subprocess.run(
+        [str(airflow_python.parent / "airflow"), "db", "migrate"],
+        env=airflow_env(home),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return home / "airflow.db"
+
+
+@dataclass(frozen=True)
+class DagRun:
+    """What ``run_dag.py`` reported: the run's state and each task instance's."""
+
+    state: str
+    tasks: dict[str, str]
+    log: str
+
+
+@pytest.fixture(scope="session")
+def run_dag(
+    airflow_python: Path, migrated_airflow_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """``run_dag(logical_date, env)``: one ``dag.test()`` run in the Airflow venv."""
+
+    def run(logical_date: str, env: Mapping[str, str], timeout_s: float = 600) -> DagRun:
+        home = tmp_path_factory.mktemp("airflow-run")
+        shutil.copy(migrated_airflow_db, home / "airflow.db")
+        done = subprocess.run(
+            [str(airflow_python), str(HERE / "run_dag.py"), "--logical-date", logical_date],
+            env=airflow_env(home, **env),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        log = done.stdout + done.stderr
+        (home / "run.log").write_text(log)
+        assert done.returncode == 0, f"run_dag.py exited {done.returncode}:\n{log[-6000:]}"
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        return DagRun(report["state"], report["tasks"], log)
+
+    return run
