@@ -1,0 +1,224 @@
+"""``make eval-g1``: protocol 2 on the G1 clicks (and protocol 1 when the batch has it).
+
+``python -m evaluation.g1 --data DIR --first-hour 1 --last-hour 311`` runs protocol 2
+(``evaluation.protocol2``) on the TEST half: strict and online, last click and every
+position, newslake's article page and the baselines, one process per variant. Progress and
+a table go to stderr; the results are written to ``.newslake/eval/protocol2.json`` (the
+report reads them) and the last stdout line is one JSON object:
+``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's, and
+``protocol2.models.<model>.<variant>`` every model's.
+
+Protocol 1 (nightly batch, next-day evaluation) is the batch's: when ``spark_jobs.nightly``
+offers a ``protocol1`` stage it is run with the same data and hours and its last JSON line
+is included; until then the JSON says it is not available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evaluation import data, protocol2
+from evaluation.protocol2 import TEST, Engine, Mode, Queries
+from newslake.errors import NewslakeError
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = Path(".newslake") / "eval" / "protocol2.json"
+
+# Moreira et al., RecSys 2021 (Transformers4Rec), G1, all 385 hours: NDCG@20, HR@20.
+PAPER = {
+    "V-SkNN": (0.3511, 0.6601),
+    "GRU4Rec (full retrain)": (0.2596, 0.5029),
+    "XLNet (MLM) with side features": (0.3675, 0.6721),
+}
+# An independent implementation, hours 1-311, test half, last click.
+REFERENCE = {
+    "vsknn": (0.357, 0.671),
+    "most_clicked_previous_hour": (0.311, 0.622),
+    "covisitation 3 h with position decay + popularity 15 min (online)": (0.379, 0.699),
+}
+
+_ENGINE: Engine | None = None  # shared with the forked workers
+
+
+def _variant(args: tuple[Mode, Queries, Queries, np.ndarray]) -> dict[str, Any]:
+    mode, every, last, clicks = args
+    assert _ENGINE is not None
+    models = protocol2.models(_ENGINE.config)
+    vsknn = models.pop("vsknn")
+    fast = _ENGINE.sweep(every, mode, models, vsknn=False)
+    slow = _ENGINE.sweep(last, mode, {"vsknn": vsknn}, vsknn=True)
+    out: dict[str, Any] = {"seconds": round(fast.seconds + slow.seconds, 1)}
+    out["last_click"] = {
+        **protocol2.summarise(fast, last_only=True),
+        **protocol2.summarise(slow, last_only=True),
+    }
+    out["every_position"] = protocol2.summarise(fast, last_only=False)
+    out["exposure"] = {**protocol2.exposure(fast, clicks), **protocol2.exposure(slow, clicks)}
+    return out
+
+
+def run_protocol2(
+    sessions: data.Sessions, first_hour: int, last_hour: int, config: protocol2.Config
+) -> dict[str, Any]:
+    """Both variants on the test half of hours ``first_hour .. last_hour``."""
+    global _ENGINE
+    _ENGINE = Engine(sessions, config)
+    labels = protocol2.split_sessions(sessions, config.seed)
+    in_range = (sessions.hour >= first_hour) & (sessions.hour <= last_hour)
+    chosen = (labels == TEST) & in_range
+    every = protocol2.make_queries(sessions, chosen, every_position=True)
+    last = protocol2.make_queries(sessions, chosen, every_position=False)
+    clicks = np.bincount(sessions.item[_in_hours(sessions, in_range)])
+    jobs: list[tuple[Mode, Queries, Queries, np.ndarray]] = [
+        ("online", every, last, clicks),
+        ("strict", every, last, clicks),
+    ]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        online, strict = pool.map(_variant, jobs)
+    present = set(np.unique(sessions.hour[in_range]).tolist())
+    scored = set(np.unique(sessions.hour[last.session]).tolist())
+    return {
+        "online": online,
+        "strict": strict,
+        "hours": {
+            "first": first_hour,
+            "last": last_hour,
+            "scored": len(scored),
+            "skipped_empty": sorted(set(range(first_hour, last_hour + 1)) - present),
+            "skipped_no_test_session": sorted(present - scored),
+        },
+        "predictions": {"last_click": len(last), "every_position": len(every)},
+    }
+
+
+def _in_hours(sessions: data.Sessions, chosen: np.ndarray) -> np.ndarray:
+    return np.repeat(chosen, sessions.lengths)
+
+
+def protocol1(args: argparse.Namespace) -> dict[str, Any]:
+    """The batch's protocol 1, when ``spark_jobs.nightly`` has a ``protocol1`` stage."""
+    try:
+        from spark_jobs import nightly
+    except Exception as exc:  # the batch is being rewritten; never fail protocol 2 for it
+        return {"status": f"not available: spark_jobs.nightly does not import ({exc})"}
+    if "protocol1" not in getattr(nightly, "STAGES", ()):
+        return {"status": "not available: spark_jobs.nightly has no protocol1 stage yet"}
+    command = [
+        sys.executable, "-m", "spark_jobs.submit", "spark_jobs/nightly.py", "--",
+        "--stage", "protocol1", "--data", str(args.data),
+        "--first-hour", str(args.first_hour), "--last-hour", str(args.last_hour),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        return {"status": f"failed (exit {done.returncode})", "stderr": done.stderr[-2000:]}
+    return {"status": "ok", **json.loads(lines[-1])}
+
+
+def headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The last line: newslake's figures per variant and every model's."""
+    out: dict[str, Any] = {}
+    for mode in ("online", "strict"):
+        mine = result[mode]["last_click"]["newslake"]
+        out[mode] = {"ndcg_at_20": mine["ndcg_at_20"], "hr_at_20": mine["hr_at_20"]}
+    models: dict[str, Any] = {}
+    for mode in ("online", "strict"):
+        for variant in ("last_click", "every_position"):
+            for name, s in result[mode][variant].items():
+                models.setdefault(name, {})[f"{mode}_{variant}"] = {
+                    "ndcg_at_20": s["ndcg_at_20"],
+                    "hr_at_20": s["hr_at_20"],
+                }
+    out["models"] = models
+    out["hours"] = result["hours"]
+    out["data_issues"] = result["data_issues"]
+    out["seconds"] = result["seconds"]
+    return out
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures beside the paper's and the reference's (stderr)."""
+    lines = [
+        f"protocol 2, test half, hours {result['hours']['first']}-{result['hours']['last']} "
+        f"({result['hours']['scored']} scored), NDCG@20 / HR@20",
+        f"{'model':32} {'online last':>15} {'strict last':>15} {'online every':>15} "
+        f"{'strict every':>15}",
+    ]
+    for name in result["online"]["last_click"]:
+        cells = [
+            result[mode][variant][name]
+            for mode, variant in [
+                ("online", "last_click"),
+                ("strict", "last_click"),
+                ("online", "every_position"),
+                ("strict", "every_position"),
+            ]
+            if name in result[mode][variant]
+        ]
+        figures = " ".join(f"{c['ndcg_at_20']:.4f}/{c['hr_at_20']:.4f}" for c in cells)
+        lines.append(f"{name:32} {figures}")
+    lines.append("paper (G1, hours 0-384, all models a little lower on those hours):")
+    lines += [f"  {name:40} {n:.4f}/{h:.4f}" for name, (n, h) in PAPER.items()]
+    lines.append("independent implementation (hours 1-311, test, last click):")
+    lines += [f"  {name:40} {n:.3f}/{h:.3f}" for name, (n, h) in REFERENCE.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation.g1",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", type=Path, default=data.DEFAULT_DIR, help="G1 data folder")
+    parser.add_argument("--first-hour", type=int, default=1, help="first hour scored (1)")
+    parser.add_argument("--last-hour", type=int, default=311, help="last hour scored (311)")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"results JSON ({OUT})")
+    parser.add_argument("--no-protocol1", action="store_true", help="skip the batch's protocol")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        if not 0 <= args.first_hour <= args.last_hour:
+            raise NewslakeError("hours must satisfy 0 <= --first-hour <= --last-hour")
+        sessions = data.load(args.data, last_hour=args.last_hour)
+        if args.last_hour >= sessions.n_hours:
+            raise NewslakeError(
+                f"--last-hour {args.last_hour}: the data has hourly files 0..{sessions.n_hours - 1}"
+            )
+        result = run_protocol2(sessions, args.first_hour, args.last_hour, protocol2.Config())
+    except NewslakeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # e.g. no hour left to score
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    result["data_issues"] = sessions.issues
+    result["seconds"] = round(time.monotonic() - started, 1)
+    result["paper"] = {k: list(v) for k, v in PAPER.items()}
+    result["reference"] = {k: list(v) for k, v in REFERENCE.items()}
+    result["config"] = {
+        k: (v.__dict__ if hasattr(v, "__dict__") else v)
+        for k, v in protocol2.Config().__dict__.items()
+    }
+    print(table(result), file=sys.stderr)
+    line: dict[str, Any] = {"protocol2": headline(result)}
+    if not args.no_protocol1:
+        line["protocol1"] = result["protocol1"] = protocol1(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(json.dumps(line))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""Protocol 2: session next click on G1, hour by hour (Moreira et al., RecSys 2021).
+
+* Hour h is the hourly file a session started in. Models learn only from what happened
+  before: the **strict** variant freezes every list at the hour's start (the earliest
+  session start in its file), so they hold clicks of earlier hours' sessions only; the
+  **online** variant also sees every click made before the prediction (other sessions of
+  the same hour included), each list as fresh as the streaming job would have it (the
+  related lists refreshed every ``covisit_refresh_ms``, trending every
+  ``trending_refresh_ms``).
+* Each hour's sessions are split 50:50 into validation and test with a fixed seed
+  (:func:`split_sessions`; the split of an hour does not depend on the hours evaluated).
+* Sessions are capped at their first 20 clicks (``evaluation.data``). The target is the
+  session's last click, predicted from the clicks before it; the every-position variant
+  predicts each click from its prefix. Every model ranks over all articles and never
+  shows an article already in the session (the engine removes any it returns).
+* NDCG@20 and HR@20 are averaged within each hour, then over hours.
+
+The models evaluated are functions of the prefix and of the lists the streaming job would
+have published (:class:`Context`); ``newslake`` is the article page as served
+(``newslake.ranking.blend``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from evaluation import metrics
+from evaluation.data import Sessions
+from evaluation.signals import Covisitation, Ranked, Views, text_order
+from evaluation.vsknn import VSkNN, VSkNNParams
+from newslake.ranking import ARTICLE_PAGE, ArticlePageParams, blend
+
+Mode = Literal["strict", "online"]
+VALIDATION, TEST = 0, 1
+MINUTE, HOUR = 60_000, 3_600_000
+
+
+@dataclass(frozen=True)
+class Config:
+    """Windows and refresh periods follow ``newslake.settings`` (covisit_window_hours,
+    related_refresh_s, top_n, popular_window_hours); the trending window is the article
+    page's (``ArticlePageParams``)."""
+
+    seed: int = 2021
+    k: int = metrics.K
+    covisit_window_ms: int = 3 * HOUR
+    covisit_refresh_ms: int = 5 * MINUTE
+    list_length: int = 20
+    trending_window_ms: int = 15 * MINUTE
+    trending_refresh_ms: int = MINUTE
+    popular_window_ms: int = 24 * HOUR
+    blend: ArticlePageParams = ARTICLE_PAGE
+    vsknn: VSkNNParams = field(default_factory=VSkNNParams)
+
+
+def split_sessions(sessions: Sessions, seed: int) -> np.ndarray:
+    """VALIDATION or TEST for every session: per hour, sessions in id order, shuffled with
+    a generator seeded by ``(seed, hour)``; the first half (rounded down) is validation."""
+    labels = np.full(len(sessions), TEST, dtype=np.int8)
+    order = np.lexsort((sessions.session_id, sessions.hour))
+    hours = sessions.hour[order]
+    bounds = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1], True])
+    for a, b in itertools.pairwise(bounds):
+        members = order[a:b]
+        shuffled = members[np.random.default_rng([seed, int(hours[a])]).permutation(len(members))]
+        labels[shuffled[: len(members) // 2]] = VALIDATION
+    return labels
+
+
+@dataclass(frozen=True)
+class Queries:
+    """Predictions to make: session index and the target's position in the session."""
+
+    session: np.ndarray
+    position: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.session)
+
+
+def make_queries(sessions: Sessions, chosen: np.ndarray, *, every_position: bool) -> Queries:
+    """The last click of each chosen session (with at least 2 clicks), or every click
+    after the first."""
+    idx = np.flatnonzero(chosen & (sessions.lengths >= 2))
+    if not every_position:
+        return Queries(idx, sessions.lengths[idx] - 1)
+    counts = sessions.lengths[idx] - 1
+    session = np.repeat(idx, counts)
+    position = np.arange(len(session)) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    return Queries(session, position)
+
+
+class Context:
+    """What a model may know for one prediction: the lists at the right moment."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._e = engine
+        self.session = 0
+        self.at_related = self.at_trending = self.at_popular = 0
+        self.related: dict[int, Ranked] = {}
+
+    def covisited(self, article: int) -> Ranked:
+        return self.related.get(article, [])
+
+    def trending(self, window_ms: int | None = None) -> Ranked:
+        return self._e.most_viewed(self.at_trending, window_ms or self._e.config.trending_window_ms)
+
+    def popular(self) -> Ranked:
+        return self._e.most_viewed(self.at_popular, self._e.config.popular_window_ms)
+
+    @property
+    def vsknn(self) -> VSkNN:
+        return self._e.vsknn
+
+
+Model = Callable[[Sequence[int], Context], Sequence[int]]
+
+
+def top_up(items: list[int], more: Ranked, k: int) -> list[int]:
+    seen = set(items)
+    for article, _ in more:
+        if len(items) >= k:
+            break
+        if article not in seen:
+            seen.add(article)
+            items.append(article)
+    return items
+
+
+def models(config: Config) -> dict[str, Model]:
+    """The models every run reports. Each list is topped up from popular (last 24 h), as
+    serving tops every answer up; the engine then leaves out the session's articles."""
+    k = config.k + config.list_length  # room for the session's own articles
+
+    def newslake(prefix: Sequence[int], ctx: Context) -> list[int]:
+        # serving.recommender.Recommender.related: the same function on the same lists.
+        ranked = blend(
+            ctx.covisited(prefix[-1]), ctx.trending(), leave_out=prefix, params=config.blend
+        )
+        return top_up([a for a, _ in ranked], ctx.popular(), k)
+
+    def covisited_then_trending(prefix: Sequence[int], ctx: Context) -> list[int]:
+        items = [a for a, _ in ctx.covisited(prefix[-1])]
+        return top_up(top_up(items, ctx.trending(), k), ctx.popular(), k)
+
+    def trending(prefix: Sequence[int], ctx: Context) -> list[int]:
+        return top_up([a for a, _ in ctx.trending()], ctx.popular(), k)
+
+    def previous_hour(prefix: Sequence[int], ctx: Context) -> list[int]:
+        return top_up([a for a, _ in ctx.trending(HOUR)], ctx.popular(), k)
+
+    def vsknn(prefix: Sequence[int], ctx: Context) -> list[int]:
+        items = ctx.vsknn.recommend(prefix, config.k, session=ctx.session)
+        return top_up(items, ctx.popular(), k)
+
+    return {
+        "newslake": newslake,
+        "covisited_then_trending": covisited_then_trending,
+        "trending": trending,
+        "most_clicked_previous_hour": previous_hour,
+        "vsknn": vsknn,
+    }
+
+
+@dataclass
+class SweepResult:
+    """Per model, the target's rank (0: not in the list) and the top-k shown, per query."""
+
+    hour: np.ndarray
+    last: np.ndarray  # the query is the session's last click
+    ranks: dict[str, np.ndarray]
+    shown: dict[str, np.ndarray]  # (queries, k) article ids, -1 padded (last clicks only)
+    targets: np.ndarray
+    seconds: float
+
+
+class Engine:
+    """Replays the clicks in time order and answers queries at their moment."""
+
+    def __init__(self, sessions: Sessions, config: Config = Config()) -> None:
+        self.sessions = sessions
+        self.config = config
+        tie = text_order(sessions.item)
+        self.covisitation = Covisitation.of(sessions, tie)
+        self.views = Views.of(sessions, tie)
+        self.hour_start = sessions.hour_starts()
+        self.vsknn = VSkNN(config.vsknn)
+        self._owner = np.repeat(np.arange(len(sessions)), sessions.lengths)[
+            np.argsort(sessions.ts, kind="stable")
+        ]
+        self._cache: dict[tuple[int, int], Ranked] = {}
+
+    def most_viewed(self, at: int, window: int) -> Ranked:
+        key = (at, window)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            found = self._cache[key] = self.views.most_viewed(at, window, self.config.list_length)
+        return found
+
+    def query_times(self, queries: Queries, mode: Mode) -> np.ndarray:
+        s = self.sessions
+        if mode == "strict":
+            starts = np.array([self.hour_start[int(h)] for h in s.hour[queries.session]])
+            return starts.astype(np.int64)
+        return s.ts[s.offsets[queries.session] + queries.position - 1]
+
+    def sweep(
+        self,
+        queries: Queries,
+        mode: Mode,
+        chosen: dict[str, Model],
+        *,
+        vsknn: bool = True,
+        related_depth: int = 1,
+    ) -> SweepResult:
+        """Every model's answer to every query, with the state of its moment.
+
+        Args:
+            queries: what to predict.
+            mode: strict or online (module docstring).
+            chosen: the models, by name.
+            vsknn: replay the clicks into V-SkNN (only needed when a model uses it).
+            related_depth: how many of the session's latest articles need their
+                co-visitation lists (1: the article being read).
+        """
+        started = time.monotonic()
+        cfg, s = self.config, self.sessions
+        self.vsknn = VSkNN(cfg.vsknn)
+        at = self.query_times(queries, mode)
+        order = np.argsort(at, kind="stable")
+        at = at[order]
+        q_session, q_position = queries.session[order], queries.position[order]
+
+        def floor(t: np.ndarray, period: int) -> np.ndarray:
+            return t if mode == "strict" else t - t % period
+
+        at_related = floor(at, cfg.covisit_refresh_ms)
+        at_trending = floor(at, cfg.trending_refresh_ms)
+        at_popular = floor(at, HOUR)
+        n = len(order)
+        targets = s.item[s.offsets[q_session] + q_position]
+        last = q_position == s.lengths[q_session] - 1
+        ranks = {name: np.zeros(n, dtype=np.int32) for name in chosen}
+        n_last = int(last.sum())
+        shown = {name: np.full((n_last, cfg.k), -1, dtype=np.int64) for name in chosen}
+        ctx = Context(self)
+        clicks_ts, clicks_item = self.views.ts, self.views.item
+        owner = self._owner
+        next_click = 0
+        row = 0
+        bounds = np.flatnonzero(np.r_[True, at_related[1:] != at_related[:-1], True])
+        items, offsets = s.item, s.offsets
+        for a, b in itertools.pairwise(bounds):
+            ends = offsets[q_session[a:b]] + q_position[a:b]
+            sources = np.concatenate(
+                [items[ends - d][q_position[a:b] >= d] for d in range(1, related_depth + 1)]
+            )
+            ctx.related = self.covisitation.lists(
+                int(at_related[a]), cfg.covisit_window_ms, cfg.list_length, np.unique(sources)
+            )
+            for i in range(a, b):
+                t = at[i]
+                if vsknn:
+                    while next_click < len(clicks_ts) and clicks_ts[next_click] < t:
+                        self.vsknn.add(int(owner[next_click]), int(clicks_item[next_click]))
+                        next_click += 1
+                sess, pos = int(q_session[i]), int(q_position[i])
+                start = int(offsets[sess])
+                prefix = items[start : start + pos].tolist()
+                in_session = set(prefix)
+                ctx.session = sess
+                ctx.at_trending, ctx.at_popular = int(at_trending[i]), int(at_popular[i])
+                target = int(targets[i])
+                for name, model in chosen.items():
+                    answer = model(prefix, ctx)
+                    kept = [x for x in answer if x not in in_session][: cfg.k]
+                    ranks[name][i] = metrics.target_rank(kept, target)
+                    if last[i]:
+                        shown[name][row, : len(kept)] = kept
+                row += last[i]
+        return SweepResult(
+            hour=s.hour[q_session],
+            last=last,
+            ranks=ranks,
+            shown=shown,
+            targets=targets,
+            seconds=time.monotonic() - started,
+        )
+
+
+def summarise(result: SweepResult, *, last_only: bool) -> dict[str, dict[str, object]]:
+    """Per model: NDCG@k and HR@k over hours, the hourly figures, and how many predictions."""
+    keep = result.last if last_only else np.ones(len(result.last), dtype=bool)
+    hours = result.hour[keep]
+    out: dict[str, dict[str, object]] = {}
+    for name, ranks in result.ranks.items():
+        r = ranks[keep]
+        ndcg = metrics.per_hour(hours, metrics.ndcg_array(r))
+        hr = metrics.per_hour(hours, metrics.hit_array(r))
+        out[name] = {
+            "ndcg_at_20": round(metrics.over_hours(ndcg), 4),
+            "hr_at_20": round(metrics.over_hours(hr), 4),
+            "predictions": int(keep.sum()),
+            "hours": len(ndcg),
+            "per_hour": {h: [round(ndcg[h], 4), round(hr[h], 4)] for h in ndcg},
+        }
+    return out
+
+
+def exposure(result: SweepResult, clicks: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per model, over its last-click lists: coverage (distinct articles shown / distinct
+    articles clicked as targets) and popularity bias (mean clicks of the articles shown /
+    mean clicks of the articles clicked next; 1 is as popular as what readers click).
+
+    Args:
+        result: a sweep.
+        clicks: clicks per article id over the evaluated hours.
+    """
+    targets = result.targets[result.last]
+    clicked = np.unique(targets)
+    target_pop = float(clicks[targets].mean()) if len(targets) else 0.0
+    out: dict[str, dict[str, float]] = {}
+    for name, shown in result.shown.items():
+        flat = shown[shown >= 0]
+        out[name] = {
+            "coverage": round(len(np.unique(flat)) / len(clicked), 4) if len(clicked) else 0.0,
+            "popularity_bias": round(float(clicks[flat].mean()) / target_pop, 3)
+            if len(flat) and target_pop
+            else 0.0,
+        }
+    return out

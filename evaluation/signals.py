@@ -1,0 +1,131 @@
+"""The streaming job's live lists at any moment of a replay, computed with numpy.
+
+The lists are those of ``newslake.ranking.covisitation`` and ``most_viewed`` (and so of
+``spark_jobs.fresh`` and ``spark_jobs.popularity``), for every refresh of the streaming
+job over two weeks of G1: too many refreshes for plain Python, so this module computes
+them in bulk. ``tests/evaluation/test_signals.py`` checks it against ``newslake.ranking``
+and ``tests/spark_jobs/test_fresh_matches_ranking.py`` checks Spark against the same.
+
+A list "at time T" is built from the clicks with time < T: a click at T itself is not yet
+seen (the next click to predict may carry the same millisecond).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluation.data import Sessions
+
+Ranked = list[tuple[int, float]]
+"""(article id, score), best first."""
+
+
+def text_order(items: np.ndarray) -> np.ndarray:
+    """For ids ``0 .. items.max()``: each id's rank when the ids are sorted as text (the
+    tie-break of Spark and ``newslake.ranking``)."""
+    ids = np.arange(int(items.max()) + 1 if len(items) else 1)
+    order = np.argsort(ids.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def top_per_group(
+    group: np.ndarray, item: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int
+) -> dict[int, Ranked]:
+    """Per group, the ``k`` items of highest score (ties by ``tie`` ascending)."""
+    if len(group) == 0:
+        return {}
+    order = np.lexsort((tie[item], -score, group))
+    group, item, score = group[order], item[order], score[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    position = np.arange(len(group)) - np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    keep = position < k
+    group, item, score = group[keep], item[keep], score[keep]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    items, scores = item.tolist(), score.tolist()
+    return {
+        int(group[a]): list(zip(items[a:b], scores[a:b], strict=True))
+        for a, b in itertools.pairwise(bounds)
+    }
+
+
+@dataclass
+class Covisitation:
+    """Every directed pair of clicks in one session, ordered by when the pair formed."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    formed: np.ndarray  # time of the later click: the pair exists from then
+    first: np.ndarray  # time of the earlier click: the pair leaves the window with it
+    tie: np.ndarray
+
+    @classmethod
+    def of(cls, sessions: Sessions, tie: np.ndarray) -> Covisitation:
+        """Pairs at every position gap; each adds ``1/gap`` in both directions."""
+        n = len(sessions.item)
+        owner = np.repeat(np.arange(len(sessions)), sessions.lengths)
+        parts: list[tuple[np.ndarray, ...]] = []
+        max_gap = int(sessions.lengths.max()) if len(sessions) else 0
+        for gap in range(1, max_gap):
+            a = np.arange(n - gap)
+            a = a[owner[a] == owner[a + gap]]
+            b = a + gap
+            w = np.full(len(a), 1.0 / gap)
+            ia, ib, ta, tb = sessions.item[a], sessions.item[b], sessions.ts[a], sessions.ts[b]
+            parts.append((ia, ib, w, tb, ta))
+            parts.append((ib, ia, w, tb, ta))
+        if not parts:
+            e = np.array([], dtype=np.int64)
+            return cls(e, e, e.astype(float), e, e, tie)
+        src, dst, weight, formed, first = (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.argsort(formed, kind="stable")
+        return cls(src[order], dst[order], weight[order], formed[order], first[order], tie)
+
+    def lists(self, at: int, window: int, top_k: int, sources: np.ndarray) -> dict[int, Ranked]:
+        """The co-visitation list of each article in ``sources`` at time ``at``."""
+        lo = np.searchsorted(self.formed, at - window, side="right")
+        hi = np.searchsorted(self.formed, at, side="left")
+        keep = (self.first[lo:hi] > at - window) & np.isin(self.src[lo:hi], sources)
+        src, dst = self.src[lo:hi][keep], self.dst[lo:hi][keep]
+        if len(src) == 0:
+            return {}
+        key = src.astype(np.int64) << 32 | dst.astype(np.int64)
+        keys, inverse = np.unique(key, return_inverse=True)
+        score = np.bincount(inverse, weights=self.weight[lo:hi][keep])
+        return top_per_group(keys >> 32, keys & 0xFFFFFFFF, score, self.tie, top_k)
+
+
+@dataclass
+class Views:
+    """Every click in time order, for most-viewed lists over a window."""
+
+    item: np.ndarray
+    ts: np.ndarray
+    tie: np.ndarray
+
+    @classmethod
+    def of(cls, sessions: Sessions, tie: np.ndarray) -> Views:
+        order = np.argsort(sessions.ts, kind="stable")
+        return cls(sessions.item[order], sessions.ts[order], tie)
+
+    def most_viewed(self, at: int, window: int, top_n: int) -> Ranked:
+        """The ``top_n`` articles clicked most in ``(at - window, at)``."""
+        lo = np.searchsorted(self.ts, at - window, side="right")
+        hi = np.searchsorted(self.ts, at, side="left")
+        items, counts = np.unique(self.item[lo:hi], return_counts=True)
+        lists = top_per_group(
+            np.zeros(len(items), dtype=np.int64), items, counts.astype(float), self.tie, top_n
+        )
+        return lists.get(0, [])
+
+    def counts(self, at: int, window: int) -> dict[int, int]:
+        """Clicks per article in ``(at - window, at)``."""
+        lo = np.searchsorted(self.ts, at - window, side="right")
+        hi = np.searchsorted(self.ts, at, side="left")
+        items, counts = np.unique(self.item[lo:hi], return_counts=True)
+        return dict(zip(items.tolist(), counts.tolist(), strict=True))
