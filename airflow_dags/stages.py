@@ -83,18 +83,22 @@ def stage_args(
 
 
 def last_json_object(lines: Iterable[str]) -> dict[str, Any] | None:
-    """The stage's result: its last non-empty stdout line, when that is a JSON object."""
-    last = ""
-    for line in lines:
-        if line.strip():
-            last = line.strip()
-    if not last:
-        return None
-    try:
-        value = json.loads(last)
-    except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
+    """The stage's result: the last stdout line that is a JSON object.
+
+    Not simply the last line: spark-submit merges the Python driver's stderr into its
+    stdout, so log lines written while the JVM shuts down (py4j's) can follow the result.
+    """
+    for line in reversed(list(lines)):
+        text = line.strip()
+        if not text.startswith("{"):
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
 
 
 def result_uri(prefix: str, version: str, stage: str, portal: str | None = None) -> str:

@@ -42,10 +42,10 @@ def test_a_stage_missing_an_input_is_refused() -> None:
         stages.stage_args("train", as_of="2026-03-03T03:30:00Z", version="v1")
 
 
-def test_the_result_is_the_last_non_empty_stdout_line() -> None:
-    assert stages.last_json_object(['{"a": 1}', "log", '{"ok": true}', "", "  "]) == {"ok": True}
-    assert stages.last_json_object(['{"ok": true}', "Traceback ..."]) is None
-    assert stages.last_json_object(["[1, 2]"]) is None
+def test_the_result_is_the_last_json_object_line_on_stdout() -> None:
+    lines = ['{"a": 1}', '{"ok": true}', "2026-03-03 py4j.clientserver Closing down", ""]
+    assert stages.last_json_object(lines) == {"ok": True}
+    assert stages.last_json_object(["{not json", "[1, 2]", "log"]) is None
 
 
 def test_check_exit_3_is_missing_data() -> None:
