@@ -91,15 +91,16 @@ def read_hour_sizes(data_dir: Path) -> list[int]:
 
 
 def _read_rows(path: Path, nrows: int) -> tuple[pd.DataFrame, int]:
-    """The first six columns of ``nrows`` rows; a row with the wrong number of fields keeps
-    its place as an all-missing row (so hours stay aligned) and is counted."""
+    """``nrows`` rows; a row with too many fields keeps its place as an all-missing row (so
+    hours stay aligned) and is counted; one with too few has missing fields."""
     with gzip.open(path, "rt", newline="") as f:
         header = tuple(next(csv.reader([f.readline()]), ()))
     if header != COLUMNS:
         raise G1FormatError(
             f"{path}: unexpected header {','.join(header)}; expected {','.join(COLUMNS)}"
         )
-    options = {"usecols": list(USED), "nrows": nrows, "compression": "gzip"}
+    # All twelve columns, so that a row with a field too many or too few is noticed.
+    options = {"nrows": nrows, "compression": "gzip"}
     try:
         return pd.read_csv(path, **options), 0  # type: ignore[call-overload]
     except pd.errors.ParserError:

@@ -23,8 +23,8 @@ from evaluation.signals import Ranked
 from newslake.ranking import ArticlePageParams, blend
 
 WINDOWS_MIN = (15, 30, 60)
-WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-HISTORY_DECAYS = (0.25, 0.5)
+WEIGHTS = (0.1, 0.2, 0.3, 0.5)
+HISTORY_DECAYS = (0.25,)
 
 
 def _merged(lists: Sequence[tuple[Ranked, float]]) -> Ranked:
@@ -36,9 +36,17 @@ def _merged(lists: Sequence[tuple[Ranked, float]]) -> Ranked:
     return sorted(scores.items(), key=lambda kv: (-kv[1], str(kv[0])))
 
 
+def _covisited_only(k: int) -> Model:
+    def model(prefix: Sequence[int], ctx: Context) -> list[int]:
+        items = [a for a, _ in ctx.covisited(prefix[-1]) if a not in prefix]
+        return top_up(items, ctx.popular(), k)
+
+    return model
+
+
 def grid(config: protocol2.Config) -> dict[str, Model]:
     k = config.k + config.list_length
-    chosen: dict[str, Model] = {}
+    chosen: dict[str, Model] = {"co-visitation alone": _covisited_only(k)}
     for minutes in WINDOWS_MIN:
         for weight in WEIGHTS:
             params = ArticlePageParams(trending_weight=weight, limit=config.k)
@@ -56,7 +64,7 @@ def grid(config: protocol2.Config) -> dict[str, Model]:
 
             chosen[f"trending {minutes} min, weight {weight}"] = model
     for decay in HISTORY_DECAYS:
-        for weight in (0.1, 0.2):
+        for weight in (0.2, 0.3):
             params = ArticlePageParams(trending_weight=weight, limit=config.k)
 
             def with_history(

@@ -1,0 +1,95 @@
+"""Protocol 2's pieces: the split, the queries, leave-out, strict against online."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evaluation import protocol2
+from evaluation.protocol2 import TEST, VALIDATION, Config, Engine
+from newslake.ranking import ArticlePageParams
+from tests.evaluation.g1files import sessions
+
+MIN = 60_000
+
+
+def test_the_split_is_half_and_half_per_hour_fixed_by_the_seed_and_the_hour_alone():
+    hour1 = [(1, [(i, 3_600_000 + i), (i + 100, 3_600_000 + i + 1)]) for i in range(5)]
+    both = sessions([(0, [(9, 0), (8, 1)]), *hour1], ids=[50, 10, 11, 12, 13, 14])
+    alone = sessions(hour1, ids=[10, 11, 12, 13, 14])
+
+    labels = protocol2.split_sessions(both, seed=7)
+
+    assert (labels[1:] == VALIDATION).sum() == 2  # 5 sessions: 2 validation, 3 test
+    assert labels[1:].tolist() == protocol2.split_sessions(alone, seed=7).tolist()
+    assert labels.tolist() == protocol2.split_sessions(both, seed=7).tolist()
+    seeds = {tuple(protocol2.split_sessions(alone, seed=s).tolist()) for s in range(20)}
+    assert len(seeds) > 1  # the seed matters
+
+
+def test_the_target_is_the_last_click_or_every_click_after_the_first():
+    s = sessions([(0, [(1, 0), (2, 1), (3, 2)]), (0, [(4, 5)]), (0, [(5, 7), (6, 8)])])
+    everyone = np.ones(len(s), dtype=bool)
+
+    last = protocol2.make_queries(s, everyone, every_position=False)
+    every = protocol2.make_queries(s, everyone, every_position=True)
+
+    assert list(zip(last.session.tolist(), last.position.tolist(), strict=True)) == [(0, 2), (2, 1)]
+    assert list(zip(every.session.tolist(), every.position.tolist(), strict=True)) == [
+        (0, 1),
+        (0, 2),
+        (2, 1),
+    ]
+
+
+# Hour 0 (history): 1 -> 2 twice, 1 -> 3 once. Hour 1: two sessions read 1 then 3.
+HISTORY = [
+    (0, [(1, 0), (2, 1 * MIN)]),
+    (0, [(1, 2 * MIN), (2, 3 * MIN)]),
+    (0, [(1, 4 * MIN), (3, 5 * MIN)]),
+]
+HOUR1 = [(1, [(1, 60 * MIN), (3, 61 * MIN)]), (1, [(1, 65 * MIN), (3, 66 * MIN)])]
+
+
+def _newslake_ranks(mode):
+    s = sessions([*HISTORY, *HOUR1])
+    engine = Engine(s, Config(blend=ArticlePageParams(trending_weight=0.5)))
+    queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
+    models = {"newslake": protocol2.models(engine.config)["newslake"]}
+    return engine.sweep(queries, mode, models, vsknn=False)
+
+
+def test_strict_lists_are_frozen_at_the_hours_start():
+    # At 60 min: related(1) = [2: 2.0, 3: 1.0], nothing trending: 3 comes second.
+    result = _newslake_ranks("strict")
+    assert result.ranks["newslake"].tolist() == [2, 2]
+    summary = protocol2.summarise(result, last_only=True)["newslake"]
+    assert summary["ndcg_at_20"] == pytest.approx(round(1 / np.log2(3), 4))
+    assert summary["hr_at_20"] == 1.0
+
+
+def test_online_lists_see_the_hours_earlier_clicks_as_the_streaming_job_publishes_them():
+    # The second session predicts at 65 min: trending (refreshed at 65 min, last 15 min)
+    # holds 1 and 3 from the first session, so 3 (1.0 + 0.5) passes 2 (1.0).
+    result = _newslake_ranks("online")
+    assert result.ranks["newslake"].tolist() == [2, 1]
+    summary = protocol2.summarise(result, last_only=True)["newslake"]
+    assert summary["ndcg_at_20"] == pytest.approx(round((1 / np.log2(3) + 1) / 2, 4))
+
+
+def test_articles_of_the_session_are_left_out_whatever_a_model_returns():
+    s = sessions([*HISTORY, *HOUR1])
+    engine = Engine(s)
+    queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
+
+    def careless(prefix, ctx):
+        return [*prefix, 3]
+
+    result = engine.sweep(queries, "strict", {"careless": careless}, vsknn=False)
+    assert result.ranks["careless"].tolist() == [1, 1]
+    assert result.shown["careless"][:, :2].tolist() == [[3, -1], [3, -1]]
+
+
+def test_every_split_label_is_validation_or_test():
+    s = sessions([*HISTORY, *HOUR1])
+    assert set(protocol2.split_sessions(s, seed=1).tolist()) <= {VALIDATION, TEST}

@@ -1,0 +1,54 @@
+"""The replay's live lists (numpy) equal newslake.ranking's on the same clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evaluation.signals import Covisitation, Views, text_order
+from newslake import ranking
+from tests.evaluation.g1files import sessions
+
+# articles 1, 2, 3, 9, 10 and 8; times in ms; window 9,500 ms ending at 10,000
+SESSIONS = sessions(
+    [
+        (0, [(1, 1_000), (2, 2_000), (3, 3_000)]),
+        (0, [(1, 5_000), (3, 6_000)]),
+        (0, [(1, 100), (9, 200)]),  # before the window
+        (0, [(1, 9_000), (8, 10_000)]),  # 8 is read at 10,000: not yet seen at 10,000
+        (0, [(10, 7_000), (2, 7_500)]),
+    ]
+)
+AT, WINDOW = 10_000, 9_500
+
+
+def _visits():
+    for s in range(len(SESSIONS)):
+        a, b = SESSIONS.offsets[s], SESSIONS.offsets[s + 1]
+        for item, ts in zip(SESSIONS.item[a:b].tolist(), SESSIONS.ts[a:b].tolist(), strict=True):
+            if ts < AT:
+                yield s, item, ts
+
+
+def test_covisitation_lists_by_hand():
+    pairs = Covisitation.of(SESSIONS, text_order(SESSIONS.item))
+    lists = pairs.lists(AT, WINDOW, top_k=2, sources=np.array([1, 2]))
+    # 1->3: gap 2 in the first session (1/2) + gap 1 in the second (1) = 1.5; 1->2: 1.0
+    # 2->1, 2->3, 2->10: 1.0 each; the top 2 by id as text: "1" < "10" < "3"
+    assert lists == {1: [(3, 1.5), (2, 1.0)], 2: [(1, 1.0), (10, 1.0)]}
+
+
+def test_covisitation_lists_equal_newslake_ranking():
+    pairs = Covisitation.of(SESSIONS, text_order(SESSIONS.item))
+    fast = pairs.lists(AT, WINDOW, top_k=3, sources=np.array([1, 2, 3, 9, 10, 8]))
+    plain = ranking.covisitation(_visits(), as_of=AT - 1, window=WINDOW - 1, top_k=3)
+    assert fast == plain
+    assert set(fast) == set(plain) == {1, 2, 3, 10}
+
+
+def test_most_viewed_equals_newslake_ranking():
+    views = Views.of(SESSIONS, text_order(SESSIONS.item))
+    fast = views.most_viewed(AT, WINDOW, top_n=3)
+    plain = ranking.most_viewed(
+        ((i, t) for _, i, t in _visits()), as_of=AT - 1, window=WINDOW - 1, top_n=3
+    )
+    assert fast == plain == [(1, 3.0), (2, 2.0), (3, 2.0)]

@@ -1,0 +1,54 @@
+"""The article-page ranking (newslake.ranking), against lists worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from newslake.ranking import ArticlePageParams, blend, covisitation, most_viewed, top
+
+
+def test_blend_scales_each_list_by_its_best_and_weighs_trending():
+    covisited = [("b", 4.0), ("c", 2.0), ("d", 1.0)]
+    trending = [("c", 10.0), ("e", 5.0), ("a", 5.0)]
+
+    ranked = blend(
+        covisited,
+        trending,
+        leave_out=["a"],
+        params=ArticlePageParams(trending_weight=0.5, limit=3),
+    )
+
+    # b 4/4 = 1; c 2/4 + 0.5 * 10/10 = 1; d 1/4; e 0.5 * 5/10 = 0.25; a is left out.
+    # Ties go by id as text: b before c, d before e.
+    assert ranked == [("b", 1.0), ("c", 1.0), ("d", 0.25)]
+
+
+def test_blend_without_covisitation_is_trending_and_without_weight_is_covisitation():
+    trending = [("t", 3.0), ("u", 1.0)]
+    assert blend([], trending, params=ArticlePageParams(trending_weight=0.2)) == [
+        ("t", pytest.approx(0.2)),
+        ("u", pytest.approx(0.2 / 3)),
+    ]
+    assert blend([("x", 2.0)], trending, params=ArticlePageParams(trending_weight=0)) == [
+        ("x", 1.0)
+    ]
+
+
+def test_covisitation_weighs_each_pair_by_its_position_gap_within_the_window():
+    visits = [
+        ("s1", "a", 10), ("s1", "b", 11), ("s1", "c", 12),
+        ("s2", "c", 20), ("s2", "a", 21),
+        ("s3", "a", 1), ("s3", "x", 2),  # before the window (as_of 30, window 25)
+    ]  # fmt: skip
+    lists = covisitation(visits, as_of=30, window=25, top_k=5)
+    assert lists["a"] == [("b", 1.0), ("c", 1.5)][::-1]  # c: 1/2 + 1; b: 1
+    assert lists["b"] == [("a", 1.0), ("c", 1.0)]
+    assert "x" not in lists
+
+
+def test_most_viewed_and_top_break_ties_by_id_as_text():
+    assert most_viewed([("9", 1), ("10", 2), ("9", 3)], as_of=3, window=3, top_n=2) == [
+        ("9", 2.0),
+        ("10", 1.0),
+    ]
+    assert top({9: 1.0, 10: 1.0}, 2) == [(10, 1.0), (9, 1.0)]  # "10" < "9" as text
