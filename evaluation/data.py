@@ -102,7 +102,7 @@ def _read_rows(path: Path, nrows: int) -> tuple[pd.DataFrame, int]:
     # All twelve columns, so that a row with a field too many or too few is noticed.
     options = {"nrows": nrows, "compression": "gzip"}
     try:
-        return pd.read_csv(path, **options), 0  # type: ignore[call-overload]
+        return pd.read_csv(path, **options), 0
     except pd.errors.ParserError:
         ragged = 0
 
@@ -111,7 +111,7 @@ def _read_rows(path: Path, nrows: int) -> tuple[pd.DataFrame, int]:
             ragged += 1
             return [""] * len(COLUMNS)
 
-        frame = pd.read_csv(path, engine="python", on_bad_lines=keep_place, **options)  # type: ignore[call-overload]
+        frame = pd.read_csv(path, engine="python", on_bad_lines=keep_place, **options)
         return frame, ragged
 
 

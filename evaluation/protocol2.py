@@ -136,28 +136,31 @@ def top_up(items: list[int], more: Ranked, k: int) -> list[int]:
 def models(config: Config) -> dict[str, Model]:
     """The models every run reports. Each list is topped up from popular (last 24 h), as
     serving tops every answer up; the engine then leaves out the session's articles."""
-    k = config.k + config.list_length  # room for the session's own articles
+
+    def room(prefix: Sequence[int]) -> int:
+        return config.k + len(prefix)  # the session's own articles are taken out after
 
     def newslake(prefix: Sequence[int], ctx: Context) -> list[int]:
         # serving.recommender.Recommender.related: the same function on the same lists.
         ranked = blend(
             ctx.covisited(prefix[-1]), ctx.trending(), leave_out=prefix, params=config.blend
         )
-        return top_up([a for a, _ in ranked], ctx.popular(), k)
+        return top_up([a for a, _ in ranked], ctx.popular(), room(prefix))
 
     def covisited_then_trending(prefix: Sequence[int], ctx: Context) -> list[int]:
         items = [a for a, _ in ctx.covisited(prefix[-1])]
+        k = room(prefix)
         return top_up(top_up(items, ctx.trending(), k), ctx.popular(), k)
 
     def trending(prefix: Sequence[int], ctx: Context) -> list[int]:
-        return top_up([a for a, _ in ctx.trending()], ctx.popular(), k)
+        return top_up([a for a, _ in ctx.trending()], ctx.popular(), room(prefix))
 
     def previous_hour(prefix: Sequence[int], ctx: Context) -> list[int]:
-        return top_up([a for a, _ in ctx.trending(HOUR)], ctx.popular(), k)
+        return top_up([a for a, _ in ctx.trending(HOUR)], ctx.popular(), room(prefix))
 
     def vsknn(prefix: Sequence[int], ctx: Context) -> list[int]:
         items = ctx.vsknn.recommend(prefix, config.k, session=ctx.session)
-        return top_up(items, ctx.popular(), k)
+        return top_up(items, ctx.popular(), room(prefix))
 
     return {
         "newslake": newslake,
@@ -252,12 +255,21 @@ class Engine:
         n_last = int(last.sum())
         shown = {name: np.full((n_last, cfg.k), -1, dtype=np.int64) for name in chosen}
         ctx = Context(self)
-        clicks_ts, clicks_item = self.views.ts, self.views.item
-        owner = self._owner
+        clicks_ts, clicks_item = self.views.ts.tolist(), self.views.item.tolist()
+        owner = self._owner.tolist()
         next_click = 0
         row = 0
         bounds = np.flatnonzero(np.r_[True, at_related[1:] != at_related[:-1], True])
         items, offsets = s.item, s.offsets
+        # Python lists: indexing them per query is several times cheaper than numpy's.
+        at_list, sessions_list, positions_list = (
+            at.tolist(),
+            q_session.tolist(),
+            q_position.tolist(),
+        )
+        starts_list = offsets[q_session].tolist()
+        trending_list, popular_list = at_trending.tolist(), at_popular.tolist()
+        targets_list, items_list, last_list = targets.tolist(), items.tolist(), last.tolist()
         for a, b in itertools.pairwise(bounds):
             ends = offsets[q_session[a:b]] + q_position[a:b]
             sources = np.concatenate(
@@ -267,25 +279,25 @@ class Engine:
                 int(at_related[a]), cfg.covisit_window_ms, cfg.list_length, np.unique(sources)
             )
             for i in range(a, b):
-                t = at[i]
+                t = at_list[i]
                 if vsknn:
                     while next_click < len(clicks_ts) and clicks_ts[next_click] < t:
-                        self.vsknn.add(int(owner[next_click]), int(clicks_item[next_click]))
+                        self.vsknn.add(owner[next_click], clicks_item[next_click])
                         next_click += 1
-                sess, pos = int(q_session[i]), int(q_position[i])
-                start = int(offsets[sess])
-                prefix = items[start : start + pos].tolist()
+                sess, pos = sessions_list[i], positions_list[i]
+                start = starts_list[i]
+                prefix = items_list[start : start + pos]
                 in_session = set(prefix)
                 ctx.session = sess
-                ctx.at_trending, ctx.at_popular = int(at_trending[i]), int(at_popular[i])
-                target = int(targets[i])
+                ctx.at_trending, ctx.at_popular = trending_list[i], popular_list[i]
+                target = targets_list[i]
                 for name, model in chosen.items():
                     answer = model(prefix, ctx)
                     kept = [x for x in answer if x not in in_session][: cfg.k]
                     ranks[name][i] = metrics.target_rank(kept, target)
-                    if last[i]:
+                    if last_list[i]:
                         shown[name][row, : len(kept)] = kept
-                row += last[i]
+                row += last_list[i]
         return SweepResult(
             hour=s.hour[q_session],
             last=last,

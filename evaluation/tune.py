@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries = protocol2.make_queries(sessions, chosen, every_position=False)
     result = engine.sweep(queries, args.mode, grid(config), vsknn=False, related_depth=2)
     summary = protocol2.summarise(result, last_only=True)
-    table = {name: [s["ndcg_at_20"], s["hr_at_20"]] for name, s in summary.items()}
+    table = {name: [float(s["ndcg_at_20"]), float(s["hr_at_20"])] for name, s in summary.items()}  # type: ignore[arg-type]
     for name, (ndcg, hr) in sorted(table.items(), key=lambda kv: -kv[1][0]):
         print(f"{ndcg:.4f} {hr:.4f}  {name}", file=sys.stderr)
     out = {"mode": args.mode, "half": "validation", "seconds": round(result.seconds), **table}

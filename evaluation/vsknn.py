@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,8 @@ class VSkNN:
         neighbours = self.neighbours(prefix, session)
         items_of = self._items_of
         if len(prefix) == 1:
-            scores: dict[int, float] = Counter(
-                chain.from_iterable(items_of[s] for s, _ in neighbours)
-            )
+            counts = Counter(chain.from_iterable(items_of[s] for s, _ in neighbours))
+            scores: dict[int, float] = cast(dict[int, float], counts)
         else:
             scores = defaultdict(float)
             for s, similarity in neighbours:

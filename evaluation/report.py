@@ -1,0 +1,252 @@
+"""``make report``: the evaluation and benchmark figures as one HTML page and a Markdown table.
+
+Reads what earlier runs wrote, and nothing else:
+
+* ``.newslake/eval/protocol2.json`` (``make eval-g1``): protocol 2 per model and hour;
+* ``.newslake/eval/protocol1.json`` (the nightly batch's next-day evaluation), shaped
+  ``{"days": {"<day>": {"<model>": {"ndcg_at_20": x, "hr_at_20": y}}}}``; until it
+  exists the page says so and lists whatever JSON the batch left in ``.newslake/eval``;
+* ``.newslake/bench/*.json``: the last line of each ``make bench-*`` (``ingest.json``,
+  ``stream.json``, ``batch.json``, ``serve.json``, ``demo.json``); each is shown as it is.
+
+Writes ``.newslake/report/index.html`` (plots inline, one self-contained file) and
+``.newslake/report/summary.md`` (the table for the README). Uses matplotlib
+(``pip install -e '.[report]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+STATE = Path(".newslake")
+BENCH_FILES = ("ingest.json", "stream.json", "batch.json", "serve.json", "demo.json")
+VARIANTS = (
+    ("online", "last_click"),
+    ("strict", "last_click"),
+    ("online", "every_position"),
+    ("strict", "every_position"),
+)
+LABELS = {
+    "newslake": "newslake article page (co-visitation 3 h + trending blend)",
+    "covisited_then_trending": "co-visitation list, then trending",
+    "trending": "trending (last 15 min)",
+    "most_clicked_previous_hour": "most clicked, previous hour",
+    "vsknn": "V-SkNN (k 100, sample 500)",
+}
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        return {"error": f"{path} is not one JSON object: {exc}"}
+
+
+def _cell(result: dict[str, Any], mode: str, variant: str, model: str) -> str:
+    s = result.get(mode, {}).get(variant, {}).get(model)
+    return f"{s['ndcg_at_20']:.4f} / {s['hr_at_20']:.4f}" if s else "-"
+
+
+def summary_markdown(result: dict[str, Any]) -> str:
+    """The protocol 2 table (test half), newslake first, then the baselines and the paper."""
+    hours = result["hours"]
+    lines = [
+        f"Protocol 2 (session next click), G1 hourly files {hours['first']}-{hours['last']} "
+        f"({hours['scored']} hours scored), test half, NDCG@20 / HR@20:",
+        "",
+        "| Model | Online, last click | Strict, last click | Online, every position "
+        "| Strict, every position | Coverage | Popularity bias |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for model in result["online"]["last_click"]:
+        exposure = result["online"].get("exposure", {}).get(model, {})
+        cells = [_cell(result, mode, variant, model) for mode, variant in VARIANTS]
+        lines.append(
+            f"| {LABELS.get(model, model)} | {' | '.join(cells)} | "
+            f"{exposure.get('coverage', '-')} | {exposure.get('popularity_bias', '-')} |"
+        )
+    for name, (ndcg, hr) in result.get("paper", {}).items():
+        lines.append(f"| paper: {name} (hours 0-384, last click) | {ndcg} / {hr} | | | | | |")
+    lines += [
+        "",
+        "Online: lists as fresh as the streaming job publishes them (related every 5 min, "
+        "trending every minute), other sessions' earlier clicks included; strict: lists frozen "
+        "at the hour's start. Coverage: distinct articles shown / distinct articles clicked "
+        "next (online, last click); popularity bias: mean clicks of what is shown / of what "
+        "is clicked next.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _img(data: str, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def hourly_plot(result: dict[str, Any]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(14, 8), sharex=True)
+    for col, mode in enumerate(("online", "strict")):
+        for model, s in result[mode]["last_click"].items():
+            per_hour = {int(h): v for h, v in s["per_hour"].items()}
+            hours = sorted(per_hour)
+            for row in (0, 1):
+                values = [per_hour[h][row] for h in hours]
+                axes[row][col].plot(hours, values, lw=0.8, label=LABELS.get(model, model))
+        axes[0][col].set_title(f"{mode}, last click, test half")
+        axes[0][col].set_ylabel("NDCG@20")
+        axes[1][col].set_ylabel("HR@20")
+        axes[1][col].set_xlabel("hourly file")
+    axes[0][0].legend(fontsize=8)
+    return _png(fig)
+
+
+def exposure_plot(result: dict[str, Any]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    exposure = result["online"].get("exposure", {})
+    models = list(exposure)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 3.5))
+    names = [LABELS.get(m, m) for m in models]
+    axes[0].barh(names, [exposure[m]["coverage"] for m in models])
+    axes[0].set_title("coverage: distinct articles shown / distinct articles clicked next")
+    axes[1].barh(names, [exposure[m]["popularity_bias"] for m in models])
+    axes[1].axvline(1.0, color="grey", lw=0.8)
+    axes[1].set_title("popularity bias: clicks of shown / clicks of clicked next")
+    axes[1].set_yticklabels([])
+    return _png(fig)
+
+
+def protocol1_section(eval_dir: Path) -> str:
+    runs = _read(eval_dir / "protocol1.json")
+    if not runs or "days" not in runs:
+        found = sorted(p.name for p in eval_dir.glob("*.json") if p.name != "protocol2.json")
+        return (
+            "<h2>Protocol 1: nightly batch, next-day evaluation (placeholder)</h2>"
+            "<p><b>Not available yet.</b> The nightly batch writes "
+            "<code>.newslake/eval/protocol1.json</code> as "
+            '<code>{"days": {"&lt;day&gt;": {"&lt;model&gt;": {"ndcg_at_20": x, '
+            '"hr_at_20": y}}}}</code>; this section plots it per day once it exists. '
+            f"Other JSON in <code>{html.escape(str(eval_dir))}</code>: "
+            f"{html.escape(', '.join(found) or 'none')}.</p>"
+            + (f"<pre>{html.escape(json.dumps(runs, indent=1))}</pre>" if runs else "")
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    days = sorted(runs["days"])
+    models = sorted({m for d in days for m in runs["days"][d]})
+    fig, axes = plt.subplots(1, 2, figsize=(14, 3.5))
+    for model in models:
+        for i, metric in enumerate(("ndcg_at_20", "hr_at_20")):
+            axes[i].plot(
+                days,
+                [runs["days"][d].get(model, {}).get(metric) for d in days],
+                marker="o",
+                label=model,
+            )
+            axes[i].set_title(metric)
+    axes[0].legend(fontsize=8)
+    return "<h2>Protocol 1: nightly batch, next-day evaluation</h2>" + _img(_png(fig), "per day")
+
+
+def bench_section(bench_dir: Path) -> str:
+    parts = ["<h2>Benchmarks</h2>"]
+    found = sorted(bench_dir.glob("*.json")) if bench_dir.exists() else []
+    if not found:
+        parts.append(
+            "<p>No benchmark results yet: each <code>make bench-*</code> writes its last line "
+            f"to <code>.newslake/bench/</code> as {', '.join(BENCH_FILES)}.</p>"
+        )
+    for path in found:
+        figures = _read(path) or {}
+        rows = "".join(
+            f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
+            for k, v in figures.items()
+            if not isinstance(v, list | dict) or len(json.dumps(v)) < 200
+        )
+        parts.append(f"<h3>{html.escape(path.stem)}</h3><table>{rows}</table>")
+    return "".join(parts)
+
+
+def render(state: Path = STATE) -> tuple[str, str]:
+    """(HTML page, Markdown summary) from what ``state`` holds."""
+    eval_dir, bench_dir = state / "eval", state / "bench"
+    result = _read(eval_dir / "protocol2.json")
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>newslake evaluation</title>"
+        "<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
+        "img{max-width:100%}</style></head><body><h1>newslake: evaluation and benchmarks</h1>"
+    ]
+    markdown = ""
+    if result and "online" in result:
+        markdown = summary_markdown(result)
+        parts.append("<h2>Protocol 2: session next click (G1)</h2>")
+        parts.append(f"<pre>{html.escape(markdown)}</pre>")
+        parts.append(_img(hourly_plot(result), "metrics per hour"))
+        parts.append("<h3>Popularity bias and coverage (online, last click)</h3>")
+        parts.append(_img(exposure_plot(result), "coverage and popularity bias"))
+        parts.append(
+            "<h3>Data issues (counted, never silent)</h3><pre>"
+            + html.escape(json.dumps(result.get("data_issues", {}), indent=1))
+            + "\nhours: "
+            + html.escape(json.dumps(result.get("hours", {})))
+            + "</pre>"
+        )
+    else:
+        parts.append(
+            "<h2>Protocol 2</h2><p>No results: run <code>make eval-g1</code> first "
+            f"({html.escape(str(eval_dir / 'protocol2.json'))}).</p>"
+        )
+        markdown = "No protocol 2 results yet: run `make eval-g1`.\n"
+    parts.append(protocol1_section(eval_dir))
+    parts.append(bench_section(bench_dir))
+    parts.append("</body></html>")
+    return "".join(parts), markdown
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.report", description=__doc__)
+    parser.add_argument("--state", type=Path, default=STATE, help="where results are (.newslake)")
+    args = parser.parse_args(argv)
+    try:
+        page, markdown = render(args.state)
+    except ImportError:
+        print("error: matplotlib is missing: pip install -e '.[report]'", file=sys.stderr)
+        return 1
+    out = args.state / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(page)
+    (out / "summary.md").write_text(markdown)
+    print(markdown, end="")
+    print(json.dumps({"html": str(out / "index.html"), "summary": str(out / "summary.md")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
