@@ -5,10 +5,12 @@ through ``run_dag.py``). Without that venv they skip, except under CI=true, wher
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +70,23 @@ def migrated_airflow_db(airflow_python: Path, tmp_path_factory: pytest.TempPathF
     return home / "airflow.db"
 
 
+def _kill_tree(pid: int) -> None:
+    """Kill ``pid`` and every process it started, whatever session they moved to."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    for member in tree:
+        with contextlib.suppress(OSError):
+            os.kill(member, signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class DagRun:
     """What ``run_dag.py`` reported: the run's state and each task instance's."""
@@ -81,24 +100,39 @@ class DagRun:
 def run_dag(
     airflow_python: Path, migrated_airflow_db: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Any:
-    """``run_dag(logical_date, env)``: one ``dag.test()`` run in the Airflow venv."""
+    """``run_dag(logical_date, env)``: one ``dag.test()`` run in the Airflow venv;
+    ``mark_success`` (a regex of task ids) marks tasks done without running them."""
 
-    def run(logical_date: str, env: Mapping[str, str], timeout_s: float = 600) -> DagRun:
+    def run(
+        logical_date: str,
+        env: Mapping[str, str],
+        *,
+        mark_success: str | None = None,
+        timeout_s: float = 600,
+    ) -> DagRun:
         home = tmp_path_factory.mktemp("airflow-run")
         shutil.copy(migrated_airflow_db, home / "airflow.db")
-        done = subprocess.run(
-            [str(airflow_python), str(HERE / "run_dag.py"), "--logical-date", logical_date],
+        command = [str(airflow_python), str(HERE / "run_dag.py"), "--logical-date", logical_date]
+        if mark_success:
+            command += ["--mark-success", mark_success]
+        with subprocess.Popen(
+            command,
             env=airflow_env(home, **env),
             cwd=REPO_ROOT,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-        log = done.stdout + done.stderr
+        ) as proc:
+            try:
+                log, _ = proc.communicate(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                _kill_tree(proc.pid)  # the stages run in sessions of their own
+                log, _ = proc.communicate()
+                (home / "run.log").write_text(log)
+                pytest.fail(f"the DAG run took over {timeout_s:.0f}s; log: {home / 'run.log'}")
         (home / "run.log").write_text(log)
-        assert done.returncode == 0, f"run_dag.py exited {done.returncode}:\n{log[-6000:]}"
-        report = json.loads(done.stdout.strip().splitlines()[-1])
+        assert proc.returncode == 0, f"run_dag.py exited {proc.returncode}:\n{log[-6000:]}"
+        report = json.loads(log.strip().splitlines()[-1])
         return DagRun(report["state"], report["tasks"], log)
 
     return run

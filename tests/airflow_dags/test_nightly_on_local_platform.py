@@ -74,7 +74,8 @@ def _pointers(settings: Settings) -> dict[str, str | None]:
 @pytest.fixture(scope="module")
 def nightly_run(landed: Settings, run_dag: Any) -> Any:
     assert _pointers(landed) == {"g1": None}
-    return run_dag(END.isoformat(), _env(landed), timeout_s=900)
+    # OPTIMIZE and VACUUM cost a JVM and are tested in tests/spark_jobs/test_maintenance.py.
+    return run_dag(END.isoformat(), _env(landed), mark_success="maintain", timeout_s=1800)
 
 
 def test_every_stage_succeeds(nightly_run: Any) -> None:
@@ -91,7 +92,7 @@ def test_a_day_without_data_fails_at_check_and_keeps_the_versions(
     landed: Settings, nightly_run: Any, run_dag: Any
 ) -> None:
     before = _pointers(landed)
-    run = run_dag("2026-03-20T03:30:00+00:00", _env(landed), timeout_s=600)
+    run = run_dag("2026-03-20T03:30:00+00:00", _env(landed), timeout_s=900)
     assert (run.state, run.tasks["check"], run.tasks["summary"]) == ("failed", "failed", "failed")
     assert run.tasks["portal.train"] == "upstream_failed"  # never expanded: no portal ran
     assert "check: the day's silver data is missing" in run.log
