@@ -84,8 +84,10 @@ class Settings(BaseSettings):
     recent_reads_hours: int = 24
     recent_reads_limit: int = 50
     live_ttl_hours: int = 48
-    # Backfills may skip publishing trending/recent reads/related on every batch.
+    # The streaming job's live publisher: trending and recent reads every few seconds
+    # (related every related_refresh_s); backfills may turn it off.
     stream_publish_live: bool = True
+    live_publish_interval_s: float = Field(default=5, gt=0)
     # VACUUM keeps at least 7 days of files: time travel, slow readers, replays.
     vacuum_retention_hours: int = Field(default=168, ge=168)
 
@@ -98,6 +100,24 @@ class Settings(BaseSettings):
     als_seed: int = 42
     popular_window_hours: int = 24
     version_ttl_days: int = 3
+    # Nightly batch (spark_jobs/nightly.py): evaluation, gate and the published blend.
+    eval_test_hours: int = Field(default=24, ge=1)  # test on the last day before as-of
+    eval_k: int = Field(default=10, ge=1)
+    eval_min_users: int = Field(default=5, ge=1)  # fewer users with test clicks: skipped
+    # Publish when the blend beats the best baseline's NDCG@k and is within gate_margin of
+    # the version in service: relative (ndcg >= in_service * (1 - margin)) or absolute.
+    gate_margin: float = Field(default=0.02, ge=0)
+    gate_margin_relative: bool = True
+    freshness_horizon_hours: int = Field(default=48, ge=1)  # older articles never recommended
+    trending_half_life_minutes: float = Field(default=30.0, gt=0)
+    trending_window_hours: int = Field(default=3, ge=1)
+    related_window_hours: int = Field(default=24, ge=1)
+    blend_last_reads: int = Field(default=3, ge=1)  # co-visitation from the last reads
+    blend_candidates: int = Field(default=50, ge=1)  # per source, before fusion
+    blend_w_trending: float = 1.0  # defaults until a --search records chosen weights
+    blend_w_covisit: float = 1.0
+    blend_w_als: float = 0.25
+    personal_active_days: int = Field(default=7, ge=1)  # personal lists for these readers
     serve_host: str = "127.0.0.1"
     serve_port: int = 8055
     gateway_port: int = 8056

@@ -70,7 +70,7 @@ def start(settings: Settings, *, wait_s: float = 30.0) -> bool:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     log = settings.moto_log_file.open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        [sys.executable, "-m", "newslake.local.moto_server", "-H", host, "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
