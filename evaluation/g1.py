@@ -30,6 +30,7 @@ import numpy as np
 from evaluation import data, protocol2
 from evaluation.protocol2 import TEST, Engine, Mode, Queries
 from newslake.errors import NewslakeError
+from newslake.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = Path(".newslake") / "eval" / "protocol2.json"
@@ -202,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise NewslakeError(
                 f"--last-hour {args.last_hour}: the data has hourly files 0..{sessions.n_hours - 1}"
             )
-        result = run_protocol2(sessions, args.first_hour, args.last_hour, protocol2.Config())
+        config = protocol2.Config.from_settings(Settings())
+        result = run_protocol2(sessions, args.first_hour, args.last_hour, config)
     except NewslakeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -214,8 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["paper"] = {k: list(v) for k, v in PAPER.items()}
     result["reference"] = {k: list(v) for k, v in REFERENCE.items()}
     result["config"] = {
-        k: (v.__dict__ if hasattr(v, "__dict__") else v)
-        for k, v in protocol2.Config().__dict__.items()
+        k: (v.__dict__ if hasattr(v, "__dict__") else v) for k, v in config.__dict__.items()
     }
     print(table(result), file=sys.stderr)
     line: dict[str, Any] = {"protocol2": headline(result)}

@@ -26,7 +26,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from evaluation.data import Sessions
 from evaluation.signals import Covisitation, Ranked, Views, text_order
 from evaluation.vsknn import VSkNN, VSkNNParams
 from newslake.ranking import ARTICLE_PAGE, ArticlePageParams, blend
+from newslake.settings import Settings
 
 Mode = Literal["strict", "online"]
 VALIDATION, TEST = 0, 1
@@ -43,9 +44,9 @@ MINUTE, HOUR = 60_000, 3_600_000
 
 @dataclass(frozen=True)
 class Config:
-    """Windows and refresh periods follow ``newslake.settings`` (covisit_window_hours,
-    related_refresh_s, top_n, popular_window_hours); the trending window is the article
-    page's (``ArticlePageParams``)."""
+    """The lists' windows, lengths and refresh periods; :meth:`from_settings` takes them
+    from what the streaming job is configured with, so the lists scored are the lists
+    served. Trending is refreshed every minute here (the streaming job: every micro-batch)."""
 
     seed: int = 2021
     k: int = metrics.K
@@ -57,6 +58,19 @@ class Config:
     popular_window_ms: int = 24 * HOUR
     blend: ArticlePageParams = ARTICLE_PAGE
     vsknn: VSkNNParams = field(default_factory=VSkNNParams)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> Config:
+        """covisit_window_hours, related_refresh_s, top_n, trending_window_minutes and
+        popular_window_hours of ``settings``; ``overrides`` win."""
+        values: dict[str, Any] = {
+            "covisit_window_ms": settings.covisit_window_hours * HOUR,
+            "covisit_refresh_ms": settings.related_refresh_s * 1000,
+            "list_length": settings.top_n,
+            "trending_window_ms": settings.trending_window_minutes * MINUTE,
+            "popular_window_ms": settings.popular_window_hours * HOUR,
+        }
+        return cls(**{**values, **overrides})
 
 
 def split_sessions(sessions: Sessions, seed: int) -> np.ndarray:
@@ -141,11 +155,12 @@ def models(config: Config) -> dict[str, Model]:
         return config.k + len(prefix)  # the session's own articles are taken out after
 
     def newslake(prefix: Sequence[int], ctx: Context) -> list[int]:
-        # serving.recommender.Recommender.related: the same function on the same lists.
-        ranked = blend(
-            ctx.covisited(prefix[-1]), ctx.trending(), leave_out=prefix, params=config.blend
-        )
-        return top_up([a for a, _ in ranked], ctx.popular(), room(prefix))
+        # serving.recommender.Recommender.related: the same function on the same lists,
+        # then (no nightly list in this protocol) the rest of trending, then popular.
+        trending = ctx.trending()
+        ranked = blend(ctx.covisited(prefix[-1]), trending, leave_out=prefix, params=config.blend)
+        k = room(prefix)
+        return top_up(top_up([a for a, _ in ranked], trending, k), ctx.popular(), k)
 
     def covisited_then_trending(prefix: Sequence[int], ctx: Context) -> list[int]:
         items = [a for a, _ in ctx.covisited(prefix[-1])]

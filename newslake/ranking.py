@@ -32,10 +32,14 @@ class ArticlePageParams:
     Attributes:
         trending_weight: weight of the trending list against the co-visitation list, each
             scaled so that its best item scores 1.
+        trending_joins: whether a trending article that is not co-visited with the page's
+            article enters the blend; if not, trending only reorders the co-visited ones
+            (and the rest of the trending list follows, after any other list).
         limit: how many articles the page asks for.
     """
 
     trending_weight: float = 0.1
+    trending_joins: bool = False
     limit: int = 20
 
 
@@ -126,7 +130,8 @@ def blend(
         best = max((score for _, score in items), default=0.0)
         if best <= 0 or weight <= 0:
             continue
+        joins = params.trending_joins or items is covisited
         for article, score in items:
-            if article not in excluded:
+            if article not in excluded and (joins or article in scores):
                 scores[article] = scores.get(article, 0.0) + weight * score / best
     return top(scores, params.limit)

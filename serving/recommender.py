@@ -2,8 +2,9 @@
 
 * a reader: their personal list from the portal's active model version, less what they
   read lately (the streaming job's recent reads), topped up from trending, then popular;
-* an article page: the live co-visitation list, then the nightly related list, then
-  trending and popular, never the article itself;
+* an article page: the live co-visitation list blended with trending
+  (``newslake.ranking.blend``, the function the offline evaluation scores), then the
+  nightly related list, then the rest of trending and popular, never the article itself;
 * trending (topped up from popular) and popular.
 
 Shared lists and version pointers come through a short-lived in-process cache; what it
@@ -18,9 +19,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
+from newslake import ranking
 from newslake.store import (
     LIVE,
     ScoredItem,
@@ -79,6 +81,21 @@ class _Picker:
             if item.article_id not in self._seen:
                 self._seen.add(item.article_id)
                 self.items.append(Recommendation(item.article_id, item.score, source))
+
+
+def _blended(
+    live: Iterable[ScoredItem], trending: Iterable[ScoredItem], article_id: str, limit: int
+) -> list[ScoredItem]:
+    """The article page's blend of the two live lists; each item keeps its own list's score
+    (the co-visitation score if it has one), so answers stay comparable across requests."""
+    own = {i.article_id: i for i in trending} | {i.article_id: i for i in live}
+    ranked = ranking.blend(
+        [(i.article_id, i.score) for i in live],
+        [(i.article_id, i.score) for i in trending],
+        leave_out=(article_id,),
+        params=replace(ranking.ARTICLE_PAGE, limit=limit),
+    )
+    return [own[article] for article, _ in ranked]
 
 
 class _Request:
@@ -142,7 +159,9 @@ class Recommender:
             default=((), ()),
         )
         picker = _Picker(limit, leave_out=(article_id,))
-        picker.add(live, "covisited")
+        trending = self._trending(portal, request) if live else ()
+        for item in _blended(live, trending, article_id, limit):
+            picker.add((item,), "covisited" if item in live else "trending")
         picker.add(nightly, "related")
         self._top_up(picker, portal, version, request)
         return Answer(version, tuple(picker.items), request.degraded)

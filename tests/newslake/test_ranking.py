@@ -15,7 +15,7 @@ def test_blend_scales_each_list_by_its_best_and_weighs_trending():
         covisited,
         trending,
         leave_out=["a"],
-        params=ArticlePageParams(trending_weight=0.5, limit=3),
+        params=ArticlePageParams(trending_weight=0.5, trending_joins=True, limit=3),
     )
 
     # b 4/4 = 1; c 2/4 + 0.5 * 10/10 = 1; d 1/4; e 0.5 * 5/10 = 0.25; a is left out.
@@ -25,7 +25,8 @@ def test_blend_scales_each_list_by_its_best_and_weighs_trending():
 
 def test_blend_without_covisitation_is_trending_and_without_weight_is_covisitation():
     trending = [("t", 3.0), ("u", 1.0)]
-    assert blend([], trending, params=ArticlePageParams(trending_weight=0.2)) == [
+    joins = ArticlePageParams(trending_weight=0.2, trending_joins=True)
+    assert blend([], trending, params=joins) == [
         ("t", pytest.approx(0.2)),
         ("u", pytest.approx(0.2 / 3)),
     ]
@@ -52,3 +53,13 @@ def test_most_viewed_and_top_break_ties_by_id_as_text():
         ("10", 1.0),
     ]
     assert top({9: 1.0, 10: 1.0}, 2) == [(10, 1.0), (9, 1.0)]  # "10" < "9" as text
+
+
+def test_trending_can_be_kept_to_reordering_the_covisited_articles():
+    ranked = blend(
+        [("b", 4.0), ("c", 2.0)],
+        [("c", 10.0), ("e", 5.0)],
+        params=ArticlePageParams(trending_weight=0.5, trending_joins=False),
+    )
+    # b 1; c 0.5 + 0.5 = 1; e is trending but not co-visited: not in the blend
+    assert ranked == [("b", 1.0), ("c", 1.0)]
