@@ -122,17 +122,21 @@ def write_lists(
     expires_at: int,
     *,
     client_factory: ClientFactory = dynamodb_client,
-) -> None:
+) -> int:
     """Write (key..., items[]) rows from the executors, each partition with its own client
     (``client_factory(settings)``, picklable; tests pass one that fails)."""
     conf = settings.model_dump()
     table = settings.recommendations_table
+    written = lists.sparkSession.sparkContext.accumulator(0)
 
     def write_partition(rows: Iterator[Row]) -> None:
         local = Settings(**conf)
-        write_batch(client_factory(local), table, _records(rows, pk_of, version, expires_at))
+        written.add(
+            write_batch(client_factory(local), table, _records(rows, pk_of, version, expires_at))
+        )
 
     lists.foreachPartition(write_partition)
+    return int(written.value)
 
 
 def publish_lists(
@@ -143,9 +147,10 @@ def publish_lists(
     expires_at: int,
     *,
     client_factory: ClientFactory = dynamodb_client,
-) -> None:
-    """Rank-ordered rows (keys..., rank, article_id, score) to the store, one item per key."""
-    write_lists(
+) -> int:
+    """Rank-ordered rows (keys..., rank, article_id, score) to the store, one item per key.
+    Returns the items written."""
+    return write_lists(
         ranked_lists(df, *pk_of.columns),
         settings,
         pk_of,
@@ -165,7 +170,7 @@ def export_version(
     client_factory: ClientFactory = dynamodb_client,
 ) -> dict[str, int]:
     """Write a portal's version (personal lists, most viewed, related) to the store; the
-    pointer is not touched. Returns the rows exported per list.
+    pointer is not touched. Returns the items written per list.
 
     Raises:
         ExportError: the version was not promoted by the gate, or has no lists.
@@ -189,8 +194,9 @@ def export_version(
             raise ExportError(f"{portal} {version}: {path} does not exist")
         if name == "popular":
             rows = rows.withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
-        publish_lists(rows, settings, key, version, expires_at, client_factory=client_factory)
-        counts[name] = rows.count()
+        counts[name] = publish_lists(
+            rows, settings, key, version, expires_at, client_factory=client_factory
+        )
     return counts
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
 
 from ingestion import g1
 from newslake.errors import NewslakeError
@@ -33,7 +34,7 @@ PORTAL = "g1"
 CSV_SCHEMA = ", ".join(f"{name} long" for name in g1.COLUMNS)
 
 
-@F.pandas_udf("string")  # type: ignore[call-overload]
+@F.pandas_udf(StringType())  # type: ignore[call-overload]
 def _event_ids(session: pd.Series, ts: pd.Series, article: pd.Series) -> pd.Series:
     return pd.Series([g1.event_id(s, t, a) for s, t, a in zip(session, ts, article, strict=True)])
 

@@ -61,11 +61,18 @@ class GoldPaths:
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:
-    """The Delta table's current version (what a run read), None when it does not exist."""
-    if not DeltaTable.isDeltaTable(spark, path):
+    """The Delta table's current version (what a run read), None when it does not exist.
+
+    Read from the names of the commit files in ``_delta_log``: no Spark job.
+    """
+    jvm: Any = spark.sparkContext._jvm
+    log_dir = jvm.org.apache.hadoop.fs.Path(f"{path}/_delta_log")
+    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
+    if not fs.exists(log_dir):
         return None
-    row = DeltaTable.forPath(spark, path).history(1).select("version").first()
-    return int(row[0]) if row else None
+    names = [status.getPath().getName() for status in fs.listStatus(log_dir)]
+    commits = [int(n[:20]) for n in names if n.endswith(".json") and n[:20].isdigit()]
+    return max(commits) if commits else None
 
 
 def version_rows(spark: SparkSession, path: str, portal: str, version: str) -> DataFrame | None:

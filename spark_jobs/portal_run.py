@@ -330,22 +330,16 @@ def train_portal(
         params, weights, source = chosen_params(spark, settings, portal, as_of)
         with t("id_map"):
             interactions = production_interactions(spark, paths, visits, portal, version, as_of)
-            maps = (
-                id_map.assign(
-                    spark,
-                    interactions.select(F.col(C.USER_ID).alias(C.ENTITY_ID)),
-                    paths.id_map,
-                    portal=portal,
-                    kind=id_map.USER,
-                ),
-                id_map.assign(
-                    spark,
-                    interactions.select(F.col(C.ARTICLE_ID).alias(C.ENTITY_ID)),
-                    paths.id_map,
-                    portal=portal,
-                    kind=id_map.ARTICLE,
-                ),
+            ids = id_map.assign_kinds(
+                spark,
+                {
+                    id_map.USER: interactions.select(F.col(C.USER_ID).alias(C.ENTITY_ID)),
+                    id_map.ARTICLE: interactions.select(F.col(C.ARTICLE_ID).alias(C.ENTITY_ID)),
+                },
+                paths.id_map,
+                portal=portal,
             )
+            maps = (ids[id_map.USER].cache(), ids[id_map.ARTICLE].cache())
         ddb = ddb or aws.client("dynamodb", settings)
         serving = versions.active_version(ddb, settings.versions_table, portal)
         with t("evaluate"):

@@ -50,16 +50,16 @@ def search_portal(
             log.warning("%s: search skipped: %s", portal, reason)
             return {"status": "skipped", "reason": reason}
         interactions = strengths(visits, split.cutoff).cache()
-        maps = tuple(
-            id_map.assign(
-                spark,
-                interactions.select(F.col(col).alias(C.ENTITY_ID)),
-                paths.id_map,
-                portal=portal,
-                kind=kind,
-            )
-            for col, kind in ((C.USER_ID, id_map.USER), (C.ARTICLE_ID, id_map.ARTICLE))
+        ids = id_map.assign_kinds(
+            spark,
+            {
+                id_map.USER: interactions.select(F.col(C.USER_ID).alias(C.ENTITY_ID)),
+                id_map.ARTICLE: interactions.select(F.col(C.ARTICLE_ID).alias(C.ENTITY_ID)),
+            },
+            paths.id_map,
+            portal=portal,
         )
+        maps = (ids[id_map.USER].cache(), ids[id_map.ARTICLE].cache())
         sig = blend.signals(visits, split.cutoff, signal_params(settings))
         users = spark.createDataFrame([(u,) for u in relevant], f"{C.USER_ID} string").cache()
         reads = sig.reads.join(users, C.USER_ID, "left_semi").cache()

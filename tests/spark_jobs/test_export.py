@@ -48,8 +48,8 @@ def test_pointer_switch_is_conditional_on_the_version_in_service(local_platform)
     table, portal = local_platform.versions_table, "export-it"
     export.switch_active_version(ddb, table, portal, "v1", expected=None)
     export.switch_active_version(ddb, table, portal, "v2", expected="v1")
-    with pytest.raises(export.ExportError, match="active version changed"):
+    with pytest.raises(export.VersionSwitchError, match="active version changed"):
         export.switch_active_version(ddb, table, portal, "v3", expected="v1")
-    with pytest.raises(export.ExportError):
+    with pytest.raises(export.VersionSwitchError):
         export.switch_active_version(ddb, table, portal, "v3", expected=None)
     assert export.active_version(ddb, table, portal) == "v2"

@@ -1,7 +1,7 @@
 """Each part of the interaction-strength formula (spark_jobs/interactions.py), by hand:
 
-    weight = 1 + min(dwell_s, 300) / 300 + scroll_depth / 100
-    strength = sum of weights * 0.5 ** (age_days / half_life_days), visits up to as_of
+weight = 1 + min(dwell_s, 300) / 300 + scroll_depth / 100
+strength = sum of weights * 0.5 ** (age_days / half_life_days), visits up to as_of
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from chispa import assert_df_equality
 
-from spark_jobs.popularity import most_viewed
+from spark_jobs.popularity import most_viewed, trending
 
 AS_OF = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 
@@ -29,5 +29,23 @@ def test_most_viewed_counts_the_window_and_breaks_ties_by_article_id(spark):
     expected = spark.createDataFrame(
         [("g1", 1, "a2", 2), ("g1", 2, "a1", 1), ("ge", 1, "b1", 1)],
         "portal string, rank int, article_id string, views long",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_trending_halves_a_views_weight_every_half_life(spark):
+    visits = spark.createDataFrame(
+        [
+            ("g1", "a1", datetime(2026, 1, 8, 12, 0)),  # weight 1
+            ("g1", "a2", datetime(2026, 1, 8, 11, 30)),  # one half-life: 0.5
+            ("g1", "a2", datetime(2026, 1, 8, 11, 0)),  # two: 0.25
+            ("g1", "a3", datetime(2026, 1, 8, 8, 0)),  # outside the 3 h window
+        ],
+        "portal string, article_id string, visit_start timestamp",
+    )
+    actual = visits.transform(trending(AS_OF, timedelta(hours=3), timedelta(minutes=30), top_n=10))
+    expected = spark.createDataFrame(
+        [("g1", 1, "a1", 1.0), ("g1", 2, "a2", 0.75)],
+        "portal string, rank int, article_id string, score double",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

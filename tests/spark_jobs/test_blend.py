@@ -1,0 +1,100 @@
+"""The blend's parts on hand-written rows; RRF_K = 10, so rank r of a source with weight w
+adds w / (10 + r)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from chispa import assert_approx_df_equality, assert_df_equality
+
+from spark_jobs import blend
+
+RANKED = "user_id string, rank int, article_id string, score double"
+PAIRS = "user_id string, article_id string"
+
+
+def test_fuse_sums_weighted_reciprocal_ranks_and_leaves_out_read_and_stale(spark):
+    trending = spark.createDataFrame(
+        [("u1", 1, "t1", 9.0), ("u1", 2, "c1", 8.0), ("u1", 3, "old", 7.0), ("u1", 4, "r1", 6.0)],
+        RANKED,
+    )
+    covisit = spark.createDataFrame([("u1", 1, "c1", 3.0), ("u1", 2, "t1", 1.0)], RANKED)
+    als = spark.createDataFrame([("u1", 1, "a1", 0.9)], RANKED)
+    reads = spark.createDataFrame([("u1", "r1")], PAIRS)
+    fresh = spark.createDataFrame([("t1",), ("c1",), ("a1",), ("r1",)], "article_id string")
+    actual = blend.fuse(
+        {"trending": trending, "covisit": covisit, "als": als},
+        {"trending": 1.0, "covisit": 2.0, "als": 0.5},
+        reads=reads,
+        fresh=fresh,
+        top_n=3,
+    )
+    expected = spark.createDataFrame(
+        [
+            ("u1", 1, "c1", 1 / 12 + 2 / 11),
+            ("u1", 2, "t1", 1 / 11 + 2 / 12),
+            ("u1", 3, "a1", 0.5 / 11),
+        ],
+        RANKED,
+    )
+    assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_fuse_skips_a_source_with_weight_zero_and_refuses_all_zero(spark):
+    a = spark.createDataFrame([("u1", 1, "x", 1.0)], RANKED)
+    b = spark.createDataFrame([("u1", 1, "y", 1.0)], RANKED)
+    nothing = spark.createDataFrame([], PAIRS)
+    fresh = spark.createDataFrame([("x",), ("y",)], "article_id string")
+    out = blend.fuse({"a": a, "b": b}, {"a": 1.0, "b": 0.0}, reads=nothing, fresh=fresh, top_n=5)
+    assert [r["article_id"] for r in out.collect()] == ["x"]
+    with pytest.raises(ValueError, match="every blend weight is 0"):
+        blend.fuse({"a": a}, {"a": 0.0}, reads=nothing, fresh=fresh, top_n=5)
+
+
+def test_unread_drops_read_articles_and_closes_the_ranks(spark):
+    ranking = spark.createDataFrame(
+        [("u1", 1, "a", 3.0), ("u1", 2, "b", 2.0), ("u1", 3, "c", 1.0), ("u2", 1, "a", 3.0)],
+        RANKED,
+    )
+    reads = spark.createDataFrame([("u1", "a")], PAIRS)
+    expected = spark.createDataFrame(
+        [("u1", 1, "b", 2.0), ("u1", 2, "c", 1.0), ("u2", 1, "a", 3.0)], RANKED
+    )
+    assert_df_equality(
+        ranking.transform(blend.unread(reads, 2)),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+
+
+def test_covisited_sums_the_related_scores_of_the_last_reads(spark):
+    related = spark.createDataFrame(
+        [("r1", 1, "x", 1.0), ("r1", 2, "y", 0.5), ("r2", 1, "y", 1.0), ("zz", 1, "w", 9.0)],
+        "source_article_id string, rank int, article_id string, score double",
+    )
+    reads = spark.createDataFrame([("u1", "r1"), ("u1", "r2")], PAIRS)
+    expected = spark.createDataFrame([("u1", 1, "y", 1.5), ("u1", 2, "x", 1.0)], RANKED)
+    assert_df_equality(
+        reads.transform(blend.covisited(related, 5)),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+
+
+def test_last_reads_keeps_each_users_latest_distinct_reads_before_the_cutoff(spark):
+    visits = spark.createDataFrame(
+        [
+            ("u1", "a", datetime(2026, 1, 1, 9)),
+            ("u1", "b", datetime(2026, 1, 1, 10)),
+            ("u1", "a", datetime(2026, 1, 1, 11)),  # a again: latest
+            ("u1", "c", datetime(2026, 1, 1, 8)),  # oldest: beyond n = 2
+            ("u1", "d", datetime(2026, 1, 1, 13)),  # after the cutoff
+        ],
+        "user_id string, article_id string, visit_start timestamp",
+    )
+    actual = visits.transform(blend.last_reads(datetime(2026, 1, 1, 12), 2))
+    expected = spark.createDataFrame([("u1", "a"), ("u1", "b")], PAIRS)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

@@ -1,0 +1,223 @@
+"""The nightly chain on hand-made silver visits, against the tests' moto server.
+
+Four portals, as of 2026-01-10 00:00 (test period: the day before):
+
+* g1: six readers last read a_i; a_i and b_i are read together in other sessions; in the
+  test period each reader reads b_i. Most viewed and trending show 15 popular fillers, never
+  b_i (NDCG 0); the blend ranks b_i first through co-visitation (NDCG 1): promoted.
+* ge: the same history, but the readers read the top filler next: trending has NDCG 1,
+  the blend puts b_i first and the filler second (NDCG 1/log2(3)): rejected.
+* gshow: no data at all: skipped. quiet: history, but no clicks in the test period: skipped.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pyspark import cloudpickle
+from pyspark.sql import functions as F
+
+from newslake import aws, store, versions
+from newslake.settings import Settings
+from spark_jobs import als, export, gold, nightly, portal_run
+from spark_jobs.gold import GoldPaths
+from spark_jobs.streaming import StreamPaths
+
+pytestmark = pytest.mark.slow
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # fakes shipped to executors
+
+AS_OF = datetime(2026, 1, 10, tzinfo=UTC)
+CUTOFF = AS_OF - timedelta(days=1)
+VERSION = "v20260110T000000Z"
+SILVER = (
+    "pageview_id string, portal string, user_id string, session_id string, article_id string, "
+    "visit_start timestamp, dwell_ms long, scroll_depth int, clicks int, silver_at timestamp"
+)
+
+
+def _portal_rows(portal, test_read):
+    """Visits of one portal; ``test_read(i)`` is what reader t_i reads in the test period."""
+    rows = []
+
+    def visit(user, session, article, at):
+        n = len(rows)
+        rows.append((f"{portal}-{n}", portal, user, session, article, at, 0, 0, 0, at))
+
+    for j in range(15):  # fillers f00..f14: 30 - j views in the last two hours
+        for c in range(30 - j):
+            visit(f"c{c:02d}", f"cs{c:02d}", f"f{j:02d}", CUTOFF - timedelta(minutes=120 - j))
+    for i in range(6):
+        for j in range(3):  # a_i and b_i read together
+            at = CUTOFF - timedelta(hours=10)
+            visit(f"p{i}{j}", f"ps{i}{j}", f"a{i}", at)
+            visit(f"p{i}{j}", f"ps{i}{j}", f"b{i}", at + timedelta(minutes=5))
+        visit(f"t{i}", f"ts{i}", f"a{i}", CUTOFF - timedelta(hours=5))
+        if test_read is not None:
+            visit(f"t{i}", f"tt{i}", test_read(i), CUTOFF + timedelta(hours=2))
+    return rows
+
+
+def _settings(local_platform, tmp_path):
+    return Settings(
+        **{
+            **local_platform.model_dump(),
+            "lake_uri": f"file://{tmp_path}/lake",
+            "portals": ("g1", "ge", "gshow", "quiet"),
+            "blend_w_covisit": 2.0,
+            "blend_w_als": 0.0,
+            "related_window_hours": 48,
+            "als_rank": 4,
+            "als_max_iter": 3,
+        }
+    )
+
+
+class FailingDynamo:
+    """A DynamoDB client that writes ``ok`` items, then fails like a dropped connection."""
+
+    def __init__(self, settings, ok):
+        self.inner, self.left = aws.client("dynamodb", settings), ok
+
+    def batch_write_item(self, RequestItems):
+        ((_table, requests),) = RequestItems.items()
+        if self.left < len(requests):
+            raise ConnectionError("injected: connection dropped mid-export")
+        self.left -= len(requests)
+        return self.inner.batch_write_item(RequestItems=RequestItems)
+
+
+class FailAfter:
+    def __init__(self, ok):
+        self.ok = ok
+
+    def __call__(self, settings):
+        return FailingDynamo(settings, self.ok)
+
+
+@pytest.fixture(scope="module")
+def nightly_run(spark, local_platform, tmp_path_factory):
+    settings = _settings(local_platform, tmp_path_factory.mktemp("nightly"))
+    rows = _portal_rows("g1", lambda i: f"b{i}") + _portal_rows("ge", lambda i: "f00")
+    rows += _portal_rows("quiet", None)
+    spark.createDataFrame(rows, SILVER).write.format("delta").save(StreamPaths.of(settings).visits)
+    ddb = aws.client("dynamodb", settings)
+    for portal in settings.portals:  # a clean pointer table for these portals
+        ddb.delete_item(TableName=settings.versions_table, Key=store.version_key(portal))
+    versions.switch_active_version(ddb, settings.versions_table, "ge", "v-old", None)
+    report = nightly.run(spark, settings, as_of=AS_OF, version=VERSION)
+    return settings, report, ddb
+
+
+def test_each_portal_ends_published_rejected_or_skipped(nightly_run):
+    _, report, _ = nightly_run
+    assert {p: r["status"] for p, r in report.portals.items()} == {
+        "g1": "published",
+        "ge": "rejected",
+        "gshow": "skipped",
+        "quiet": "skipped",
+    }
+    assert (
+        report.portals["quiet"]["reason"] == "too few users with clicks in the test period (0 < 5)"
+    )
+
+
+def test_metrics_of_every_model_on_the_next_day(nightly_run):
+    _, report, _ = nightly_run
+    g1, ge = report.portals["g1"]["metrics"], report.portals["ge"]["metrics"]
+    assert {m: g1[m]["ndcg_at_10"] for m in ("most_viewed", "trending", "blend")} == {
+        "most_viewed": 0.0,
+        "trending": 0.0,
+        "blend": 1.0,
+    }
+    assert g1["blend"]["users"] == 6
+    assert ge["trending"]["ndcg_at_10"] == 1.0
+    assert ge["blend"]["ndcg_at_10"] == pytest.approx(1 / math.log2(3), abs=1e-6)
+    assert set(g1) == {"als", "most_viewed", "trending", "blend"}
+
+
+def test_a_rejected_portal_keeps_its_version_and_a_promoted_one_switches(nightly_run):
+    settings, report, ddb = nightly_run
+    table = settings.versions_table
+    assert versions.active_version(ddb, table, "g1") == VERSION
+    assert versions.active_version(ddb, table, "ge") == "v-old"
+    assert report.portals["ge"]["gate"]["decision"] == "reject"
+    assert "does not beat the best baseline (trending 1.0000)" in report.portals["ge"]["reason"]
+
+
+def test_the_published_lists_are_in_the_store(nightly_run):
+    settings, _, ddb = nightly_run
+
+    def items(pk):
+        got = ddb.get_item(
+            TableName=settings.recommendations_table, Key=store.record_key(pk, VERSION)
+        )
+        return [i.article_id for i in store.items_of(got["Item"])]
+
+    assert items(store.related_key("g1", "a0"))[0] == "b0"
+    assert items(store.popular_key("g1"))[:2] == ["f00", "f01"]
+    personal = items(store.user_key("g1", "t0"))
+    assert personal and not {"a0", "b0"} & set(personal)  # t0 read both by as_of
+
+
+def test_model_runs_record_metrics_inputs_and_the_decision(spark, nightly_run):
+    settings, _, _ = nightly_run
+    runs = spark.read.format("delta").load(GoldPaths.of(settings).model_runs)
+    g1 = {r["model"]: r for r in runs.where("portal = 'g1'").collect()}
+    assert set(g1) == {"als", "most_viewed", "trending", "blend"}
+    assert {(r["status"], r["decision"], r["version"]) for r in g1.values()} == {
+        ("candidate", "promote", VERSION)
+    }
+    assert g1["blend"]["ndcg"] == 1.0
+    assert '"silver.pageviews": 0' in g1["blend"]["input_versions"]
+    assert '"covisit": 2.0' in g1["blend"]["params"]
+    assert [
+        r["decision"] for r in runs.where("portal = 'ge'").select("decision").distinct().collect()
+    ] == ["reject"]
+
+
+def test_export_refuses_a_version_the_gate_rejected(spark, nightly_run):
+    settings, _, _ = nightly_run
+    with pytest.raises(export.ExportError, match="gate decision is reject, not promote"):
+        export.export_version(spark, settings, "ge", VERSION, 0)
+
+
+def test_an_export_failing_halfway_leaves_the_active_version(spark, nightly_run):
+    settings, _, ddb = nightly_run
+    paths, v2 = GoldPaths.of(settings), "v-halfway"
+    for path in (paths.recommendations, paths.popular, paths.related, paths.model_runs):
+        rows = gold.version_rows(spark, path, "g1", VERSION)
+        renamed = [F.lit(v2).alias(c) if c == "version" else F.col(c) for c in rows.columns]
+        rows.select(*renamed).write.format("delta").mode("append").save(path)
+    with pytest.raises(Exception, match="injected: connection dropped"):
+        export.export_version(spark, settings, "g1", v2, 0, client_factory=FailAfter(25))
+    assert versions.active_version(ddb, settings.versions_table, "g1") == VERSION
+
+
+def test_als_failing_fails_the_portal_only_and_keeps_the_service(spark, nightly_run, monkeypatch):
+    settings, _, ddb = nightly_run
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected: ALS diverged")
+
+    monkeypatch.setattr(als, "train", broken)
+    outcome = portal_run.train_portal(spark, settings, "g1", AS_OF, "v-broken", ddb=ddb)
+    assert (outcome.status, outcome.reason) == ("failed", "RuntimeError: injected: ALS diverged")
+    assert versions.active_version(ddb, settings.versions_table, "g1") == VERSION
+    decision = gold.gate_decision(spark, GoldPaths.of(settings).model_runs, "g1", "v-broken")
+    assert decision == "reject"
+
+
+def test_check_finds_visits_in_the_day_before_and_none_in_a_quiet_day(spark, nightly_run):
+    settings, _, _ = nightly_run
+    ok = nightly.check(spark, settings, AS_OF)
+    assert ok["ok"] and ok["per_portal"]["gshow"] == 0 and ok["per_portal"]["g1"] > 0
+    later = nightly.check(spark, settings, AS_OF + timedelta(days=3))
+    assert later == {
+        "ok": False,
+        "visits": 0,
+        "per_portal": {"g1": 0, "ge": 0, "gshow": 0, "quiet": 0},
+        "as_of": (AS_OF + timedelta(days=3)).isoformat(),
+    }
