@@ -1,12 +1,13 @@
 """Protocol 2: session next click on G1, hour by hour (Moreira et al., RecSys 2021).
 
-* Hour h is the hourly file a session started in. Models learn only from what happened
-  before: the **strict** variant freezes every list at the hour's start (the earliest
-  session start in its file), so they hold clicks of earlier hours' sessions only; the
-  **online** variant also sees every click made before the prediction (other sessions of
-  the same hour included), each list as fresh as the streaming job would have it (the
-  related lists refreshed every ``covisit_refresh_ms``, trending every
-  ``trending_refresh_ms``).
+* Hour h is the hourly file a session started in; its start is the earliest session
+  start in the file. The **strict** variant learns only from the sessions of earlier
+  hours, whole (their clicks after the hour's start included, as a model trained on the
+  earlier hourly files would), with its windows ending at the hour's start. The **online**
+  variant knows what the live system knows when it answers: every click made before the
+  prediction (other sessions of the same hour included, later clicks of earlier sessions
+  not), each list as fresh as the streaming job would have it (related lists refreshed
+  every ``covisit_refresh_ms``, trending every ``trending_refresh_ms``).
 * Each hour's sessions are split 50:50 into validation and test with a fixed seed
   (:func:`split_sessions`; the split of an hour does not depend on the hours evaluated).
 * Sessions are capped at their first 20 clicks (``evaluation.data``). The target is the
@@ -116,6 +117,7 @@ class Context:
     def __init__(self, engine: Engine) -> None:
         self._e = engine
         self.session = 0
+        self.hour: int | None = None  # strict: the hour predicted (lists of earlier hours)
         self.at_related = self.at_trending = self.at_popular = 0
         self.related: dict[int, Ranked] = {}
 
@@ -123,10 +125,11 @@ class Context:
         return self.related.get(article, [])
 
     def trending(self, window_ms: int | None = None) -> Ranked:
-        return self._e.most_viewed(self.at_trending, window_ms or self._e.config.trending_window_ms)
+        window = window_ms or self._e.config.trending_window_ms
+        return self._e.most_viewed(self.at_trending, window, self.hour)
 
     def popular(self) -> Ranked:
-        return self._e.most_viewed(self.at_popular, self._e.config.popular_window_ms)
+        return self._e.most_viewed(self.at_popular, self._e.config.popular_window_ms, self.hour)
 
     @property
     def vsknn(self) -> VSkNN:
@@ -212,15 +215,19 @@ class Engine:
         self._owner = np.repeat(np.arange(len(sessions)), sessions.lengths)[
             np.argsort(sessions.ts, kind="stable")
         ]
-        self._cache: dict[tuple[int, int], Ranked] = {}
+        self._cache: dict[tuple[int, int, int | None], Ranked] = {}
+        # Strict replays the clicks session hour by session hour (later clicks included).
+        self._strict_order = np.lexsort((self.views.ts, self.views.hour))
 
-    def most_viewed(self, at: int, window: int) -> Ranked:
-        key = (at, window)
+    def most_viewed(self, at: int, window: int, hour: int | None = None) -> Ranked:
+        key = (at, window, hour)
         found = self._cache.get(key)
         if found is None:
             if len(self._cache) > 4096:
                 self._cache.clear()
-            found = self._cache[key] = self.views.most_viewed(at, window, self.config.list_length)
+            found = self._cache[key] = self.views.most_viewed(
+                at, window, self.config.list_length, hour
+            )
         return found
 
     def query_times(self, queries: Queries, mode: Mode) -> np.ndarray:
@@ -270,8 +277,14 @@ class Engine:
         n_last = int(last.sum())
         shown = {name: np.full((n_last, cfg.k), -1, dtype=np.int64) for name in chosen}
         ctx = Context(self)
-        clicks_ts, clicks_item = self.views.ts.tolist(), self.views.item.tolist()
-        owner = self._owner.tolist()
+        if mode == "strict":  # by session hour: the clicks of every earlier hour's sessions
+            order_clicks = self._strict_order
+            clicks_key = self.views.hour[order_clicks].tolist()
+        else:  # by time: every click before the prediction
+            order_clicks = np.arange(len(self.views.ts))
+            clicks_key = self.views.ts.tolist()
+        clicks_item = self.views.item[order_clicks].tolist()
+        owner = self._owner[order_clicks].tolist()
         next_click = 0
         row = 0
         bounds = np.flatnonzero(np.r_[True, at_related[1:] != at_related[:-1], True])
@@ -290,13 +303,23 @@ class Engine:
             sources = np.concatenate(
                 [items[ends - d][q_position[a:b] >= d] for d in range(1, related_depth + 1)]
             )
-            ctx.related = self.covisitation.lists(
-                int(at_related[a]), cfg.covisit_window_ms, cfg.list_length, np.unique(sources)
-            )
+            if mode == "strict":
+                ctx.hour = int(s.hour[q_session[a]])
+                ctx.related = self.covisitation.lists_of_earlier_hours(
+                    int(at_related[a]),
+                    cfg.covisit_window_ms,
+                    cfg.list_length,
+                    np.unique(sources),
+                    ctx.hour,
+                )
+            else:
+                ctx.related = self.covisitation.lists(
+                    int(at_related[a]), cfg.covisit_window_ms, cfg.list_length, np.unique(sources)
+                )
             for i in range(a, b):
-                t = at_list[i]
+                t = ctx.hour if mode == "strict" else at_list[i]
                 if vsknn:
-                    while next_click < len(clicks_ts) and clicks_ts[next_click] < t:
+                    while next_click < len(clicks_key) and clicks_key[next_click] < t:
                         self.vsknn.add(owner[next_click], clicks_item[next_click])
                         next_click += 1
                 sess, pos = sessions_list[i], positions_list[i]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -63,6 +64,8 @@ class Covisitation:
     formed: np.ndarray  # time of the later click: the pair exists from then
     first: np.ndarray  # time of the earlier click: the pair leaves the window with it
     tie: np.ndarray
+    hour: np.ndarray  # hour of the pair's session
+    by_first: np.ndarray  # pair indices in order of ``first``
 
     @classmethod
     def of(cls, sessions: Sessions, tie: np.ndarray) -> Covisitation:
@@ -77,26 +80,56 @@ class Covisitation:
             b = a + gap
             w = np.full(len(a), 1.0 / gap)
             ia, ib, ta, tb = sessions.item[a], sessions.item[b], sessions.ts[a], sessions.ts[b]
-            parts.append((ia, ib, w, tb, ta))
-            parts.append((ib, ia, w, tb, ta))
+            h = sessions.hour[owner[a]]
+            parts.append((ia, ib, w, tb, ta, h))
+            parts.append((ib, ia, w, tb, ta, h))
         if not parts:
             e = np.array([], dtype=np.int64)
-            return cls(e, e, e.astype(float), e, e, tie)
-        src, dst, weight, formed, first = (np.concatenate(c) for c in zip(*parts, strict=True))
+            return cls(e, e, e.astype(float), e, e, tie, e, e)
+        src, dst, weight, formed, first, hour = (
+            np.concatenate(c) for c in zip(*parts, strict=True)
+        )
         order = np.argsort(formed, kind="stable")
-        return cls(src[order], dst[order], weight[order], formed[order], first[order], tie)
+        first = first[order]
+        return cls(
+            src[order],
+            dst[order],
+            weight[order],
+            formed[order],
+            first,
+            tie,
+            hour[order],
+            np.argsort(first, kind="stable"),
+        )
 
     def lists(self, at: int, window: int, top_k: int, sources: np.ndarray) -> dict[int, Ranked]:
         """The co-visitation list of each article in ``sources`` at time ``at``."""
         lo = np.searchsorted(self.formed, at - window, side="right")
         hi = np.searchsorted(self.formed, at, side="left")
         keep = (self.first[lo:hi] > at - window) & np.isin(self.src[lo:hi], sources)
-        src, dst = self.src[lo:hi][keep], self.dst[lo:hi][keep]
+        return self._lists(np.arange(lo, hi)[keep], top_k)
+
+    def lists_of_earlier_hours(
+        self, at: int, window: int, top_k: int, sources: np.ndarray, hour: int
+    ) -> dict[int, Ranked]:
+        """Strict: the lists of ``sources`` from every pair of a session of an hour before
+        ``hour`` whose earlier click is in the window ending at ``at`` (the hour's start),
+        later clicks of those sessions included."""
+        idx = self.by_first[np.searchsorted(self.first_sorted, at - window, side="right") :]
+        idx = idx[(self.hour[idx] < hour) & np.isin(self.src[idx], sources)]
+        return self._lists(idx, top_k)
+
+    @cached_property
+    def first_sorted(self) -> np.ndarray:
+        return self.first[self.by_first]
+
+    def _lists(self, idx: np.ndarray, top_k: int) -> dict[int, Ranked]:
+        src, dst = self.src[idx], self.dst[idx]
         if len(src) == 0:
             return {}
         key = src.astype(np.int64) << 32 | dst.astype(np.int64)
         keys, inverse = np.unique(key, return_inverse=True)
-        score = np.bincount(inverse, weights=self.weight[lo:hi][keep])
+        score = np.bincount(inverse, weights=self.weight[idx])
         return top_per_group(keys >> 32, keys & 0xFFFFFFFF, score, self.tie, top_k)
 
 
@@ -107,17 +140,24 @@ class Views:
     item: np.ndarray
     ts: np.ndarray
     tie: np.ndarray
+    hour: np.ndarray  # of the click's session
 
     @classmethod
     def of(cls, sessions: Sessions, tie: np.ndarray) -> Views:
         order = np.argsort(sessions.ts, kind="stable")
-        return cls(sessions.item[order], sessions.ts[order], tie)
+        hour = np.repeat(sessions.hour, sessions.lengths)
+        return cls(sessions.item[order], sessions.ts[order], tie, hour[order])
 
-    def most_viewed(self, at: int, window: int, top_n: int) -> Ranked:
-        """The ``top_n`` articles clicked most in ``(at - window, at)``."""
+    def most_viewed(self, at: int, window: int, top_n: int, hour: int | None = None) -> Ranked:
+        """The ``top_n`` articles clicked most in ``(at - window, at)``; with ``hour``
+        (strict), clicks of sessions of earlier hours after ``at - window``, later ones too."""
         lo = np.searchsorted(self.ts, at - window, side="right")
-        hi = np.searchsorted(self.ts, at, side="left")
-        items, counts = np.unique(self.item[lo:hi], return_counts=True)
+        if hour is None:
+            hi = np.searchsorted(self.ts, at, side="left")
+            clicked = self.item[lo:hi]
+        else:
+            clicked = self.item[lo:][self.hour[lo:] < hour]
+        items, counts = np.unique(clicked, return_counts=True)
         lists = top_per_group(
             np.zeros(len(items), dtype=np.int64), items, counts.astype(float), self.tie, top_n
         )

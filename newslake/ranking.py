@@ -38,7 +38,7 @@ class ArticlePageParams:
         limit: how many articles the page asks for.
     """
 
-    trending_weight: float = 0.1
+    trending_weight: float = 0.3
     trending_joins: bool = False
     limit: int = 20
 

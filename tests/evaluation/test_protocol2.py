@@ -51,21 +51,29 @@ HISTORY = [
 HOUR1 = [(1, [(1, 60 * MIN), (3, 61 * MIN)]), (1, [(1, 65 * MIN), (3, 66 * MIN)])]
 
 
-def _newslake_ranks(mode):
-    s = sessions([*HISTORY, *HOUR1])
+def _newslake_ranks(mode, history=HISTORY):
+    s = sessions([*history, *HOUR1])
     engine = Engine(s, Config(blend=ArticlePageParams(trending_weight=0.5)))
     queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
     models = {"newslake": protocol2.models(engine.config)["newslake"]}
     return engine.sweep(queries, mode, models, vsknn=False)
 
 
-def test_strict_lists_are_frozen_at_the_hours_start():
+def test_strict_lists_are_those_of_the_hours_start():
     # At 60 min: related(1) = [2: 2.0, 3: 1.0], nothing trending: 3 comes second.
     result = _newslake_ranks("strict")
     assert result.ranks["newslake"].tolist() == [2, 2]
     summary = protocol2.summarise(result, last_only=True)["newslake"]
     assert summary["ndcg_at_20"] == pytest.approx(round(1 / np.log2(3), 4))
     assert summary["hr_at_20"] == 1.0
+
+
+def test_strict_lists_hold_every_click_of_the_earlier_hours_sessions():
+    # Two sessions of hour 0 read 1 then 3 just after hour 1 has started: strict counts
+    # them (they are sessions of an earlier hour), so 3 (1 + 2) passes 2 (2).
+    late = [(0, [(1, 58 * MIN), (3, 61 * MIN)]), (0, [(1, 59 * MIN), (3, 62 * MIN)])]
+    result = _newslake_ranks("strict", [*HISTORY, *late])
+    assert result.ranks["newslake"].tolist() == [1, 1]
 
 
 def test_online_lists_see_the_hours_earlier_clicks_as_the_streaming_job_publishes_them():
