@@ -1,0 +1,71 @@
+"""make eval-g1 on small hand-written folders: the JSON line, gaps and bad input."""
+
+from __future__ import annotations
+
+import json
+
+from evaluation import g1
+from tests.evaluation.g1files import H0, HEADER, HOUR, session_rows, write
+
+MIN = 60_000
+
+
+def _hour(h: int, first_session: int) -> list[str]:
+    start = H0 + h * HOUR
+    return [
+        *session_rows(1, first_session, start, [(1, 0), (2, MIN), (3, 2 * MIN)]),
+        *session_rows(2, first_session + 1, start + MIN, [(1, 0), (2, MIN)]),
+        *session_rows(3, first_session + 2, start + 2 * MIN, [(2, 0), (3, MIN)]),
+        *session_rows(4, first_session + 3, start + 3 * MIN, [(1, 0), (3, MIN)]),
+    ]
+
+
+def test_an_empty_hour_is_reported_as_skipped_and_the_rest_scored(tmp_path, capsys):
+    folder = write(tmp_path / "g1", [_hour(0, 10), _hour(1, 20), [], _hour(3, 40)])
+    out = tmp_path / "p2.json"
+
+    code = g1.main(["--data", str(folder), "--last-hour", "3", "--out", str(out), "--no-protocol1"])
+
+    assert code == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    p2 = line["protocol2"]
+    assert p2["hours"]["skipped_empty"] == [2]
+    assert p2["hours"]["scored"] == 2
+    assert p2["data_issues"]["hours_empty"] == 1
+    assert 0 <= p2["online"]["ndcg_at_20"] <= p2["online"]["hr_at_20"] <= 1
+    assert set(p2["models"]) == {
+        "newslake", "covisited_then_trending", "trending", "most_clicked_previous_hour", "vsknn",
+    }  # fmt: skip
+    assert json.loads(out.read_text())["online"]["last_click"]["newslake"]["hours"] == 2
+
+
+def test_bad_rows_are_counted_in_the_json(tmp_path, capsys):
+    folder = write(tmp_path / "g1", [_hour(0, 10), [*_hour(1, 20), "1,2,x,4,5,6,7,8,9,10,11,12"]])
+    g1.main(
+        [
+            "--data",
+            str(folder),
+            "--last-hour",
+            "1",
+            "--out",
+            str(tmp_path / "o.json"),
+            "--no-protocol1",
+        ]
+    )
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["protocol2"]["data_issues"]["rows_not_integers_skipped"] == 1
+
+
+def test_a_wrong_header_ends_with_one_line_and_no_figures(tmp_path, capsys):
+    folder = write(tmp_path / "g1", [_hour(0, 10), _hour(1, 20)], header=HEADER.replace(",", ";"))
+    code = g1.main(["--data", str(folder), "--last-hour", "1", "--no-protocol1"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.startswith("error:") and "unexpected header" in captured.err
+
+
+def test_hours_beyond_the_data_are_refused(tmp_path, capsys):
+    folder = write(tmp_path / "g1", [_hour(0, 10), _hour(1, 20)])
+    assert g1.main(["--data", str(folder), "--last-hour", "5", "--no-protocol1"]) == 1
+    assert "hourly files 0..1" in capsys.readouterr().err
