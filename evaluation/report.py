@@ -79,13 +79,31 @@ def summary_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| paper: {name} (hours 0-384, last click) | {ndcg} / {hr} | | | | | |")
     lines += [
         "",
-        "Online: lists as fresh as the streaming job publishes them (related every 5 min, "
-        "trending every minute), other sessions' earlier clicks included; strict: lists frozen "
-        "at the hour's start. Coverage: distinct articles shown / distinct articles clicked "
-        "next (online, last click); popularity bias: mean clicks of what is shown / of what "
-        "is clicked next.",
+        "Online: every click before the prediction, lists as fresh as the streaming job "
+        "publishes them (related every 5 min, trending every minute). Strict: only the "
+        "sessions of earlier hours, windows ending at the hour's start. Coverage: distinct "
+        "articles shown / distinct articles clicked next (online, last click); popularity "
+        "bias: mean clicks of what is shown / of what is clicked next. V-SkNN is scored on "
+        "last clicks only.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_table_html(markdown: str) -> str:
+    """The summary's table as HTML, its other lines as paragraphs."""
+    out, rows = [], []
+    for line in markdown.splitlines():
+        if line.startswith("| ---"):
+            continue
+        if line.startswith("|"):
+            rows.append([html.escape(c.strip()) for c in line.strip("|").split("|")])
+        elif line:
+            out.append(f"<p>{html.escape(line)}</p>")
+    if rows:
+        head = "".join(f"<th>{c}</th>" for c in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows[1:])
+        out.insert(1, f"<table><tr>{head}</tr>{body}</table>")
+    return "".join(out)
 
 
 def _png(fig: Any) -> str:
@@ -207,7 +225,7 @@ def render(state: Path = STATE) -> tuple[str, str]:
     if result and "online" in result:
         markdown = summary_markdown(result)
         parts.append("<h2>Protocol 2: session next click (G1)</h2>")
-        parts.append(f"<pre>{html.escape(markdown)}</pre>")
+        parts.append(_markdown_table_html(markdown))
         parts.append(_img(hourly_plot(result), "metrics per hour"))
         parts.append("<h3>Popularity bias and coverage (online, last click)</h3>")
         parts.append(_img(exposure_plot(result), "coverage and popularity bias"))

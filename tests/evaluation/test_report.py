@@ -1,0 +1,54 @@
+"""make report: the summary table from protocol 2's JSON, placeholders for what is missing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evaluation import report
+
+RESULT = {
+    "hours": {"first": 1, "last": 2, "scored": 2},
+    "paper": {"V-SkNN": [0.3511, 0.6601]},
+    **{
+        mode: {
+            "last_click": {
+                "newslake": {
+                    "ndcg_at_20": 0.4,
+                    "hr_at_20": 0.7,
+                    "per_hour": {"1": [0.3, 0.6], "2": [0.5, 0.8]},
+                }
+            },
+            "every_position": {
+                "newslake": {"ndcg_at_20": 0.35, "hr_at_20": 0.65, "per_hour": {"1": [0.35, 0.65]}}
+            },
+            "exposure": {"newslake": {"coverage": 1.2, "popularity_bias": 0.7}},
+        }
+        for mode in ("online", "strict")
+    },
+}
+
+
+def test_the_summary_table_has_every_variant_and_the_papers_rows():
+    table = report.summary_markdown(RESULT)
+    newslake_row = next(line for line in table.splitlines() if line.startswith("| newslake"))
+    assert newslake_row.count("0.4000 / 0.7000") == 2  # online and strict, last click
+    assert newslake_row.count("0.3500 / 0.6500") == 2  # every position
+    assert "| 1.2 | 0.7 |" in newslake_row
+    assert "| paper: V-SkNN (hours 0-384, last click) | 0.3511 / 0.6601 |" in table
+
+
+def test_the_page_says_what_is_missing_and_shows_the_bench_json(tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "protocol2.json").write_text(json.dumps(RESULT))
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "ingest.json").write_text(json.dumps({"events_per_s": 761, "lost": 0}))
+
+    page, markdown = report.render(tmp_path)
+
+    assert "Protocol 1: nightly batch, next-day evaluation (placeholder)" in page
+    assert "<h3>ingest</h3>" in page and "<td>events_per_s</td><td>761</td>" in page
+    assert page.count("data:image/png;base64,") == 2
+    assert markdown == report.summary_markdown(RESULT)
