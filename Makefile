@@ -8,13 +8,30 @@ TERSER ?= npx --yes terser@5.51.4
 TRACKER := ingestion/tracker/newslake-tracker
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-10)
+# Airflow has a venv of its own: it pins FastAPI below what serving/ uses.
+AIRFLOW_VENV  ?= .venv-airflow
+AIRFLOW_REQS  := airflow_dags/requirements.in airflow_dags/requirements.txt
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(shell cat $(AIRFLOW_REQS) | sha1sum | cut -c1-10)
+AIRFLOW_PORT  ?= 8080
+NEWSLAKE_AIRFLOW_HOME ?= $(CURDIR)/.newslake/airflow
+AIRFLOW_ENV   := AIRFLOW_HOME=$(NEWSLAKE_AIRFLOW_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/airflow_dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PARALLELISM=4 \
+	AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/
 export PYTHONPATH := $(CURDIR)
+# Each bench prints one JSON line last; it is also kept for `make report`.
+BENCH_DIR := .newslake/bench
+bench_keep = mkdir -p $(BENCH_DIR) && set -o pipefail && $(1) | tee $(BENCH_DIR)/$(2).out \
+	&& tail -n 1 $(BENCH_DIR)/$(2).out > $(BENCH_DIR)/$(2).json
 
 .PHONY: help setup preflight sysdeps chromium jars up down status gateway tracker retry-worker \
-	redrive firehose stream maintain batch demo test check lint format bench-demo bench-ingest bench-stream clean
+	redrive firehose stream maintain batch demo test check lint format bench-demo bench-ingest bench-stream \
+	bench-batch clean \
+	airflow-setup airflow synth deploy
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 preflight:
 	@$(PYTHON) -m newslake.preflight
@@ -25,6 +42,21 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(AIRFLOW_STAMP): $(AIRFLOW_REQS)
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	@echo "installing Airflow into $(AIRFLOW_VENV) (pinned by airflow_dags/requirements.txt)..."
+	@$(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
+	@$(AIRFLOW_VENV)/bin/python -m pip install -q -r airflow_dags/requirements.in -c airflow_dags/requirements.txt
+	@rm -f $(AIRFLOW_VENV)/.installed-* && touch $@
+
+airflow-setup: preflight $(AIRFLOW_STAMP) ## Airflow 3 in its own venv (.venv-airflow), pinned by airflow_dags/requirements.txt
+
+airflow: up airflow-setup ## Local Airflow (standalone, SQLite) on 127.0.0.1:8080 with newslake_nightly
+	@mkdir -p $(NEWSLAKE_AIRFLOW_HOME)
+	@$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow db migrate >/dev/null
+	@echo "Airflow on http://127.0.0.1:$(AIRFLOW_PORT): user admin, password in $(NEWSLAKE_AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated"
+	@PATH="$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH" $(AIRFLOW_ENV) airflow standalone
 
 sysdeps: ## Native BLAS/LAPACK for Spark's ALS (Debian, as root; skipped otherwise)
 	@if ldconfig -p | grep -q 'libblas.so.3' && ldconfig -p | grep -q 'liblapack.so.3'; then :; \
@@ -84,25 +116,40 @@ stream: up ## Streaming job (spark-submit): landing -> bronze -> silver + fresh 
 maintain: up ## Compact (OPTIMIZE) and vacuum (>= 7 days) every Delta table
 	@$(PY) -m spark_jobs.submit spark_jobs/maintenance.py
 
-batch: up ## The nightly chain (spark-submit): catch up, interactions, ALS, most-viewed, export
-	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py
+batch: up ## The nightly chain (spark-submit): catch up, interactions, train, gate, export, switch
+	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py $(if $(STAGE),-- --stage $(STAGE))
 
 demo: up ## The whole slice on synthetic data, ending with real HTTP responses
 	@$(PY) -m newslake.demo
 
 bench-demo: up ## Wall time of the demo on a warm machine (last line: JSON)
-	@$(PY) -m newslake.demo | tail -n 1
+	@$(call bench_keep,$(PY) -m newslake.demo | tail -n 1,demo)
 
 bench-ingest: up ## POST /pageview over HTTP for 60 s: events/s, p50/p99, none lost (last line: JSON)
-	@$(PY) -m benchmarks.bench_ingest $(BENCH_ARGS)
+	@$(call bench_keep,$(PY) -m benchmarks.bench_ingest $(BENCH_ARGS),ingest)
 
 bench-serve: up ## Recommendation API under load on loopback, store and own overhead (last line: JSON)
-	@$(PY) -m benchmarks.bench_serve $(BENCH_ARGS)
+	@$(call bench_keep,$(PY) -m benchmarks.bench_serve $(BENCH_ARGS),serve)
 
 bench-stream: up ## Streaming freshness (continuous) and catch-up speed on G1 (last line: JSON)
-	@$(PY) -m benchmarks.bench_stream $(BENCH_ARGS)
+	@$(call bench_keep,$(PY) -m benchmarks.bench_stream $(BENCH_ARGS),stream)
 
-test: setup ## Every test (starts and stops its own local platform)
+bench-batch: setup ## Nightly batch on the G1 clicks: stage times, NDCG/HR, ALS vs implicit (last line: JSON)
+	@$(PY) -c "import implicit" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[bench]'
+	@$(call bench_keep,$(PY) -m benchmarks.bench_batch $(BENCH_ARGS),batch)
+
+.PHONY: eval-g1 report replay
+eval-g1: $(STAMP) ## Protocol 2 on G1 (EVAL_ARGS="--first-hour 1 --last-hour 311"); last line: JSON
+	@$(PY) -m evaluation.g1 $(EVAL_ARGS)
+
+report: $(STAMP) ## HTML report of evaluation and benches: .newslake/report/index.html, summary.md
+	@$(PY) -c "import matplotlib" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[report]'
+	@$(PY) -m evaluation.report
+
+replay: up ## G1 clicks as pageviews (REPLAY_ARGS="api --last-hour 2 --speed-up 60", or "bulk ...")
+	@$(PY) -m ingestion.replay $(REPLAY_ARGS)
+
+test: setup airflow-setup ## Every test (starts and stops its own local platform)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -114,5 +161,18 @@ format: $(STAMP)
 check: lint ## Lint, format check and type check
 	@$(VENV)/bin/mypy
 
+# AWS (infra/, CDK v2): synth needs no account and no network; deploy wraps the pinned CLI.
+CDK ?= npx --yes aws-cdk@2.1148.1
+ENV ?= dev
+
+synth: $(STAMP) ## Synthesize the AWS stacks into cdk.out, offline (ENV=dev; context: infra/README.md)
+	@CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"env": "$(ENV)"}' $(PY) -m infra.app
+	@echo "cdk.out: $$(ls cdk.out/*.template.json | wc -l) templates for ENV=$(ENV)"
+
+deploy: $(STAMP) ## Deploy the AWS stacks for ENV=... (AWS credentials; CDK_ARGS='-c key=value ...')
+	@$(PY) -m infra.layer build/lambda-layer >/dev/null
+	@$(CDK) deploy --all --app "$(PY) -m infra.app" --output cdk.out \
+	  -c env=$(ENV) -c lambda_layer_dir=build/lambda-layer $(CDK_ARGS)
+
 clean: down ## Remove the venv and local state (the jar cache in ~/.m2 stays)
-	rm -rf $(VENV) .newslake
+	rm -rf $(VENV) $(AIRFLOW_VENV) .newslake
