@@ -75,6 +75,16 @@ def summary_markdown(result: dict[str, Any]) -> str:
             f"| {LABELS.get(model, model)} | {' | '.join(cells)} | "
             f"{exposure.get('coverage', '-')} | {exposure.get('popularity_bias', '-')} |"
         )
+    config = result.get("config", {})
+    if config:
+        lines.insert(
+            1,
+            f"(co-visitation window {config['covisit_window_ms'] / 3_600_000:g} h, related "
+            f"refreshed every {config['covisit_refresh_ms'] / 1000:g} s, trending window "
+            f"{config['trending_window_ms'] / 60_000:g} min, lists of "
+            f"{config['list_length']}, trending weight "
+            f"{config.get('blend', {}).get('trending_weight', '-')})",
+        )
     for name, (ndcg, hr) in result.get("paper", {}).items():
         lines.append(f"| paper: {name} (hours 0-384, last click) | {ndcg} / {hr} | | | | | |")
     lines += [
