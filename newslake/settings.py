@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     stream_max_files_per_trigger: int = 1000
     max_clock_skew_future_s: int = Field(default=300, ge=0)
     late_after_s: int = 7 * 86400
-    trending_window_minutes: int = 60
+    trending_window_minutes: int = Field(default=15, ge=1)  # chosen on G1 (evaluation/README.md)
     covisit_window_hours: int = 3
     related_refresh_s: int = 300
     recent_reads_hours: int = 24
