@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", choices=["quick", "full", "none"], default="quick")
     parser.add_argument("--data", type=Path, default=g1.DEFAULT_DIR)
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings()
     as_of = datetime.fromisoformat(args.as_of).astimezone(UTC)
     version = as_of.strftime("v%Y%m%dT%H%M%SZ")

@@ -10,6 +10,7 @@ profile reorder them. For each reader ``u`` and candidate article ``a``::
 (reciprocal-rank fusion; a source that does not list ``a`` adds nothing), with sources
 
 * ``trending``: the portal's time-decayed popularity at the cutoff (same list for all);
+* ``popular``: the portal's most viewed of the last day (same list for all);
 * ``covisit``: articles read in the same sessions as the reader's last few reads
   (:func:`spark_jobs.fresh.covisitation` over the last day), summed over those reads;
 * ``als``: the reader's ALS top list among fresh articles.
@@ -26,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from spark_jobs import columns as C
@@ -35,29 +36,33 @@ from spark_jobs.popularity import first_seen, most_viewed, trending
 from spark_jobs.validation import require_columns
 
 RRF_K = 10.0
-TRENDING, COVISIT, ALS = "trending", "covisit", "als"
+TRENDING, POPULAR, COVISIT, ALS = "trending", "popular", "covisit", "als"
 
 
 @dataclass(frozen=True)
 class BlendWeights:
     trending: float = 1.0
-    covisit: float = 1.0
-    als: float = 0.25
+    covisit: float = 0.0
+    als: float = 0.0
+    popular: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
-def weight_grid() -> list[BlendWeights]:
-    """The weights the search tries; trending's weight is fixed at 1 (only ratios matter)."""
-    return [
-        BlendWeights(1.0, cov, als)
-        for cov in (0.0, 0.5, 1.0, 2.0, 4.0)
-        for als in (0.0, 0.25, 0.5, 1.0)
-    ]
+def weight_grid(*, quick: bool = False) -> list[BlendWeights]:
+    """The weights the search tries; trending's weight is fixed at 1 (only ratios matter).
+
+    Small personal weights only reorder what is trending for each reader; large ones let
+    the reader's own signals push in articles the crowd has not found.
+    """
+    covisit = (0.0, 0.05) if quick else (0.0, 0.05, 0.1, 0.25, 0.5, 1.0)
+    als = (0.0,) if quick else (0.0, 0.05, 0.1, 0.25)
+    popular = (0.0, 0.25, 0.5, 1.0)
+    return [BlendWeights(1.0, c, a, p) for c in covisit for a in als for p in popular]
 
 
-def _by_user(*order: F.Column) -> Window:
+def _by_user(*order: F.Column) -> WindowSpec:
     return Window.partitionBy(C.USER_ID).orderBy(*order, F.asc(C.ARTICLE_ID))
 
 
@@ -195,6 +200,22 @@ class Signals:
     last_reads: DataFrame  # user_id, article_id
     candidates: int  # length of each source's list
 
+    def _frames(self) -> list[DataFrame]:
+        return [
+            self.reads, self.fresh, self.catalogue, self.trending, self.most_viewed,
+            self.related, self.last_reads,
+        ]  # fmt: skip
+
+    def cache(self) -> Signals:
+        """Keep every signal once computed: each is read by several models."""
+        for df in self._frames():
+            df.cache()
+        return self
+
+    def unpersist(self) -> None:
+        for df in self._frames():
+            df.unpersist()
+
 
 @dataclass(frozen=True)
 class SignalParams:
@@ -240,6 +261,7 @@ def source_lists(sig: Signals, users: DataFrame, als_top: DataFrame | None) -> d
     """The per-user ranked lists the blend fuses, for ``users`` (user_id)."""
     out = {
         TRENDING: for_users(users, sig.trending),
+        POPULAR: for_users(users, sig.most_viewed),
         COVISIT: sig.last_reads.join(
             users.select(C.USER_ID).distinct(), C.USER_ID, "left_semi"
         ).transform(covisited(sig.related, sig.candidates)),

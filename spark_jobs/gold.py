@@ -67,7 +67,8 @@ def table_version(spark: SparkSession, path: str) -> int | None:
     """
     jvm: Any = spark.sparkContext._jvm
     log_dir = jvm.org.apache.hadoop.fs.Path(f"{path}/_delta_log")
-    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    fs = log_dir.getFileSystem(conf)
     if not fs.exists(log_dir):
         return None
     names = [status.getPath().getName() for status in fs.listStatus(log_dir)]
@@ -160,7 +161,7 @@ def gate_decision(spark: SparkSession, path: str, portal: str, version: str) -> 
 HYPERPARAMS_SCHEMA = (
     "portal string, searched_on date, as_of timestamp, rank int, max_iter int, "
     "reg_param double, alpha double, seed int, w_trending double, w_covisit double, "
-    "w_als double, validation_ndcg double, trials string, recorded_at timestamp"
+    "w_als double, w_popular double, validation_ndcg double, trials string, recorded_at timestamp"
 )
 
 
@@ -183,10 +184,9 @@ def write_hyperparams(spark: SparkSession, path: str, row: dict[str, Any]) -> No
     """Record one search; a search of the same portal and day replaces that day's row."""
     names = [f.split()[0] for f in HYPERPARAMS_SCHEMA.split(", ")]
     df = spark.createDataFrame([tuple(row.get(n) for n in names)], HYPERPARAMS_SCHEMA)
-    if delta_io.read_if_exists(spark, path) is None:
-        delta_io.append(df, path)
-        return
-    DeltaTable.forPath(spark, path).delete(
-        (F.col(C.PORTAL) == row[C.PORTAL]) & (F.col("searched_on") == F.lit(row["searched_on"]))
-    )
-    delta_io.append(df, path)
+    if delta_io.read_if_exists(spark, path) is not None:
+        DeltaTable.forPath(spark, path).delete(
+            (F.col(C.PORTAL) == row[C.PORTAL]) & (F.col("searched_on") == F.lit(row["searched_on"]))
+        )
+    # new weights arrive as new nullable columns (an older row reads them as null)
+    df.write.format("delta").mode("append").option("mergeSchema", "true").save(path)

@@ -106,13 +106,18 @@ def chosen_params(
                 settings.als_seed,
             ),
             blend.BlendWeights(
-                settings.blend_w_trending, settings.blend_w_covisit, settings.blend_w_als
+                settings.blend_w_trending,
+                settings.blend_w_covisit,
+                settings.blend_w_als,
+                settings.blend_w_popular,
             ),
             "settings",
         )
     return (
         als.AlsParams(row["rank"], row["max_iter"], row["reg_param"], row["alpha"], row["seed"]),
-        blend.BlendWeights(row["w_trending"], row["w_covisit"], row["w_als"]),
+        blend.BlendWeights(
+            row["w_trending"], row["w_covisit"], row["w_als"], row.get("w_popular") or 0.0
+        ),
         f"gold.hyperparams searched on {row['searched_on']}",
     )
 
@@ -162,7 +167,7 @@ def evaluate(
     """Metrics of every model on ``split``: ALS, the baselines, the blend, the version in
     service (when its lists are given: (user_id, rank, article_id, score))."""
     k = settings.eval_k
-    sig = blend.signals(visits, split.cutoff, signal_params(settings))
+    sig = blend.signals(visits, split.cutoff, signal_params(settings)).cache()
     users = spark.createDataFrame([(u,) for u in relevant], f"{C.USER_ID} string").cache()
     reads = sig.reads.join(users, C.USER_ID, "left_semi").cache()
     catalogue = [r[0] for r in sig.catalogue.collect()]
@@ -193,6 +198,7 @@ def evaluate(
     als_top.unpersist()
     reads.unpersist()
     users.unpersist()
+    sig.unpersist()
     return out
 
 
@@ -240,7 +246,7 @@ def build_lists(
     t: Timings,
 ) -> dict[str, int]:
     """The lists to publish, made at ``as_of`` from everything up to it, into gold."""
-    sig = blend.signals(visits, as_of, signal_params(settings))
+    sig = blend.signals(visits, as_of, signal_params(settings)).cache()
     since = F.lit(as_of - timedelta(days=settings.personal_active_days)).cast("timestamp")
     active = visits.where(F.col(C.VISIT_START) > since).select(C.USER_ID).distinct().cache()
     als_top = None
@@ -279,6 +285,7 @@ def build_lists(
             match=match,
         )
     active.unpersist()
+    sig.unpersist()
     counts = (
         spark.read.format("delta")
         .load(paths.recommendations)
@@ -302,6 +309,7 @@ def train_portal(
     split = Split.before(as_of, settings.eval_test_hours)
     runs: list[ModelRun] = []
     params, weights, source = None, None, ""
+    maps: tuple[DataFrame, ...] = ()
     inputs: dict[str, int | None] = {}
     visits = portal_visits(spark, settings, portal, as_of).cache()
     try:
@@ -382,6 +390,8 @@ def train_portal(
         )
     finally:
         visits.unpersist()
+        for m in maps:
+            m.unpersist()
         outcome.stage_s = dict(t.seconds)
     model_params: dict[str, Any] = {
         "als": params.as_dict() if params else {},

@@ -60,7 +60,7 @@ def search_portal(
             portal=portal,
         )
         maps = (ids[id_map.USER].cache(), ids[id_map.ARTICLE].cache())
-        sig = blend.signals(visits, split.cutoff, signal_params(settings))
+        sig = blend.signals(visits, split.cutoff, signal_params(settings)).cache()
         users = spark.createDataFrame([(u,) for u in relevant], f"{C.USER_ID} string").cache()
         reads = sig.reads.join(users, C.USER_ID, "left_semi").cache()
         evaluator = Evaluator(relevant, users, [r[0] for r in sig.catalogue.collect()], k)
@@ -81,9 +81,10 @@ def search_portal(
                 top.unpersist()
         assert best is not None
         chosen_w, chosen_score = blend.BlendWeights(), -1.0
-        for weights in blend.weight_grid():
+        lists = {n: df.cache() for n, df in blend.source_lists(sig, users, best[2]).items()}
+        for weights in blend.weight_grid(quick=quick):
             fused = blend.fuse(
-                blend.source_lists(sig, users, best[2]),
+                lists,
                 weights.as_dict(),
                 reads=reads,
                 fresh=sig.fresh,
@@ -94,7 +95,9 @@ def search_portal(
             log.info("%s: blend %s -> %s %.4f", portal, weights, ndcg, score)
             if score > chosen_score:
                 chosen_w, chosen_score = weights, score
-        best[2].unpersist()
+        for df in (best[2], *lists.values()):
+            df.unpersist()
+        sig.unpersist()
         reads.unpersist()
         users.unpersist()
         interactions.unpersist()
@@ -113,6 +116,7 @@ def search_portal(
         "w_trending": chosen_w.trending,
         "w_covisit": chosen_w.covisit,
         "w_als": chosen_w.als,
+        "w_popular": chosen_w.popular,
         "validation_ndcg": chosen_score,
         "trials": json.dumps(trials),
         "recorded_at": datetime.now(UTC),
