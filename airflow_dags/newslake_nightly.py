@@ -98,7 +98,8 @@ def emr_result(stage: str, portal: str | None = None) -> Any:
     hook = S3Hook(aws_conn_id=CFG.emr.aws_conn_id)
     if not hook.check_for_key(key, bucket):
         return _finish(stage, 1, None, [f"no result object at {uri}"])
-    return _finish(stage, 0, json.loads(hook.read_key(key, bucket)), [])
+    result = json.loads(hook.read_key(key, bucket))  # the stage writes its exit code in it
+    return _finish(stage, int(result.pop("exit_code", 0)), result, [])
 
 
 def _emr_stage(stage: str, portal: Any = None) -> Any:

@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     blend_w_trending: float = 1.0  # defaults until a --search records chosen weights
     blend_w_covisit: float = 1.0
     blend_w_als: float = 0.25
+    blend_w_popular: float = 0.0
     personal_active_days: int = Field(default=7, ge=1)  # personal lists for these readers
     serve_host: str = "127.0.0.1"
     serve_port: int = 8055

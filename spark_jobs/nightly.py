@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -246,7 +247,30 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--grid", choices=["full", "quick"], default="full", help="stage search: grid size"
     )
+    p.add_argument(
+        "--result-uri",
+        default=None,
+        help="also write the JSON result here (s3://bucket/key or a local path): how an "
+        "orchestrator reads a stage that ran on EMR",
+    )
     return p.parse_args(argv)
+
+
+def write_result(uri: str, result: dict[str, Any], settings: Settings) -> None:
+    """The stage's JSON result to ``s3://bucket/key`` (through the configured endpoint)
+    or to a local file."""
+    body = json.dumps(result, default=str).encode()
+    if uri.startswith("s3://"):
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not bucket or not key:
+            raise NewslakeError(f"--result-uri {uri!r}: expected s3://bucket/key")
+        aws.client("s3", settings).put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType="application/json"
+        )
+        return
+    path = Path(uri.removeprefix("file://"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
 
 
 def _portals(settings: Settings, portal: str | None) -> tuple[str, ...]:
@@ -345,12 +369,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     args = _parse_args(sys.argv[1:] if argv is None else argv)
+    settings = Settings()
     try:
-        code, out = run_stage(args, Settings())
+        code, out = run_stage(args, settings)
     except NewslakeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print(json.dumps({"stage": args.stage, "error": str(exc)}))
-        return 1
+        code, out = 1, {"stage": args.stage, "error": str(exc)}
+    if args.result_uri:
+        write_result(args.result_uri, {**out, "exit_code": code}, settings)
     print(json.dumps(out, default=str))
     return code
 

@@ -222,3 +222,22 @@ def test_check_finds_visits_in_the_day_before_and_none_in_a_quiet_day(spark, nig
         "per_portal": {"g1": 0, "ge": 0, "gshow": 0, "quiet": 0},
         "as_of": (AS_OF + timedelta(days=3)).isoformat(),
     }
+
+
+def test_a_stage_result_goes_to_s3_or_a_local_file(local_platform, tmp_path):
+    import json
+
+    from newslake.errors import NewslakeError
+    from spark_jobs.nightly import write_result
+
+    result = {"stage": "check", "ok": False, "exit_code": 3}
+    write_result(str(tmp_path / "results" / "check.json"), result, local_platform)
+    assert json.loads((tmp_path / "results" / "check.json").read_text()) == result
+
+    bucket = local_platform.lake_bucket
+    write_result(f"s3://{bucket}/results/v1/check.json", result, local_platform)
+    got = aws.client("s3", local_platform).get_object(Bucket=bucket, Key="results/v1/check.json")
+    assert json.loads(got["Body"].read()) == result
+
+    with pytest.raises(NewslakeError, match="expected s3://bucket/key"):
+        write_result(f"s3://{bucket}", result, local_platform)
