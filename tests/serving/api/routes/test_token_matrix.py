@@ -23,7 +23,11 @@ from tests.serving.conftest import ISSUER
 from tests.serving.forged import alg_none, hs256_with_public_key
 
 RECS = "/v1/portals/g1/users/alice/recommendations"
-NOW = int(time.time())
+
+
+def _now() -> int:
+    """Read when a token is made, not at import: the suite may run long after collection."""
+    return int(time.time())
 
 
 @dataclass
@@ -61,8 +65,8 @@ MATRIX: list[tuple[str, Callable[[Tokens], dict[str, str]], int]] = [
         401,
     ),
     ("unknown kid", _auth(lambda t: t.user(key=t.other_key, kid="rotated-away")), 401),
-    ("expired", _auth(lambda t: t.user(iat=NOW - 7200, exp=NOW - 3600)), 401),
-    ("not yet valid", _auth(lambda t: t.user(nbf=NOW + 600)), 401),
+    ("expired", _auth(lambda t: t.user(iat=_now() - 7200, exp=_now() - 3600)), 401),
+    ("not yet valid", _auth(lambda t: t.user(nbf=_now() + 600)), 401),
     ("wrong issuer", _auth(lambda t: t.user(iss=ISSUER.replace("TestPool", "OtherPool"))), 401),
     ("wrong client_id", _auth(lambda t: t.user(client_id="someone-elses-client")), 401),
     ("token_use id", _auth(lambda t: t.user(token_use="id", client_id=None, aud="x")), 401),
