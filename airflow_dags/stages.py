@@ -11,10 +11,12 @@ Pure functions only: no Airflow, no AWS, no subprocess, so the rules are tested 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from newslake.results import last_json_object  # noqa: F401  (re-exported for the runner)
 
 MISSING_DATA_EXIT = 3
 PROMOTE = "promote"
@@ -80,25 +82,6 @@ def stage_args(
     if result_uri is not None:
         args += ["--result-uri", result_uri]
     return args
-
-
-def last_json_object(lines: Iterable[str]) -> dict[str, Any] | None:
-    """The stage's result: the last stdout line that is a JSON object.
-
-    Not simply the last line: spark-submit merges the Python driver's stderr into its
-    stdout, so log lines written while the JVM shuts down (py4j's) can follow the result.
-    """
-    for line in reversed(list(lines)):
-        text = line.strip()
-        if not text.startswith("{"):
-            continue
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
 
 
 def result_uri(prefix: str, version: str, stage: str, portal: str | None = None) -> str:
