@@ -1,20 +1,25 @@
 """Landing zone (GZIP JSON lines written by Firehose) to ``bronze/pageviews``: the raw line
 plus where and when it came from. Bronze is the replayable source of truth: silver and gold
-can be rebuilt from it. Portal and event date are read out of the line only to partition by.
+can be rebuilt from it (``streaming.rebuild_silver``).
 
 Landed objects are read whole and decompressed here rather than by Spark's text reader, so
 that a corrupt or truncated object is not lost silently (nor stops the stream): the lines
 before the damage go to bronze as usual, and one more row with no line and a
 ``read_error`` says what was wrong; silver quarantines it with that reason.
+
+Python only inflates each object (one call per object, not per line); Spark splits the
+text into lines, and the portal and event date that bronze is partitioned by come from the
+one JSON parse silver makes anyway (``silver.parse_events``).
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import NamedTuple
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+from pyspark.sql.types import StringType, StructField, StructType
 
 from newslake.settings import Settings
 from spark_jobs import columns as C
@@ -22,9 +27,21 @@ from spark_jobs.validation import require_columns
 
 RAW = "raw"
 READ_ERROR = "read_error"
+BRONZE_COLUMNS = (RAW, READ_ERROR, C.PORTAL, C.EVENT_DATE, C.SOURCE_OBJECT, C.INGESTED_AT)
 
 BINARY_FILE_SCHEMA = "path string, modificationTime timestamp, length long, content binary"
-_LINE = StructType([StructField(RAW, StringType()), StructField(READ_ERROR, StringType())])
+
+
+class Decoded(NamedTuple):
+    """One landed object: its whole lines, and if it was damaged, the cut-off last line
+    (or None) and what was wrong."""
+
+    text: str | None
+    tail: str | None
+    error: str | None
+
+
+_DECODED = StructType([StructField(f, StringType()) for f in Decoded._fields])
 
 
 def landing_stream(spark: SparkSession, settings: Settings) -> DataFrame:
@@ -40,12 +57,11 @@ def landing_stream(spark: SparkSession, settings: Settings) -> DataFrame:
     )
 
 
-def decode_object(content: bytes | None) -> list[tuple[str | None, str | None]]:
-    """An object's lines as ``(line, None)``; if it was damaged, then one ``(rest, error)``
-    where ``rest`` is a cut-off last line (or None)."""
+def decode_object(content: bytes | None) -> Decoded:
+    """Inflate one GZIP object. A damaged object keeps the lines before the damage; its
+    error says how many (non-blank) lines those were."""
     if content is None:
-        return [(None, "empty object")]
-    out: list[tuple[str | None, str | None]] = []
+        return Decoded(None, None, "empty object")
     error = None
     inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)  # gzip framing
     try:
@@ -55,30 +71,51 @@ def decode_object(content: bytes | None) -> list[tuple[str | None, str | None]]:
     except zlib.error as exc:
         data, error = b"", f"corrupt gzip object: {exc}"
     text = data.decode("utf-8", errors="replace")
-    partial = None
-    if error and text and not text.endswith("\n"):
-        text, _, partial = text.rpartition("\n")  # the cut-off last line is no event
-    out.extend((line, None) for line in text.splitlines() if line.strip())
-    if error:
-        out.append((partial, f"{error} (after {len(out)} lines)"))
-    return out
+    if error is None:
+        return Decoded(text, None, None)
+    tail = None
+    if text and not text.endswith("\n"):
+        text, _, tail = text.rpartition("\n")  # the cut-off last line is no event
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    return Decoded(text, tail, f"{error} (after {lines} lines)")
 
 
-_decode = F.udf(decode_object, ArrayType(_LINE), useArrow=True)
+_decode = F.udf(decode_object, _DECODED, useArrow=True)
 
 
-def to_bronze(objects: DataFrame) -> DataFrame:
-    """Landed objects as bronze rows: one per line, stamped with the time it was ingested."""
-    require_columns(objects, ["path", "content"], where="to_bronze")
-    lines = objects.select(
-        F.col("path").alias(C.SOURCE_OBJECT), F.explode(_decode("content")).alias("l")
-    )
-    client_ts = F.get_json_object(f"l.{RAW}", "$.client_ts").cast("long")
-    return lines.select(
-        F.col(f"l.{RAW}").alias(RAW),
-        F.col(f"l.{READ_ERROR}").alias(READ_ERROR),
-        F.get_json_object(f"l.{RAW}", "$.portal").alias(C.PORTAL),
-        F.to_date(F.timestamp_millis(client_ts)).alias(C.EVENT_DATE),
-        F.col(C.SOURCE_OBJECT),
+def to_lines(objects: DataFrame) -> DataFrame:
+    """Landed objects as lines (``raw``), one row per non-blank line plus one row with a
+    ``read_error`` per damaged object, stamped with the object and the ingestion time."""
+    require_columns(objects, ["path", "content"], where="to_lines")
+    decoded = objects.select(
+        F.col("path").alias(C.SOURCE_OBJECT),
         F.current_timestamp().alias(C.INGESTED_AT),
+        _decode("content").alias("d"),
     )
+    lines = decoded.select(
+        F.explode(F.split("d.text", "\n")).alias(RAW),
+        F.lit(None).cast("string").alias(READ_ERROR),
+        C.SOURCE_OBJECT,
+        C.INGESTED_AT,
+    ).where(F.length(F.trim(RAW)) > 0)
+    damage = decoded.where(F.col("d.error").isNotNull()).select(
+        F.col("d.tail").alias(RAW), F.col("d.error").alias(READ_ERROR), C.SOURCE_OBJECT,
+        C.INGESTED_AT,
+    )  # fmt: skip
+    return lines.unionByName(damage)
+
+
+def event_date(client_ts_ms: Column) -> Column:
+    """The UTC date of a client timestamp in milliseconds: bronze's and silver's partition."""
+    return F.to_date(F.timestamp_millis(client_ts_ms))
+
+
+def to_bronze(parsed: DataFrame) -> DataFrame:
+    """Bronze rows from parsed lines (``silver.parse_events``): the raw line, its read error,
+    the portal and event date to partition by (null when the line does not parse), and
+    where and when it came from."""
+    require_columns(parsed, [RAW, READ_ERROR, C.PORTAL, C.CLIENT_TS], where="to_bronze")
+    return parsed.select(
+        RAW, READ_ERROR, C.PORTAL, event_date(F.col(C.CLIENT_TS)).alias(C.EVENT_DATE),
+        C.SOURCE_OBJECT, C.INGESTED_AT,
+    )  # fmt: skip

@@ -33,6 +33,9 @@ def spark_conf(settings: Settings, *, local_dir: Path | None = None) -> dict[str
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.sql.adaptive.enabled": "true",
+        # The streaming job's live publisher runs in a pool of its own beside the
+        # micro-batches; jobs of a single thread run as before.
+        "spark.scheduler.mode": "FAIR",
     }
     if settings.profile == "local":
         conf |= {

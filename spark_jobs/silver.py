@@ -98,15 +98,20 @@ def check_rules(
     return transform
 
 
-def valid_events(parsed: DataFrame) -> DataFrame:
-    """Usable events, one per event id (the collector delivers at least once)."""
+def usable_events(parsed: DataFrame) -> DataFrame:
+    """Events that passed every check, with their event time and date; an event delivered
+    twice is still here twice (visits do not mind: they keep minima and maxima)."""
     return (
         parsed.where(F.col(REASON).isNull())
         .drop(REASON, RAW, READ_ERROR)
-        .dropDuplicates([C.EVENT_ID])
         .withColumn(C.EVENT_TIME, F.timestamp_millis(C.CLIENT_TS))
         .withColumn(C.EVENT_DATE, F.to_date(C.EVENT_TIME))
     )
+
+
+def valid_events(parsed: DataFrame) -> DataFrame:
+    """Usable events, one per event id (the collector delivers at least once)."""
+    return usable_events(parsed).dropDuplicates([C.EVENT_ID])
 
 
 def quarantined(parsed: DataFrame, columns: Sequence[str] = (RAW, C.SOURCE_OBJECT)) -> DataFrame:

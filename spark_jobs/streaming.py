@@ -1,24 +1,27 @@
-"""The streaming lakehouse: landing zone -> bronze -> silver, and the fresh signals.
+"""The streaming lakehouse: landing zone -> bronze and silver, and the fresh signals.
 
-Two queries, each with its own checkpoint:
+One query reads the landing zone's GZIP JSON lines incrementally as objects arrive (its own
+checkpoint), and each micro-batch (``foreachBatch``, :class:`LandingBatch`), in order:
 
-1. **bronze**: the landing zone's GZIP JSON lines, read incrementally as files arrive,
-   appended to ``bronze/pageviews`` by Delta's streaming sink (exactly once per
-   micro-batch), partitioned by portal and event date.
-2. **silver**: bronze read as a Delta stream; each micro-batch (``foreachBatch``):
+* appends the batch's lines to ``bronze/pageviews``, the raw record with where and when it
+  came from, partitioned by portal and event date (``txnAppId``/``txnVersion``: a replayed
+  batch appends nothing);
+* merges each visit's events into ``silver/pageviews`` (one row per ``pageview_id``;
+  dwell, scroll and clicks keep their maximum, so replaying a batch changes nothing);
+* inserts events not seen before into ``silver/events`` (MERGE on event id);
+* quarantines what does not parse or breaks a rule, with the reason (idempotent append);
+* logs the batch's counts to ``silver/ingest_log`` (idempotent append), so
+  bronze = silver events + duplicates + quarantine can be checked at any time.
 
-   * quarantines what does not parse or breaks a rule, with the reason
-     (append with ``txnAppId``/``txnVersion``: a replayed batch appends nothing);
-   * logs the batch's counts to ``silver/ingest_log`` (same idempotent append), so
-     bronze = silver events + duplicates + quarantine can be checked at any time;
-   * inserts events not seen before into ``silver/events`` (MERGE on event id);
-   * merges each visit's events into ``silver/pageviews`` (one row per ``pageview_id``;
-     dwell, scroll and clicks keep their maximum, so replaying a batch changes nothing).
+Bronze and silver share the micro-batch, so a visit is one hop from its landed object and
+each line is parsed once. Bronze stays the replayable source of truth:
+:func:`rebuild_silver` rebuilds the silver tables from it.
 
-3. **live publisher** (a driver thread, not a query): every few seconds, trending, the
-   recent reads of users seen since its last round and (every few minutes) related
-   articles, from ``silver/pageviews`` to the serving store. In ``--available-now`` mode
-   it publishes once, after the catch-up.
+The **live publisher** (a driver thread, not a query) publishes every few seconds trending,
+the recent reads of users seen since its last round and (every few minutes) related
+articles, from ``silver/pageviews`` to the serving store. Its Spark jobs run in a pool of
+their own (fair scheduling), so they share the cores with the micro-batches rather than
+queue in front of them. In ``--available-now`` mode it publishes once, after the catch-up.
 
 Late data: an event whose client time is more than ``late_after_s`` older than its arrival
 at the collector is quarantined as late; an engagement update that arrives within that
@@ -26,7 +29,8 @@ limit still merges into its visit, whenever it comes.
 
 Modes: ``--available-now`` catches up with everything landed and stops (tests, demo,
 backfills, the nightly run's first step); otherwise a processing-time trigger runs until
-stopped. Run with ``python -m spark_jobs.submit spark_jobs/streaming.py`` or on EMR.
+stopped. ``--rebuild-silver`` rebuilds the silver tables from bronze. Run with
+``python -m spark_jobs.submit spark_jobs/streaming.py`` or on EMR.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,15 +55,17 @@ from newslake import aws, store
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export
-from spark_jobs.bronze import RAW, landing_stream, to_bronze
+from spark_jobs.bronze import RAW, READ_ERROR, landing_stream, to_bronze, to_lines
 from spark_jobs.fresh import covisitation, recent_reads
 from spark_jobs.popularity import most_viewed
-from spark_jobs.silver import REASON, check_rules, parse_events, to_visits, valid_events
+from spark_jobs.silver import REASON, check_rules, parse_events, to_visits, usable_events
 
 log = logging.getLogger("newslake.streaming")
 
+BRONZE_APP = "newslake-bronze"
 QUARANTINE_APP = "newslake-silver-quarantine"
 LOG_APP = "newslake-silver-ingest-log"
+LIVE_POOL = "live"  # the live publisher's fair-scheduler pool
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,7 @@ class StreamPaths:
     visits: str
     quarantine: str
     ingest_log: str
-    bronze_checkpoint: str
-    silver_checkpoint: str
+    checkpoint: str
 
     @classmethod
     def of(cls, settings: Settings) -> StreamPaths:
@@ -80,9 +86,11 @@ class StreamPaths:
             visits=t("silver", "pageviews"),
             quarantine=t("silver", "quarantine"),
             ingest_log=t("silver", "ingest_log"),
-            bronze_checkpoint=t("_checkpoints", "bronze_pageviews"),
-            silver_checkpoint=t("_checkpoints", "silver_pageviews"),
+            checkpoint=t("_checkpoints", "landing_pageviews"),
         )
+
+    def silver_tables(self) -> tuple[str, ...]:
+        return (self.events, self.visits, self.quarantine, self.ingest_log)
 
 
 VISIT_UPDATE = {
@@ -96,14 +104,15 @@ VISIT_UPDATE = {
 }
 
 
-class SilverBatch:
-    """The silver query's ``foreachBatch``: every write is idempotent under replay.
+class LandingBatch:
+    """The landing query's ``foreachBatch``: every write is idempotent under replay.
 
-    Steps, in order (``fault`` is called after each with its name): ``counted`` (one pass
-    over the batch for its row and quarantine counts), ``visits`` (first, since that is
-    what readers wait for), ``events`` (insert-only MERGE; its metrics give the new-event
-    count, and the commit is tagged with the query id and batch id, so a replayed batch
-    reads the count of its first run), ``quarantined`` and ``logged``.
+    Steps, in order (``fault`` is called after each with its name): ``bronze`` (the lines,
+    appended once per batch), ``counted`` (the batch's row and quarantine counts),
+    ``visits`` (before events, since that is what readers wait for), ``events``
+    (insert-only MERGE; its metrics give the new-event count, and the commit is tagged
+    with the query id and batch id, so a replayed batch reads the count of its first run),
+    ``quarantined`` and ``logged``.
 
     Args:
         settings: table paths, portals, late-data limits.
@@ -117,14 +126,22 @@ class SilverBatch:
         self.paths = StreamPaths.of(settings)
         self.fault = fault or (lambda batch_id, step: None)
 
-    def __call__(self, batch: DataFrame, batch_id: int) -> None:
-        spark = batch.sparkSession
-        s, p = self.settings, self.paths
+    def __call__(self, objects: DataFrame, batch_id: int) -> None:
+        spark = objects.sparkSession
         # The query id survives restarts from the same checkpoint and changes with a new
         # one, so tags and transaction ids never match a batch of an older checkpoint.
         query = spark.sparkContext.getLocalProperty("sql.streaming.queryId") or "adhoc"
+        self.process(objects.transform(to_lines), query=query, batch_id=batch_id)
+
+    def process(
+        self, lines: DataFrame, *, query: str, batch_id: int, write_bronze: bool = True
+    ) -> dict[str, int]:
+        """Bronze (unless ``write_bronze`` is off) and silver from ``lines`` (``raw``,
+        ``read_error``, ``source_object``, ``ingested_at``); returns the batch's counts."""
+        spark = lines.sparkSession
+        s, p = self.settings, self.paths
         parsed = (
-            batch.transform(parse_events)
+            lines.transform(parse_events)
             .transform(check_rules(s.portals, s.late_after_s, s.max_clock_skew_future_s))
             .cache()
         )
@@ -138,19 +155,30 @@ class SilverBatch:
             started = time.monotonic()
 
         try:
+            if write_bronze:
+                delta_io.append_idempotent(
+                    parsed.transform(to_bronze),
+                    p.bronze,
+                    app_id=f"{BRONZE_APP}:{query}",
+                    version=batch_id,
+                    partition_by=[C.PORTAL, C.EVENT_DATE],
+                )
+                done("bronze")
             row = parsed.agg(F.count(F.lit(1)), F.count(REASON)).first()
             total, quarantined = (int(row[0]), int(row[1])) if row else (0, 0)
             done("counted")
-            valid = valid_events(parsed).cache()
+            usable = usable_events(parsed)
             delta_io.upsert(
                 spark,
-                to_visits(valid).withColumn(C.SILVER_AT, F.current_timestamp()),
+                to_visits(usable).withColumn(C.SILVER_AT, F.current_timestamp()),
                 p.visits,
                 keys=[C.PAGEVIEW_ID],
                 update=VISIT_UPDATE,
             )
             done("visits")
-            new = self._insert_events(spark, valid, f"silver:{query}:{batch_id}")
+            new = self._insert_events(
+                spark, usable.dropDuplicates([C.EVENT_ID]), f"silver:{query}:{batch_id}"
+            )
             done("events")
             if quarantined:
                 bad = parsed.where(F.col(REASON).isNotNull()).select(
@@ -168,17 +196,17 @@ class SilverBatch:
                 version=batch_id,
             )
             done("logged")
-            valid.unpersist()
-            log.info("silver batch %d: %d rows; seconds per step %s", batch_id, total, timings)
+            log.info("batch %d: %d rows; seconds per step %s", batch_id, total, timings)
+            return dict(zip(LOG_COLUMNS, counts, strict=True))
         finally:
             parsed.unpersist()
 
-    def _insert_events(self, spark: SparkSession, valid: DataFrame, tag: str) -> int:
+    def _insert_events(self, spark: SparkSession, events: DataFrame, tag: str) -> int:
         """New events of this batch; on a replay, the count its first run committed."""
         first = delta_io.tagged_commit(spark, self.paths.events, tag)
         inserted = delta_io.merge_insert_new(
             spark,
-            valid,
+            events,
             self.paths.events,
             keys=[C.EVENT_DATE, C.EVENT_ID],
             partition_by=[C.PORTAL, C.EVENT_DATE],
@@ -188,6 +216,27 @@ class SilverBatch:
             return inserted
         metrics = first["operationMetrics"]
         return int(metrics.get("numTargetRowsInserted", metrics.get("numOutputRows", 0)))
+
+
+def rebuild_silver(spark: SparkSession, settings: Settings) -> dict[str, int]:
+    """Rebuild the silver tables from bronze, as one batch, with the same steps as the
+    stream. The silver tables must be gone first (delete them): rebuilding over them would
+    quarantine and log every line twice.
+
+    Raises:
+        ValueError: a silver table still exists, or there is no bronze table.
+    """
+    p = StreamPaths.of(settings)
+    left = [t for t in p.silver_tables() if delta_io.read_if_exists(spark, t) is not None]
+    if left:
+        raise ValueError(f"delete the silver tables before rebuilding them: {', '.join(left)}")
+    bronze = delta_io.read_if_exists(spark, p.bronze)
+    if bronze is None:
+        raise ValueError(f"no bronze table at {p.bronze}: nothing to rebuild from")
+    lines = bronze.select(RAW, READ_ERROR, C.SOURCE_OBJECT, C.INGESTED_AT)
+    return LandingBatch(settings).process(
+        lines, query=f"rebuild-{uuid.uuid4()}", batch_id=0, write_bronze=False
+    )
 
 
 class LivePublisher:
@@ -279,6 +328,8 @@ class LivePublisher:
         """Publish every ``live_publish_interval_s`` in a daemon thread until :meth:`stop`."""
 
         def loop() -> None:
+            # Fair scheduling: this thread's jobs share the cores with the micro-batches.
+            self.spark.sparkContext.setLocalProperty("spark.scheduler.pool", LIVE_POOL)
             while not self._stop.wait(self.settings.live_publish_interval_s):
                 started = time.monotonic()
                 try:
@@ -296,7 +347,8 @@ class LivePublisher:
             self._thread.join()
 
 
-LOG_SCHEMA = "batch_id long, bronze_rows long, new_events long, duplicates long, quarantined long"
+LOG_COLUMNS = ("batch_id", "bronze_rows", "new_events", "duplicates", "quarantined")
+LOG_SCHEMA = ", ".join(f"{c} long" for c in LOG_COLUMNS)
 
 
 def start(
@@ -304,52 +356,26 @@ def start(
     settings: Settings,
     *,
     available_now: bool,
-    silver_batch: SilverBatch | None = None,
-) -> tuple[StreamingQuery, StreamingQuery]:
-    """Start both queries. With ``available_now`` they catch up and stop by themselves."""
-    p = StreamPaths.of(settings)
-
-    def trigger(writer: Any) -> Any:
-        if available_now:
-            return writer.trigger(availableNow=True)
-        return writer.trigger(processingTime=f"{settings.stream_trigger_s} seconds")
-
-    bronze = trigger(
+    batch: LandingBatch | None = None,
+) -> StreamingQuery:
+    """Start the landing query. With ``available_now`` it catches up and stops by itself."""
+    writer = (
         landing_stream(spark, settings)
-        .transform(to_bronze)
-        .writeStream.format("delta")
-        .outputMode("append")
-        .option("checkpointLocation", p.bronze_checkpoint)
-        .partitionBy(C.PORTAL, C.EVENT_DATE)
-        .queryName("bronze_pageviews")
-    ).start(p.bronze)
+        .writeStream.foreachBatch(batch or LandingBatch(settings))
+        .option("checkpointLocation", StreamPaths.of(settings).checkpoint)
+        .queryName("landing_pageviews")
+    )
     if available_now:
-        bronze.awaitTermination()  # silver starts on a bronze table that exists
-    elif not delta_io.read_if_exists(spark, p.bronze):
-        _await_table(spark, p.bronze, bronze)
-    silver = trigger(
-        spark.readStream.format("delta")
-        .option("maxFilesPerTrigger", settings.stream_max_files_per_trigger)
-        .load(p.bronze)
-        .writeStream.foreachBatch(silver_batch or SilverBatch(settings))
-        .option("checkpointLocation", p.silver_checkpoint)
-        .queryName("silver_pageviews")
-    ).start()
-    return bronze, silver
-
-
-def _await_table(spark: SparkSession, path: str, query: StreamingQuery) -> None:
-    """Wait until the bronze query has created its table (its first commit)."""
-    while delta_io.read_if_exists(spark, path) is None:
-        if query.exception() is not None:
-            raise RuntimeError(f"the bronze query failed: {query.exception()}")
-        query.awaitTermination(1)
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=f"{settings.stream_trigger_s} seconds")
+    return writer.start()
 
 
 def silver_counts(spark: SparkSession, silver: StreamPaths) -> dict[str, int]:
     """What silver holds, reconciled: bronze rows = events + duplicates + quarantined."""
     totals = spark.read.format("delta").load(silver.ingest_log).groupBy().sum().first()
-    names = ["bronze_rows", "new_events", "duplicates", "quarantined"]
+    names = list(LOG_COLUMNS[1:])
     counts = (
         {n: int(totals[f"sum({n})"] or 0) for n in names} if totals else dict.fromkeys(names, 0)
     )
@@ -357,17 +383,13 @@ def silver_counts(spark: SparkSession, silver: StreamPaths) -> dict[str, int]:
     return counts
 
 
-def catch_up(
-    spark: SparkSession, settings: Settings, silver_batch: SilverBatch | None = None
-) -> None:
+def catch_up(spark: SparkSession, settings: Settings, batch: LandingBatch | None = None) -> None:
     """Process everything landed so far, then stop (availableNow); then publish the live
     lists once (unless ``stream_publish_live`` is off)."""
-    landing_exists = _landing_has_objects(spark, settings)
-    if not landing_exists:
+    if not _landing_has_objects(spark, settings):
         log.info("nothing has landed yet; nothing to catch up")
         return
-    _, silver = start(spark, settings, available_now=True, silver_batch=silver_batch)
-    silver.awaitTermination()
+    start(spark, settings, available_now=True, batch=batch).awaitTermination()
     if settings.stream_publish_live:
         LivePublisher(spark, settings).publish()
 
@@ -385,13 +407,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="streaming", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--available-now", action="store_true", help="process everything landed so far, then stop"
+    )
+    mode.add_argument(
+        "--rebuild-silver", action="store_true", help="rebuild the silver tables from bronze"
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
     spark = get_spark(settings, app_name="newslake-streaming")
+    if args.rebuild_silver:
+        try:
+            counts = rebuild_silver(spark, settings)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(counts))
+        return 0
     started = datetime.now(UTC)
     if args.available_now:
         catch_up(spark, settings)
@@ -401,19 +435,18 @@ def main(argv: list[str] | None = None) -> int:
         counts = silver_counts(spark, paths) if delta_io.read_if_exists(spark, paths.visits) else {}
         print(json.dumps({"caught_up_s": round(elapsed, 2), **counts}))
         return 0
-    bronze, silver = start(spark, settings, available_now=False)
+    query = start(spark, settings, available_now=False)
     publisher = LivePublisher(spark, settings)
     if settings.stream_publish_live:
         publisher.start()
     log.info("streaming every %ss; Ctrl-C to stop", settings.stream_trigger_s)
     try:
-        spark.streams.awaitAnyTermination()
+        query.awaitTermination()
     except KeyboardInterrupt:
         pass
     finally:
         publisher.stop()
-        for q in (bronze, silver):
-            q.stop()
+        query.stop()
     return 0
 
 

@@ -5,43 +5,43 @@ from datetime import date
 
 from chispa import assert_df_equality
 
-from spark_jobs.bronze import decode_object, to_bronze
+from spark_jobs.bronze import Decoded, decode_object, to_bronze, to_lines
+from spark_jobs.silver import parse_events
 
 GOOD = '{"portal":"g1","client_ts":1767225600000,"event_id":"e1"}'  # 2026-01-01T00:00Z
 
 
-def test_decode_object_splits_lines_and_skips_blank_ones():
-    assert decode_object(gzip.compress(b"a\n\nb\n")) == [("a", None), ("b", None)]
+def test_decode_object_inflates_a_whole_object_as_text():
+    assert decode_object(gzip.compress(b"a\n\nb\n")) == Decoded("a\n\nb\n", None, None)
 
 
 def test_a_truncated_object_keeps_its_lines_and_says_so():
     whole = gzip.compress(("x" * 100 + "\n").encode() * 200)
-    decoded = decode_object(whole[: len(whole) // 2])
-    rest, error = decoded[-1]
-    assert error == f"truncated gzip object (after {len(decoded) - 1} lines)"
-    assert 0 < len(rest) < 100 and set(rest) == {"x"}  # the cut-off line, kept for quarantine
-    assert all(line == "x" * 100 for line, _ in decoded[:-1])
+    text, tail, error = decode_object(whole[: len(whole) // 2])
+    lines = text.splitlines()
+    assert error == f"truncated gzip object (after {len(lines)} lines)"
+    assert 0 < len(tail) < 100 and set(tail) == {"x"}  # the cut-off line, kept for quarantine
+    assert len(lines) > 0 and all(line == "x" * 100 for line in lines)
 
 
 def test_an_object_that_is_not_gzip_is_one_error():
-    assert decode_object(b"plain text") == [
-        (
-            None,
-            "corrupt gzip object: Error -3 while decompressing data: incorrect header check "
-            "(after 0 lines)",
-        )
-    ]
+    assert decode_object(b"plain text") == Decoded(
+        "",
+        None,
+        "corrupt gzip object: Error -3 while decompressing data: incorrect header check "
+        "(after 0 lines)",
+    )
 
 
-def test_to_bronze_keeps_raw_lines_and_reads_out_partition_columns(spark):
+def test_lines_then_bronze_keep_raw_lines_and_read_out_partition_columns(spark):
     objects = spark.createDataFrame(
         [
-            ("s3a://b/o1.json.gz", gzip.compress(f"{GOOD}\nnot json\n".encode())),
+            ("s3a://b/o1.json.gz", gzip.compress(f"{GOOD}\n\n  \nnot json\n".encode())),
             ("s3a://b/o2.json.gz", b"garbage"),
         ],
         "path string, content binary",
     )
-    actual = objects.transform(to_bronze)
+    actual = objects.transform(to_lines).transform(parse_events).transform(to_bronze)
     expected = spark.createDataFrame(
         [
             (GOOD, None, "g1", date(2026, 1, 1), "s3a://b/o1.json.gz"),

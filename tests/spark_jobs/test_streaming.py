@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import shutil
 from datetime import datetime
 
 import pytest
@@ -14,7 +15,7 @@ from chispa import assert_df_equality
 from newslake import aws, store
 from newslake.settings import Settings
 from spark_jobs import streaming
-from spark_jobs.streaming import SilverBatch, StreamPaths
+from spark_jobs.streaming import LandingBatch, StreamPaths
 
 pytestmark = pytest.mark.slow
 
@@ -186,12 +187,12 @@ def _snapshot(spark, settings):
     )
 
 
-@pytest.mark.parametrize("step", ["quarantined", "logged", "events", "visits"])
+@pytest.mark.parametrize("step", ["bronze", "visits", "events", "quarantined", "logged"])
 def test_a_batch_killed_midway_and_replayed_ends_as_an_uninterrupted_run(spark, settings, step):
     land(settings, "o1", FIRST)
     land(settings, "o2", SECOND)
     with pytest.raises(Exception, match=f"killed at {step}"):
-        streaming.catch_up(spark, settings, SilverBatch(settings, fault=CrashOnce(step)))
+        streaming.catch_up(spark, settings, LandingBatch(settings, fault=CrashOnce(step)))
     streaming.catch_up(spark, settings)  # restart from the checkpoints
     replayed = _snapshot(spark, settings)
 
@@ -199,6 +200,21 @@ def test_a_batch_killed_midway_and_replayed_ends_as_an_uninterrupted_run(spark, 
     streaming.catch_up(spark, clean)
     assert replayed == _snapshot(spark, clean)
     assert len(replayed[1]) == 4 and replayed[2] == 4
+
+
+def test_silver_rebuilt_from_bronze_equals_the_streamed_silver(spark, settings):
+    land(settings, "o1", FIRST)
+    land(settings, "o2", SECOND)
+    streaming.catch_up(spark, settings)
+    streamed = _snapshot(spark, settings)
+    with pytest.raises(ValueError, match="delete the silver tables"):
+        streaming.rebuild_silver(spark, settings)
+    for table in StreamPaths.of(settings).silver_tables():
+        shutil.rmtree(table.removeprefix("file://"))
+    counts = streaming.rebuild_silver(spark, settings)
+    assert (counts["bronze_rows"], counts["new_events"], counts["duplicates"]) == (9, 4, 1)
+    visits, events, quarantined, _ = _snapshot(spark, settings)
+    assert (visits, events, quarantined) == streamed[:3]  # the log has one batch, not two
 
 
 def test_corrupt_and_truncated_objects_are_quarantined_and_the_stream_goes_on(spark, settings):
