@@ -49,6 +49,9 @@ def create_app(
         title="newslake serving",
         summary="Per-portal news recommendations for readers and machine clients.",
         lifespan=_lifespan,
+        # The service keeps its own request metrics and JSON logs; FastAPI's OpenTelemetry
+        # hooks would ask the global providers on every request for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     components = Components(settings, reader=reader, verifier=verifier)
     app.state.components = components
@@ -59,10 +62,11 @@ def create_app(
         access_log=lambda: components.settings.serving_access_log,
     )
     errors.install(app)
-    app.include_router(health.router)
+    # Routers are matched in order: the route of every page view first.
     app.include_router(recommendations.router)
     app.include_router(related.router)
     app.include_router(lists.router)
+    app.include_router(health.router)
     return app
 
 

@@ -3,10 +3,15 @@
 Settings, store reader and verifier come with the app
 (``create_app(settings, reader=..., verifier=...)``), which is how tests swap them.
 
-Every dependency is ``async`` and does no blocking IO on the event loop: what may block
-(building the verifier, fetching keys for an unknown kid) goes to the thread pool.
-Order of checks on a route: token (401), the ids' form (422), the right to read (403),
-then the portal (404), so an anonymous caller learns nothing about portals or ids.
+The tree is one level deep: FastAPI solves every level on every request (it was ~40 %
+of a request's CPU with three), so a route takes the caller (``CurrentPrincipal``, the
+only dependency) and its parameters, then asks ``user_read``/``portal_read`` for the
+read it may make. That keeps the order of checks: token (401), the parameters' form
+(422), the right to read (403), then the portal (404), so an anonymous caller learns
+nothing about portals or ids.
+
+Nothing here blocks the event loop: what may (building the verifier, fetching keys for
+an unknown kid) goes to the thread pool.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
 
 from serving.auth import AuthUnavailableError, InvalidTokenError, Principal, TokenVerifier
@@ -31,16 +37,7 @@ AUTH_RETRY_AFTER_S = 5
 # Ids as the tracker and Cognito make them: no '#' (the store's key separator), no spaces.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
 ID_RULE = "1 to 128 letters, digits or . _ : @ + = -, starting with a letter or digit"
-
-bearer_scheme = HTTPBearer(
-    auto_error=False,  # we answer a missing token ourselves, with RFC 6750's 401
-    scheme_name="CognitoAccessToken",
-    bearerFormat="JWT",
-    description=(
-        "A Cognito access token of the readers' user pool: a reader's own token, or a "
-        "machine client's (client credentials) with the read scope and per-portal scopes."
-    ),
-)
+MISSING_TOKEN = "missing bearer token: send 'Authorization: Bearer <Cognito access token>'"
 
 
 def _components(request: Request) -> Components:
@@ -54,6 +51,50 @@ async def get_components(request: Request) -> Components:
 ComponentsDep = Annotated[Components, Depends(get_components)]
 
 
+class CognitoBearer(SecurityBase):
+    """The API's security scheme and the check of its token, as one dependency: whose
+    the bearer token is.
+
+    A ``SecurityBase`` itself rather than a dependency on ``HTTPBearer``, so the OpenAPI
+    document still declares the scheme on every route using it while FastAPI solves one
+    level instead of two. A missing token is refused before the verifier is even built.
+    """
+
+    def __init__(self, scheme_name: str, description: str) -> None:
+        self.model = HTTPBearerModel(bearerFormat="JWT", description=description)
+        self.scheme_name = scheme_name
+
+    async def __call__(self, request: Request) -> Principal:
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        token = token.strip()
+        if not token or scheme.lower() != "bearer":
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, MISSING_TOKEN, headers={"WWW-Authenticate": "Bearer"}
+            )
+        verifier = await _verifier(_components(request))
+        try:
+            if verifier.verifies_offline(token):
+                return verifier.verify(token)  # a cached token or microseconds of CPU
+            return await run_in_threadpool(verifier.verify, token)  # fetches the pool's keys
+        except InvalidTokenError as exc:
+            message = str(exc)
+            quoted = message.replace("\\", "'").replace('"', "'")
+            challenge = f'Bearer error="invalid_token", error_description="{quoted}"'
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": challenge}
+            ) from None
+        except AuthUnavailableError as exc:
+            raise _auth_unavailable(exc) from exc
+
+
+cognito_bearer = CognitoBearer(
+    "CognitoAccessToken",
+    "A Cognito access token of the readers' user pool: a reader's own token, or a "
+    "machine client's (client credentials) with the read scope and per-portal scopes.",
+)
+CurrentPrincipal = Annotated[Principal, Depends(cognito_bearer)]
+
+
 async def _verifier(components: Components) -> TokenVerifier:
     """The verifier; built in the thread pool when start-up could not (it calls Cognito)."""
     if components.verifier_built:
@@ -63,39 +104,6 @@ async def _verifier(components: Components) -> TokenVerifier:
     except AuthUnavailableError as exc:
         raise _auth_unavailable(exc) from exc
 
-
-async def get_current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    """Whose the bearer token is. No token is refused before the verifier is even built."""
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token: send 'Authorization: Bearer <Cognito access token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    token = credentials.credentials
-    verifier = await _verifier(_components(request))
-    try:
-        if verifier.verifies_offline(token):
-            return verifier.verify(token)  # microseconds of CPU: stays on the loop
-        return await run_in_threadpool(verifier.verify, token)  # fetches the pool's keys
-    except InvalidTokenError as exc:
-        message = str(exc)
-        quoted = message.replace("\\", "'").replace('"', "'")
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            message,
-            headers={
-                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'
-            },
-        ) from None
-    except AuthUnavailableError as exc:
-        raise _auth_unavailable(exc) from exc
-
-
-CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -112,7 +120,6 @@ class Read:
 
     portal: str
     recommender: Recommender
-    user_id: str = ""
 
     async def run(self, method: Callable[..., T], *args: Any) -> T:
         """Calls a recommender method; in the thread pool when its reads may block (DynamoDB),
@@ -122,7 +129,7 @@ class Read:
         return method(*args)
 
 
-def _read(components: Components, portal: str, refusal: str | None, user_id: str = "") -> Read:
+def _read(components: Components, portal: str, refusal: str | None) -> Read:
     if refusal is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
     portals = components.settings.portals
@@ -131,32 +138,21 @@ def _read(components: Components, portal: str, refusal: str | None, user_id: str
             status.HTTP_404_NOT_FOUND,
             f"unknown portal {portal[:64]!r}: use one of {', '.join(portals)}",
         )
-    return Read(portal, components.recommender(), user_id)
+    return Read(portal, components.recommender())
 
 
-# One dependency per kind of route, reading the components off the request: every level
-# of FastAPI's dependency tree costs CPU on every request.
-async def get_portal_read(request: Request, portal: str, principal: CurrentPrincipal) -> Read:
+def portal_read(request: Request, principal: Principal, portal: str) -> Read:
     """A read of the portal's shared lists: 403 for a machine token without its scopes,
     404 for an unknown portal."""
     components = _components(request)
     return _read(components, portal, components.policy.portal_refusal(principal, portal))
 
 
-PortalRead = Annotated[Read, Depends(get_portal_read)]
-
-
-async def get_user_read(
-    request: Request, portal: str, principal: CurrentPrincipal, user_id: UserIdPath
-) -> Read:
+def user_read(request: Request, principal: Principal, portal: str, user_id: str) -> Read:
     """A read of one user's recommendations: 403 unless the token is that user's or a
     machine client's with the portal's scopes, 404 for an unknown portal."""
     components = _components(request)
-    refusal = components.policy.user_refusal(principal, portal, user_id)
-    return _read(components, portal, refusal, user_id)
-
-
-UserRead = Annotated[Read, Depends(get_user_read)]
+    return _read(components, portal, components.policy.user_refusal(principal, portal, user_id))
 
 
 def _auth_unavailable(exc: Exception) -> HTTPException:
