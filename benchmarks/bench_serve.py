@@ -12,7 +12,8 @@
    p99 under ``--p99-cap-ms``.
 3. Prints, as its last line, one JSON object with rps, p50_ms, p99_ms and errors of both.
 
-Everything shares the machine's cores: load generator, uvicorn and, in ``store``, moto.
+Everything shares the machine's cores: load generator, uvicorn and, in ``store``, moto;
+each line says how much CPU each of them spent per request.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -61,6 +63,7 @@ class Summary:
     degraded: int  # 200 but served from fallbacks because a store read failed
     service_cpu_ms: float | None = None  # CPU of the service per request (all workers)
     moto_cpu_ms: float | None = None  # CPU of the moto server per request
+    load_cpu_ms: float | None = None  # CPU of the load generator per request
 
 
 def summarize(outcomes: Sequence[Sequence[float]], elapsed_s: float, target_rps: float) -> Summary:
@@ -156,6 +159,7 @@ def service(
     command = [
         sys.executable, "-m", "uvicorn", f"benchmarks.serve_app:{mode}_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--http", "httptools", "--loop", "uvloop",  # what "auto" picks, but never h11 silently
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     with log.open("ab") as out:
@@ -213,14 +217,25 @@ def load(url: str, tokens: Path, rate: float, seconds: float, args: argparse.Nam
     ]  # fmt: skip
     watched = {"service": args.service_pid, "moto": args.moto_pid}
     before = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
+    load_before = _children_cpu_s()
     subprocess.run(command, cwd=REPO_ROOT, check=True, timeout=seconds + 120)
     spent = {name: cpu_seconds(watched[name]) - cpu for name, cpu in before.items()}
+    spent["load"] = _children_cpu_s() - load_before
     result = json.loads(out.read_text())
     summary = summarize(result["outcomes"], result["elapsed_s"], rate)
     per_request = {n: round(1000 * s / max(summary.requests, 1), 3) for n, s in spent.items()}
     return replace(
-        summary, service_cpu_ms=per_request.get("service"), moto_cpu_ms=per_request.get("moto")
+        summary,
+        service_cpu_ms=per_request.get("service"),
+        moto_cpu_ms=per_request.get("moto"),
+        load_cpu_ms=per_request["load"],
     )
+
+
+def _children_cpu_s() -> float:
+    """CPU (user + system) of this process's waited-for children so far: the load runs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(url: str, tokens: Path, args: argparse.Namespace) -> tuple[Summary, list[Summary]]:
@@ -248,6 +263,7 @@ def _show(label: str, s: Summary, p99_cap_ms: float) -> None:
     verdict = "sustained" if sustained(s, p99_cap_ms) else "NOT sustained"
     cpu = f"; CPU/request: service {s.service_cpu_ms} ms" if s.service_cpu_ms is not None else ""
     cpu += f", moto {s.moto_cpu_ms} ms" if s.moto_cpu_ms is not None else ""
+    cpu += f", load generator {s.load_cpu_ms} ms" if s.load_cpu_ms is not None else ""
     print(
         f"{label}: {s.rps:.0f} req/s, p50 {s.p50_ms:.1f} ms, p99 {s.p99_ms:.1f} ms, "
         f"{s.errors} errors, {s.degraded} degraded of {s.requests} -> {verdict}{cpu}",

@@ -30,19 +30,7 @@ class Connection:
             reader, writer = self.streams
             writer.write(raw)
             await writer.drain()
-            status_line = await reader.readline()
-            if not status_line:
-                raise ConnectionResetError("the server closed the connection")
-            status, length, close = int(status_line.split()[1]), None, False
-            while (line := await reader.readline()).strip():
-                name, _, value = line.partition(b":")
-                name = name.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"connection":
-                    close = value.strip().lower() == b"close"
-            if length is None:
-                raise ValueError("an answer without Content-Length")
+            status, length, close = parse_head(await _read_head(reader))
             body = await reader.readexactly(length)
         except BaseException:
             self.close()
@@ -55,3 +43,34 @@ class Connection:
         if self.streams is not None:
             self.streams[1].close()
             self.streams = None
+
+
+async def _read_head(reader: asyncio.StreamReader) -> bytes:
+    """The answer's status line and headers, read at once (one await, not one a line)."""
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise ConnectionResetError("the server closed the connection") from None
+        raise
+    except asyncio.LimitOverrunError:
+        raise ValueError("an answer head over the stream's limit") from None
+
+
+def parse_head(head: bytes) -> tuple[int, int, bool]:
+    """Status, Content-Length and whether the server closes the connection after it."""
+    status_line, *lines = head[:-4].split(b"\r\n")
+    parts = status_line.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP status line: {status_line[:80]!r}")
+    length, close = None, False
+    for line in lines:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"connection":
+            close = value.strip().lower() == b"close"
+    if length is None:
+        raise ValueError("an answer without Content-Length")
+    return int(parts[1]), length, close

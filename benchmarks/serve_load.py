@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import uvloop
+
 from benchmarks import http1
 
 REQUEST_TIMEOUT_S = 10.0
@@ -107,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     users = json.loads(args.tokens.read_text())
-    outcomes, elapsed_s = asyncio.run(
+    # uvloop, as the service runs on: the stdlib loop costs the generator ~20 % more CPU.
+    outcomes, elapsed_s = uvloop.run(
         drive(
             args.url,
             users["tokens"],
