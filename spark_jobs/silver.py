@@ -54,14 +54,17 @@ def parse_events(df: DataFrame) -> DataFrame:
     parsed = df.withColumn("_e", F.from_json(RAW, EVENT_SCHEMA, {"mode": "PERMISSIVE"}))
     missing = [F.when(F.col(f"_e.{c}").isNull(), F.lit(c)) for c in REQUIRED]
     unreadable = F.col(READ_ERROR) if READ_ERROR in df.columns else F.lit(None).cast("string")
+    # CASE WHEN stops at the first true branch: the second look at the raw line (is it a
+    # JSON object at all?) is only taken for the few lines that lack a required field.
     reason = (
         F.when(unreadable.isNotNull(), unreadable)
-        .when(F.json_object_keys(RAW).isNull(), F.lit("not a JSON object"))
         .when(
             F.size(F.array_compact(F.array(*missing))) > 0,
-            F.concat(
-                F.lit("missing or mistyped: "),
-                F.array_join(F.array_compact(F.array(*missing)), ","),
+            F.when(F.json_object_keys(RAW).isNull(), F.lit("not a JSON object")).otherwise(
+                F.concat(
+                    F.lit("missing or mistyped: "),
+                    F.array_join(F.array_compact(F.array(*missing)), ","),
+                )
             ),
         )
         .when(~F.col(f"_e.{C.EVENT_TYPE}").isin("view", "engagement"), F.lit("unknown event_type"))

@@ -164,10 +164,14 @@ class LandingBatch:
                     partition_by=[C.PORTAL, C.EVENT_DATE],
                 )
                 done("bronze")
-            row = parsed.agg(F.count(F.lit(1)), F.count(REASON)).first()
-            total, quarantined = (int(row[0]), int(row[1])) if row else (0, 0)
-            done("counted")
             usable = usable_events(parsed)
+            row = parsed.agg(
+                F.count(F.lit(1)),
+                F.count(REASON),
+                F.count_distinct(F.when(F.col(REASON).isNull(), F.col(C.EVENT_ID))),
+            ).first()
+            total, quarantined, distinct = (int(v) for v in row) if row else (0, 0, 0)
+            done("counted")
             delta_io.upsert(
                 spark,
                 to_visits(usable).withColumn(C.SILVER_AT, F.current_timestamp()),
@@ -176,9 +180,11 @@ class LandingBatch:
                 update=VISIT_UPDATE,
             )
             done("visits")
-            new = self._insert_events(
-                spark, usable.dropDuplicates([C.EVENT_ID]), f"silver:{query}:{batch_id}"
+            # Deduplicating is a shuffle of every column: only when the batch needs it.
+            events = usable if distinct == total - quarantined else usable.dropDuplicates(
+                [C.EVENT_ID]
             )
+            new = self._insert_events(spark, events, f"silver:{query}:{batch_id}")
             done("events")
             if quarantined:
                 bad = parsed.where(F.col(REASON).isNotNull()).select(
