@@ -1,16 +1,17 @@
-"""``make eval-g1``: protocol 2 on the G1 clicks (and protocol 1 when the batch has it).
+"""``make eval-g1``: protocol 2 and protocol 1 on the G1 clicks.
 
-``python -m evaluation.g1 --data DIR --first-hour 1 --last-hour 311`` runs protocol 2
-(``evaluation.protocol2``) on the TEST half: strict and online, last click and every
-position, newslake's article page and the baselines, one process per variant. Progress and
-a table go to stderr; the results are written to ``.newslake/eval/protocol2.json`` (the
-report reads them) and the last stdout line is one JSON object:
-``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's, and
-``protocol2.models.<model>.<variant>`` every model's.
+``python -m evaluation.g1 --data DIR --first-hour 1 --last-hour 311`` runs
 
-Protocol 1 (nightly batch, next-day evaluation) is the batch's: when ``spark_jobs.nightly``
-offers a ``protocol1`` stage it is run with the same data and hours and its last JSON line
-is included; until then the JSON says it is not available.
+* protocol 2 (``evaluation.protocol2``) on the TEST half: strict and online, last click and
+  every position, newslake's article page and the baselines, one process per variant;
+  results in ``.newslake/eval/protocol2.json``;
+* protocol 1 (``evaluation.protocol1``): the nightly batch's next-day evaluation for every
+  whole day inside the hours; results in ``.newslake/eval/protocol1.json``.
+
+Progress and tables go to stderr (the report reads the JSON files); the last stdout line is
+one JSON object: ``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's,
+``protocol2.models.<model>.<variant>`` every model's, ``protocol1.mean.<model>`` each
+model's metrics averaged over the test days.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from evaluation import data, protocol2
+from evaluation import data, protocol1, protocol2
 from evaluation.protocol2 import TEST, Engine, Mode, Queries
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
 OUT = Path(".newslake") / "eval" / "protocol2.json"
+OUT1 = Path(".newslake") / "eval" / "protocol1.json"
 
 # Moreira et al., RecSys 2021 (Transformers4Rec), G1, all 385 hours: NDCG@20, HR@20.
 PAPER = {
@@ -113,24 +113,36 @@ def _in_hours(sessions: data.Sessions, chosen: np.ndarray) -> np.ndarray:
     return np.repeat(chosen, sessions.lengths)
 
 
-def protocol1(args: argparse.Namespace) -> dict[str, Any]:
-    """The batch's protocol 1, when ``spark_jobs.nightly`` has a ``protocol1`` stage."""
-    try:
-        from spark_jobs import nightly
-    except Exception as exc:  # the batch is being rewritten; never fail protocol 2 for it
-        return {"status": f"not available: spark_jobs.nightly does not import ({exc})"}
-    if "protocol1" not in getattr(nightly, "STAGES", ()):
-        return {"status": "not available: spark_jobs.nightly has no protocol1 stage yet"}
-    command = [
-        sys.executable, "-m", "spark_jobs.submit", "spark_jobs/nightly.py", "--",
-        "--stage", "protocol1", "--data", str(args.data),
-        "--first-hour", str(args.first_hour), "--last-hour", str(args.last_hour),
-    ]  # fmt: skip
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode or not lines:
-        return {"status": f"failed (exit {done.returncode})", "stderr": done.stderr[-2000:]}
-    return {"status": "ok", **json.loads(lines[-1])}
+def run_protocol1(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Protocol 1 on every click of the hours (the nightly batch does not cap sessions)."""
+    sessions = data.load(args.data, last_hour=args.last_hour, cap=protocol1.UNCAPPED)
+    result = protocol1.run(
+        sessions, args.first_hour, args.last_hour, protocol1.Params.from_settings(settings)
+    )
+    result["data_issues"] = sessions.issues
+    return result
+
+
+def protocol1_table(result: dict[str, Any]) -> str:
+    """Protocol 1's figures per test day and their mean (stderr)."""
+    k = result["k"]
+    lines = [
+        f"protocol 1, next day per user, {len(result['test_days'])} test days, "
+        f"NDCG@{k} / HR@{k} (skipped: {result['skipped_days'] or 'none'})",
+        f"{'day':12} {'users':>6} " + " ".join(f"{m:>15}" for m in protocol1.MODELS),
+    ]
+    rows = [*result["test_days"].items(), ("mean", result["mean"])]
+    for day, figures in rows:
+        cells = []
+        for m in protocol1.MODELS:
+            f = figures.get(m, {})
+            cells.append(
+                f"{f[f'ndcg_at_{k}']:.4f}/{f[f'hr_at_{k}']:.4f}" if f"ndcg_at_{k}" in f else "-"
+            )
+        lines.append(
+            f"{day:12} {figures.get('users', ''):>6} " + " ".join(f"{c:>15}" for c in cells)
+        )
+    return "\n".join(lines)
 
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first-hour", type=int, default=1, help="first hour scored (1)")
     parser.add_argument("--last-hour", type=int, default=311, help="last hour scored (311)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"results JSON ({OUT})")
-    parser.add_argument("--no-protocol1", action="store_true", help="skip the batch's protocol")
+    parser.add_argument("--out1", type=Path, default=OUT1, help=f"protocol 1 JSON ({OUT1})")
+    parser.add_argument("--no-protocol1", action="store_true", help="skip protocol 1")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -203,12 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise NewslakeError(
                 f"--last-hour {args.last_hour}: the data has hourly files 0..{sessions.n_hours - 1}"
             )
-        config = protocol2.Config.from_settings(Settings())
+        settings = Settings()
+        config = protocol2.Config.from_settings(settings)
         result = run_protocol2(sessions, args.first_hour, args.last_hour, config)
-    except NewslakeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:  # e.g. no hour left to score
+        first = None if args.no_protocol1 else run_protocol1(args, settings)
+    except (NewslakeError, ValueError) as exc:  # ValueError: e.g. no hour left to score
         print(f"error: {exc}", file=sys.stderr)
         return 1
     result["data_issues"] = sessions.issues
@@ -220,10 +232,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     print(table(result), file=sys.stderr)
     line: dict[str, Any] = {"protocol2": headline(result)}
-    if not args.no_protocol1:
-        line["protocol1"] = result["protocol1"] = protocol1(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
+    if first is not None:
+        print(protocol1_table(first), file=sys.stderr)
+        args.out1.parent.mkdir(parents=True, exist_ok=True)
+        args.out1.write_text(json.dumps(first, indent=1))
+        line["protocol1"] = {
+            "k": first["k"],
+            "test_days": len(first["test_days"]),
+            "skipped_days": first["skipped_days"],
+            "mean": first["mean"],
+            "seconds": first["seconds"],
+        }
     print(json.dumps(line))
     return 0
 

@@ -3,9 +3,9 @@
 Reads what earlier runs wrote, and nothing else:
 
 * ``.newslake/eval/protocol2.json`` (``make eval-g1``): protocol 2 per model and hour;
-* ``.newslake/eval/protocol1.json`` (the nightly batch's next-day evaluation), shaped
-  ``{"days": {"<day>": {"<model>": {"ndcg_at_20": x, "hr_at_20": y}}}}``; until it
-  exists the page says so and lists whatever JSON the batch left in ``.newslake/eval``;
+* ``.newslake/eval/protocol1.json`` (``make eval-g1``, ``evaluation.protocol1``): the
+  nightly batch's next-day evaluation per test day and model; until it exists the page
+  says so;
 * ``.newslake/bench/*.json``: the last line of each ``make bench-*`` (``ingest.json``,
   ``stream.json``, ``batch.json``, ``serve.json``, ``demo.json``); each is shown as it is.
 
@@ -167,18 +167,45 @@ def exposure_plot(result: dict[str, Any]) -> str:
     return _png(fig)
 
 
+P1_METRICS = ("ndcg", "hr", "precision", "recall", "map")
+
+
+def protocol1_markdown(runs: dict[str, Any]) -> str:
+    """Protocol 1's means over the test days, one row per model."""
+    k, days = runs["k"], sorted(runs["test_days"])
+    lines = [
+        f"Protocol 1 (next day per user, as the nightly batch evaluates), {len(days)} test days "
+        f"({days[0] if days else '-'} to {days[-1] if days else '-'}), mean over days:",
+        "",
+        "| Model | " + " | ".join(f"{m.upper()}@{k}" for m in P1_METRICS) + " | Coverage |",
+        "| --- |" + " --- |" * (len(P1_METRICS) + 1),
+    ]
+    for model, figures in runs["mean"].items():
+        cells = [f"{figures.get(f'{m}_at_{k}', 0):.4f}" for m in P1_METRICS]
+        lines.append(
+            f"| {P1_LABELS.get(model, model)} | {' | '.join(cells)} | "
+            f"{figures.get('coverage', 0):.4f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+P1_LABELS = {
+    "most_viewed": "most viewed (24 h)",
+    "trending": "trending (3 h, half-life 30 min)",
+    "covisitation": "co-visitation of the last reads",
+    "als": "ALS (implicit library)",
+    "blend": "blend (published list)",
+}
+
+
 def protocol1_section(eval_dir: Path) -> str:
     runs = _read(eval_dir / "protocol1.json")
-    if not runs or "days" not in runs:
-        found = sorted(p.name for p in eval_dir.glob("*.json") if p.name != "protocol2.json")
+    if not runs or "test_days" not in runs:
         return (
             "<h2>Protocol 1: nightly batch, next-day evaluation (placeholder)</h2>"
-            "<p><b>Not available yet.</b> The nightly batch writes "
-            "<code>.newslake/eval/protocol1.json</code> as "
-            '<code>{"days": {"&lt;day&gt;": {"&lt;model&gt;": {"ndcg_at_20": x, '
-            '"hr_at_20": y}}}}</code>; this section plots it per day once it exists. '
-            f"Other JSON in <code>{html.escape(str(eval_dir))}</code>: "
-            f"{html.escape(', '.join(found) or 'none')}.</p>"
+            "<p><b>Not available yet.</b> <code>make eval-g1</code> writes "
+            "<code>.newslake/eval/protocol1.json</code>; this section plots it per day once "
+            "it exists.</p>"
             + (f"<pre>{html.escape(json.dumps(runs, indent=1))}</pre>" if runs else "")
         )
     import matplotlib
@@ -186,20 +213,23 @@ def protocol1_section(eval_dir: Path) -> str:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    days = sorted(runs["days"])
-    models = sorted({m for d in days for m in runs["days"][d]})
-    fig, axes = plt.subplots(1, 2, figsize=(14, 3.5))
+    k, days = runs["k"], sorted(runs["test_days"])
+    models = list(runs["mean"])
+    fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
     for model in models:
-        for i, metric in enumerate(("ndcg_at_20", "hr_at_20")):
-            axes[i].plot(
-                days,
-                [runs["days"][d].get(model, {}).get(metric) for d in days],
-                marker="o",
-                label=model,
-            )
-            axes[i].set_title(metric)
+        for ax, metric in zip(axes, (f"ndcg_at_{k}", f"hr_at_{k}", "coverage"), strict=True):
+            values = [runs["test_days"][d].get(model, {}).get(metric) for d in days]
+            ax.plot([d[5:] for d in days], values, marker="o", label=P1_LABELS.get(model, model))
+            ax.set_title(f"{metric}, per test day")
+            ax.tick_params(axis="x", labelrotation=60)
     axes[0].legend(fontsize=8)
-    return "<h2>Protocol 1: nightly batch, next-day evaluation</h2>" + _img(_png(fig), "per day")
+    skipped = runs.get("skipped_days") or {}
+    return (
+        "<h2>Protocol 1: nightly batch, next-day evaluation</h2>"
+        + _markdown_table_html(protocol1_markdown(runs))
+        + _img(_png(fig), "per day")
+        + (f"<p>Days skipped: {html.escape(json.dumps(skipped))}</p>" if skipped else "")
+    )
 
 
 def bench_section(bench_dir: Path) -> str:
@@ -253,6 +283,9 @@ def render(state: Path = STATE) -> tuple[str, str]:
         )
         markdown = "No protocol 2 results yet: run `make eval-g1`.\n"
     parts.append(protocol1_section(eval_dir))
+    runs = _read(eval_dir / "protocol1.json")
+    if runs and "test_days" in runs:
+        markdown += "\n" + protocol1_markdown(runs)
     parts.append(bench_section(bench_dir))
     parts.append("</body></html>")
     return "".join(parts), markdown

@@ -69,3 +69,29 @@ def test_hours_beyond_the_data_are_refused(tmp_path, capsys):
     folder = write(tmp_path / "g1", [_hour(0, 10), _hour(1, 20)])
     assert g1.main(["--data", str(folder), "--last-hour", "5", "--no-protocol1"]) == 1
     assert "hourly files 0..1" in capsys.readouterr().err
+
+
+def test_protocol1_scores_each_whole_day_of_the_hours(tmp_path, capsys):
+    # 48 hourly files from 2017-10-01 02:37: 10-02 is the only whole day inside them.
+    hours: list[list[str]] = [[] for _ in range(48)]
+    hours[0] = _hour(0, 10)  # history: 1 -> 2, 1 -> 3, 2 -> 3 read together
+    for h, first in ((25, 50), (30, 60)):  # the test day (10-02 03:37 and 08:37)
+        hours[h] = _hour(h, first)
+    hours[26] = session_rows(5, 70, H0 + 26 * HOUR, [(3, 0), (1, MIN)])  # a fifth reader
+    hours[47] = _hour(47, 90)  # 10-03 01:37: the data ends before 10-03 does
+    folder = write(tmp_path / "g1", hours)
+    out1 = tmp_path / "p1.json"
+
+    code = g1.main(
+        ["--data", str(folder), "--first-hour", "0", "--last-hour", "47",
+         "--out", str(tmp_path / "p2.json"), "--out1", str(out1)]
+    )  # fmt: skip
+
+    assert code == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["protocol1"]["test_days"] == 1
+    assert set(line["protocol1"]["mean"]) >= {"most_viewed", "trending", "covisitation", "blend"}
+    saved = json.loads(out1.read_text())
+    assert list(saved["test_days"]) == ["2017-10-02"]
+    assert saved["test_days"]["2017-10-02"]["users"] == 5  # readers 1-5 read on 10-02
+    assert saved["skipped_days"] == {}

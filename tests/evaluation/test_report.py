@@ -52,3 +52,41 @@ def test_the_page_says_what_is_missing_and_shows_the_bench_json(tmp_path):
     assert "<h3>ingest</h3>" in page and "<td>events_per_s</td><td>761</td>" in page
     assert page.count("data:image/png;base64,") == 2
     assert markdown == report.summary_markdown(RESULT)
+
+
+PROTOCOL1 = {
+    "k": 10,
+    "test_days": {
+        "2017-10-02": {"trending": {"ndcg_at_10": 0.1, "hr_at_10": 0.3, "coverage": 0.01}},
+        "2017-10-03": {"trending": {"ndcg_at_10": 0.2, "hr_at_10": 0.4, "coverage": 0.02}},
+    },
+    "skipped_days": {},
+    "mean": {
+        "trending": {
+            "ndcg_at_10": 0.15,
+            "hr_at_10": 0.35,
+            "precision_at_10": 0.04,
+            "recall_at_10": 0.12,
+            "map_at_10": 0.08,
+            "coverage": 0.015,
+        }
+    },
+}
+
+
+def test_protocol1_means_go_to_the_summary_and_the_days_to_the_page(tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "protocol2.json").write_text(json.dumps(RESULT))
+    (tmp_path / "eval" / "protocol1.json").write_text(json.dumps(PROTOCOL1))
+
+    page, markdown = report.render(tmp_path)
+
+    row = (
+        "| trending (3 h, half-life 30 min) | 0.1500 | 0.3500 | 0.0400 | 0.1200 | 0.0800 | 0.0150 |"
+    )
+    assert row in markdown
+    assert "2 test days (2017-10-02 to 2017-10-03)" in markdown
+    assert "Protocol 1: nightly batch, next-day evaluation</h2>" in page
+    assert "placeholder" not in page
+    assert page.count("data:image/png;base64,") == 3
