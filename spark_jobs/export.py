@@ -99,6 +99,35 @@ class RowKey:
         return self.key_fn(*(row[c] for c in self.columns))
 
 
+def read_items(
+    ddb: Any,
+    table: str,
+    keys: list[dict[str, Any]],
+    *,
+    max_attempts: int = 8,
+    base_delay_s: float = 0.05,
+) -> dict[tuple[str, str], list[store.ScoredItem]]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys with exponential backoff:
+    the scored items of each record found, by (pk, sk).
+
+    Raises ExportError when keys stay unprocessed.
+    """
+    found: dict[tuple[str, str], list[store.ScoredItem]] = {}
+    for start in range(0, len(keys), 100):
+        pending: list[dict[str, Any]] = keys[start : start + 100]
+        for attempt in range(max_attempts):
+            resp = ddb.batch_get_item(RequestItems={table: {"Keys": pending}})
+            for record in resp.get("Responses", {}).get(table, []):
+                found[store.record_id_of(record)] = store.items_of(record)
+            pending = resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            if not pending:
+                break
+            time.sleep(base_delay_s * 2**attempt)
+        else:
+            raise ExportError(f"{len(pending)} keys of {table} stayed unprocessed")
+    return found
+
+
 def _records(
     rows: Iterator[Row], pk_of: RowKey, version: str, expires_at: int
 ) -> Iterator[dict[str, Any]]:

@@ -57,6 +57,7 @@ from spark_jobs import columns as C
 from spark_jobs import delta_io, export
 from spark_jobs.bronze import RAW, READ_ERROR, landing_stream, to_bronze, to_lines
 from spark_jobs.fresh import covisitation, recent_reads
+from spark_jobs.live import LiveSignals, View, merge_reads
 from spark_jobs.popularity import most_viewed
 from spark_jobs.silver import REASON, check_rules, parse_events, to_visits, usable_events
 
@@ -117,14 +118,21 @@ class LandingBatch:
     Args:
         settings: table paths, portals, late-data limits.
         fault: a test hook called between steps as ``fault(batch_id, step)``.
+        on_views: given the batch's usable events once its visits are in silver
+            (continuous mode: :meth:`LivePublisher.feed`).
     """
 
     def __init__(
-        self, settings: Settings, *, fault: Callable[[int, str], None] | None = None
+        self,
+        settings: Settings,
+        *,
+        fault: Callable[[int, str], None] | None = None,
+        on_views: Callable[[DataFrame], None] | None = None,
     ) -> None:
         self.settings = settings
         self.paths = StreamPaths.of(settings)
         self.fault = fault or (lambda batch_id, step: None)
+        self.on_views = on_views
 
     def __call__(self, objects: DataFrame, batch_id: int) -> None:
         spark = objects.sparkSession
@@ -179,10 +187,12 @@ class LandingBatch:
                 keys=[C.PAGEVIEW_ID],
                 update=VISIT_UPDATE,
             )
+            if self.on_views is not None:
+                self.on_views(usable)  # the live publisher's trending and recent reads
             done("visits")
             # Deduplicating is a shuffle of every column: only when the batch needs it.
-            events = usable if distinct == total - quarantined else usable.dropDuplicates(
-                [C.EVENT_ID]
+            events = (
+                usable if distinct == total - quarantined else usable.dropDuplicates([C.EVENT_ID])
             )
             new = self._insert_events(spark, events, f"silver:{query}:{batch_id}")
             done("events")
@@ -246,15 +256,21 @@ def rebuild_silver(spark: SparkSession, settings: Settings) -> dict[str, int]:
 
 
 class LivePublisher:
-    """Publishes the fresh signals to the serving store from ``silver.pageviews``, on its own
-    cadence and off the silver batch's path, so neither waits for the other and a store
-    outage never stops silver.
+    """Publishes the fresh signals to the serving store, on its own cadence and off the
+    micro-batch's path, so neither waits for the other and a store outage never stops
+    silver.
 
-    Each round reads the visits that reached silver since the last round (``silver_at``
-    above a watermark), then publishes trending (every round), the recent reads of those
-    visits' users, and related articles (at most every ``related_refresh_s``). Windows end
-    at the newest visit seen (data time, so backfills give the lists live traffic would).
-    A restarted publisher starts with an empty watermark and republishes the windows.
+    :meth:`publish` computes every list from ``silver.pageviews`` with Spark: trending, the
+    recent reads of users whose visits reached silver since the last call (``silver_at``
+    above a watermark), and related articles (at most every ``related_refresh_s``). Windows
+    end at the newest visit seen (data time, so backfills give the lists live traffic
+    would). The catch-up calls it once at the end.
+
+    In continuous mode (:meth:`start`) the first round is such a :meth:`publish`, which also
+    seeds :attr:`signals` with the trending window's views; after that each micro-batch feeds
+    its new views to :attr:`signals` and each round writes trending and the new readers'
+    recent reads with no Spark job (:mod:`spark_jobs.live`); related articles still come
+    from the table every ``related_refresh_s``. A restarted publisher starts over the same way.
     """
 
     def __init__(
@@ -262,15 +278,19 @@ class LivePublisher:
     ) -> None:
         self.spark, self.settings, self.clock = spark, settings, clock
         self.paths = StreamPaths.of(settings)
+        self.signals = LiveSignals(
+            timedelta(minutes=settings.trending_window_minutes), settings.top_n
+        )
         self._watermark: datetime | None = None
         self._as_of: datetime | None = None
         self._related_at = 0.0
+        self._seeded = False
         self._ddb: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def publish(self) -> bool:
-        """One round; False when nothing new reached silver since the last one."""
+        """One round from the table; False when nothing new reached silver since the last."""
         visits = delta_io.read_if_exists(self.spark, self.paths.visits)
         if visits is None:
             return False
@@ -289,6 +309,71 @@ class LivePublisher:
             return True
         finally:
             changed.unpersist()
+
+    def round(self) -> bool:
+        """One round in continuous mode: the first from the table, then from :attr:`signals`."""
+        if not self._seeded:
+            if not self.publish():
+                return False
+            self._seed()
+            self._seeded = True
+            return True
+        trending, readers = self.signals.drain()
+        as_of = self.signals.as_of
+        if not readers or as_of is None:
+            return False
+        s = self.settings
+        expires_at = int(time.time()) + s.live_ttl_hours * 3600
+        ddb = self._client()
+        table = s.recommendations_table
+        records = [
+            store.item_record(store.trending_key(p), store.LIVE, items, expires_at)
+            for p, items in trending.items()
+        ]
+        keys = {r: store.record_key(store.recent_key(*r), store.LIVE) for r in readers}
+        current = export.read_items(ddb, table, list(keys.values()))
+        for reader, reads in readers.items():
+            merged = merge_reads(
+                current.get(store.record_id_of(keys[reader]), []),
+                reads,
+                as_of=as_of,
+                window=timedelta(hours=s.recent_reads_hours),
+                limit=s.recent_reads_limit,
+            )
+            records.append(
+                store.item_record(store.recent_key(*reader), store.LIVE, merged, expires_at)
+            )
+        export.write_batch(ddb, table, records)
+        if self.clock() - self._related_at >= s.related_refresh_s and self._as_of is not None:
+            self._as_of = max(self._as_of, datetime.fromtimestamp(as_of, UTC))
+            self._publish_related(self._recent_visits(self._as_of), self._as_of)
+        return True
+
+    def _seed(self) -> None:
+        """The trending window's views from the table, so trending starts whole."""
+        assert self._as_of is not None
+        since = self._as_of - timedelta(minutes=self.settings.trending_window_minutes)
+        rows = (
+            self.spark.read.format("delta")
+            .load(self.paths.visits)
+            .where(F.col(C.VISIT_START) > F.lit(since).cast("timestamp"))
+            .where(F.col(C.ARTICLE_ID).isNotNull())
+            .select(C.PORTAL, C.USER_ID, C.ARTICLE_ID, C.PAGEVIEW_ID, C.VISIT_START)
+            .collect()
+        )
+        self.signals.add((_view(r, C.VISIT_START) for r in rows), readers=False)
+
+    def _recent_visits(self, as_of: datetime) -> DataFrame:
+        return (
+            self.spark.read.format("delta")
+            .load(self.paths.visits)
+            .where(
+                F.col(C.VISIT_START)
+                > F.lit(as_of - timedelta(hours=self.settings.covisit_window_hours)).cast(
+                    "timestamp"
+                )
+            )
+        )
 
     def _publish_window(self, visits: DataFrame, users: DataFrame, as_of: datetime) -> None:
         s = self.settings
@@ -309,26 +394,42 @@ class LivePublisher:
             recent_reads(as_of, timedelta(hours=s.recent_reads_hours), s.recent_reads_limit)
         )
         self._publish(reads, export.RowKey(store.recent_key, C.PORTAL, C.USER_ID), ttl)
-        now = self.clock()
-        if now - self._related_at >= s.related_refresh_s:
-            related = recent.transform(
-                covisitation(as_of, timedelta(hours=s.covisit_window_hours), s.top_n)
-            )
-            export.publish_lists(
-                related,
-                s,
-                export.RowKey(store.related_key, C.PORTAL, C.SOURCE_ARTICLE),
-                store.LIVE,
-                ttl,
-            )
-            self._related_at = now
+        if self.clock() - self._related_at >= s.related_refresh_s:
+            self._publish_related(recent, as_of)
 
-    def _publish(self, df: DataFrame, pk_of: export.RowKey, expires_at: int) -> None:
+    def _publish_related(self, recent: DataFrame, as_of: datetime) -> None:
+        s = self.settings
+        related = recent.transform(
+            covisitation(as_of, timedelta(hours=s.covisit_window_hours), s.top_n)
+        )
+        export.publish_lists(
+            related,
+            s,
+            export.RowKey(store.related_key, C.PORTAL, C.SOURCE_ARTICLE),
+            store.LIVE,
+            int(time.time()) + s.live_ttl_hours * 3600,
+        )
+        self._related_at = self.clock()
+
+    def _client(self) -> Any:
         if self._ddb is None:
             self._ddb = aws.client("dynamodb", self.settings)
+        return self._ddb
+
+    def _publish(self, df: DataFrame, pk_of: export.RowKey, expires_at: int) -> None:
         export.publish_small_lists(
-            df, self._ddb, self.settings.recommendations_table, pk_of, store.LIVE, expires_at
+            df, self._client(), self.settings.recommendations_table, pk_of, store.LIVE, expires_at
         )
+
+    def feed(self, views: DataFrame) -> None:
+        """A micro-batch's new ``view`` events (``usable_events`` rows) into :attr:`signals`."""
+        rows = (
+            views.where(F.col(C.EVENT_TYPE) == "view")
+            .where(F.col(C.ARTICLE_ID).isNotNull())
+            .select(C.PORTAL, C.USER_ID, C.ARTICLE_ID, C.PAGEVIEW_ID, C.EVENT_TIME)
+            .collect()
+        )
+        self.signals.add(_view(r, C.EVENT_TIME) for r in rows)
 
     def start(self) -> None:
         """Publish every ``live_publish_interval_s`` in a daemon thread until :meth:`stop`."""
@@ -339,8 +440,8 @@ class LivePublisher:
             while not self._stop.wait(self.settings.live_publish_interval_s):
                 started = time.monotonic()
                 try:
-                    if self.publish():
-                        log.info("published live lists in %.1fs", time.monotonic() - started)
+                    if self.round():
+                        log.info("published live lists in %.2fs", time.monotonic() - started)
                 except Exception:  # the store or a read failed: try again next round
                     log.exception("publishing live lists failed; retrying next round")
 
@@ -351,6 +452,16 @@ class LivePublisher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def _view(row: Any, at: str) -> View:
+    return View(
+        row[C.PORTAL],
+        row[C.USER_ID],
+        str(row[C.ARTICLE_ID]),
+        row[C.PAGEVIEW_ID],
+        row[at].replace(tzinfo=UTC).timestamp(),
+    )
 
 
 LOG_COLUMNS = ("batch_id", "bronze_rows", "new_events", "duplicates", "quarantined")
@@ -441,8 +552,9 @@ def main(argv: list[str] | None = None) -> int:
         counts = silver_counts(spark, paths) if delta_io.read_if_exists(spark, paths.visits) else {}
         print(json.dumps({"caught_up_s": round(elapsed, 2), **counts}))
         return 0
-    query = start(spark, settings, available_now=False)
     publisher = LivePublisher(spark, settings)
+    feed = publisher.feed if settings.stream_publish_live else None
+    query = start(spark, settings, available_now=False, batch=LandingBatch(settings, on_views=feed))
     if settings.stream_publish_live:
         publisher.start()
     log.info("streaming every %ss; Ctrl-C to stop", settings.stream_trigger_s)

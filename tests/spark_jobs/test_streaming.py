@@ -165,6 +165,36 @@ def test_fresh_signals_reach_the_serving_store(spark, settings):
     assert items(store.recent_key("g1", "u2")) == ["a2"]
 
 
+def test_continuous_rounds_publish_from_the_table_then_from_the_batches_views(spark, settings):
+    land(settings, "o1", FIRST + SECOND)
+    streaming.catch_up(spark, Settings(**{**settings.model_dump(), "stream_publish_live": False}))
+    publisher = streaming.LivePublisher(spark, settings)
+    assert publisher.round()  # the first round: every list from the table, trending seeded
+    views = spark.createDataFrame(
+        [
+            ("g1", "u1", "a2", "pv8", "view", datetime(2026, 1, 1, 12, 3)),
+            ("g1", "u3", "a2", "pv9", "view", datetime(2026, 1, 1, 12, 4)),
+            ("g1", "u3", "a1", "pv9", "engagement", datetime(2026, 1, 1, 12, 5)),
+        ],
+        "portal string, user_id string, article_id string, pageview_id string, "
+        "event_type string, event_time timestamp",
+    )
+    publisher.feed(views)
+    assert publisher.round()
+    assert not publisher.round()  # nothing new since
+    ddb = aws.client("dynamodb", settings)
+
+    def items(pk):
+        got = ddb.get_item(
+            TableName=settings.recommendations_table, Key={"pk": {"S": pk}, "sk": {"S": "live"}}
+        )
+        return [i.article_id for i in store.items_of(got["Item"])]
+
+    assert items(store.trending_key("g1")) == ["a2", "a1"]  # a2: pv2, pv8, pv9; a1: pv1
+    assert items(store.recent_key("g1", "u1")) == ["a2", "a1"]  # merged with the table's a1
+    assert items(store.recent_key("g1", "u3")) == ["a2"]  # engagement updates are no new read
+
+
 class CrashOnce:
     """Fails the first batch once at ``step``, as a killed query would."""
 

@@ -1,0 +1,129 @@
+"""Trending now and recent reads kept in the streaming job's driver, fed by each micro-batch.
+
+Recomputing the live lists from ``silver.pageviews`` every few seconds means Spark jobs that
+rescan the table and compete with the micro-batches for the cores. Instead each micro-batch
+hands its new ``view`` events (a few hundred rows) to :class:`LiveSignals`, which keeps the
+trending window's views in memory, and the publisher writes the lists with no Spark job:
+
+* **trending**: views in ``(as_of - window, as_of]`` per portal, as_of being the newest view
+  seen (data time, as ``popularity.most_viewed``), ranked by views, ties by article id;
+* **recent reads**: each reader's new reads merged into the list already in the serving
+  store (newest read time per article, within ``recent_reads_hours``, newest first, at
+  most ``recent_reads_limit``), as ``fresh.recent_reads`` would compute over the table.
+
+A view delivered twice (at-least-once collection, or a replayed micro-batch) counts once:
+page-view ids are remembered for as long as their view is in the window.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from newslake.store import ScoredItem
+
+Reader = tuple[str, str]  # (portal, user_id)
+
+
+@dataclass(frozen=True)
+class View:
+    portal: str
+    user_id: str
+    article_id: str
+    pageview_id: str
+    at: float  # epoch seconds (client time)
+
+
+@dataclass
+class _Window:
+    views: deque[View] = field(default_factory=deque)  # in arrival order, about time order
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class LiveSignals:
+    """Thread-safe: micro-batches :meth:`add`, the publisher :meth:`drain`."""
+
+    def __init__(self, trending_window: timedelta, top_n: int) -> None:
+        self.window_s = trending_window.total_seconds()
+        self.top_n = top_n
+        self._lock = threading.Lock()
+        self._windows: dict[str, _Window] = {}
+        self._seen: set[str] = set()
+        self._readers: dict[Reader, dict[str, float]] = {}
+        self.as_of: float | None = None
+
+    def add(self, views: Iterable[View], *, readers: bool = True) -> int:
+        """Take new views (``readers=False``: count them for trending only). Returns how
+        many were new."""
+        added = 0
+        with self._lock:
+            for v in views:
+                if v.pageview_id in self._seen:
+                    continue
+                self._seen.add(v.pageview_id)
+                w = self._windows.setdefault(v.portal, _Window())
+                w.views.append(v)
+                w.counts[v.article_id] += 1
+                if readers:
+                    reads = self._readers.setdefault((v.portal, v.user_id), {})
+                    reads[v.article_id] = max(reads.get(v.article_id, v.at), v.at)
+                self.as_of = v.at if self.as_of is None else max(self.as_of, v.at)
+                added += 1
+        return added
+
+    def drain(self) -> tuple[dict[str, list[ScoredItem]], dict[Reader, dict[str, float]]]:
+        """Trending per portal now, and the readers with new reads since the last drain."""
+        with self._lock:
+            self._evict()
+            trending = {p: self._top(w.counts) for p, w in self._windows.items()}
+            readers, self._readers = self._readers, {}
+        return trending, readers
+
+    def _evict(self) -> None:
+        if self.as_of is None:
+            return
+        since = self.as_of - self.window_s
+        for w in self._windows.values():
+            # Views arrive about in time order; one late view is held until those before it
+            # leave, and never counted outside the window (see _top's caller: as_of window).
+            while w.views and w.views[0].at <= since:
+                old = w.views.popleft()
+                w.counts[old.article_id] -= 1
+                if not w.counts[old.article_id]:
+                    del w.counts[old.article_id]
+                self._seen.discard(old.pageview_id)
+            late = [v for v in w.views if v.at <= since]
+            for v in late:  # out-of-order stragglers
+                w.views.remove(v)
+                w.counts[v.article_id] -= 1
+                if not w.counts[v.article_id]:
+                    del w.counts[v.article_id]
+                self._seen.discard(v.pageview_id)
+
+    def _top(self, counts: Mapping[str, int]) -> list[ScoredItem]:
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top_n]
+        return [ScoredItem(article, float(views)) for article, views in ranked]
+
+
+def merge_reads(
+    current: Iterable[ScoredItem],
+    new: Mapping[str, float],
+    *,
+    as_of: float,
+    window: timedelta,
+    limit: int,
+) -> list[ScoredItem]:
+    """A reader's recent-reads list (score = read time, epoch seconds) with new reads merged
+    in: the newest time per article, reads older than ``window`` before ``as_of`` dropped,
+    newest first (ties by article id), at most ``limit``."""
+    latest: dict[str, float] = {}
+    for item in current:
+        latest[item.article_id] = max(latest.get(item.article_id, item.score), item.score)
+    for article, at in new.items():
+        latest[article] = max(latest.get(article, at), at)
+    since = as_of - window.total_seconds()
+    kept = sorted(((a, t) for a, t in latest.items() if t > since), key=lambda kv: (-kv[1], kv[0]))
+    return [ScoredItem(a, t) for a, t in kept[:limit]]
