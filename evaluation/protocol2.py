@@ -35,7 +35,7 @@ from evaluation import metrics
 from evaluation.data import Sessions
 from evaluation.signals import Covisitation, Ranked, Views, text_order
 from evaluation.vsknn import VSkNN, VSkNNParams
-from newslake.ranking import ARTICLE_PAGE, ArticlePageParams, blend
+from newslake.ranking import ARTICLE_PAGE, PAIR_WEIGHTS, ArticlePageParams, PairWeights, blend
 from newslake.settings import Settings
 
 Mode = Literal["strict", "online"]
@@ -58,6 +58,7 @@ class Config:
     trending_refresh_ms: int = MINUTE
     popular_window_ms: int = 24 * HOUR
     blend: ArticlePageParams = ARTICLE_PAGE
+    pairs: PairWeights = PAIR_WEIGHTS
     vsknn: VSkNNParams = field(default_factory=VSkNNParams)
 
     @classmethod
@@ -208,7 +209,7 @@ class Engine:
         self.sessions = sessions
         self.config = config
         tie = text_order(sessions.item)
-        self.covisitation = Covisitation.of(sessions, tie)
+        self.covisitation = Covisitation.of(sessions, tie, config.pairs)
         self.views = Views.of(sessions, tie)
         self.hour_start = sessions.hour_starts()
         self.vsknn = VSkNN(config.vsknn)

@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from evaluation.data import Sessions
+from newslake.ranking import PAIR_WEIGHTS, PairWeights
 
 Ranked = list[tuple[int, float]]
 """(article id, score), best first."""
@@ -68,8 +69,11 @@ class Covisitation:
     by_first: np.ndarray  # pair indices in order of ``first``
 
     @classmethod
-    def of(cls, sessions: Sessions, tie: np.ndarray) -> Covisitation:
-        """Pairs at every position gap; each adds ``1/gap`` in both directions."""
+    def of(
+        cls, sessions: Sessions, tie: np.ndarray, weights: PairWeights = PAIR_WEIGHTS
+    ) -> Covisitation:
+        """Pairs at every position gap; each adds ``weights(gap)`` to the earlier article's
+        list and ``weights(-gap)`` to the later one's."""
         n = len(sessions.item)
         owner = np.repeat(np.arange(len(sessions)), sessions.lengths)
         parts: list[tuple[np.ndarray, ...]] = []
@@ -78,11 +82,10 @@ class Covisitation:
             a = np.arange(n - gap)
             a = a[owner[a] == owner[a + gap]]
             b = a + gap
-            w = np.full(len(a), 1.0 / gap)
             ia, ib, ta, tb = sessions.item[a], sessions.item[b], sessions.ts[a], sessions.ts[b]
             h = sessions.hour[owner[a]]
-            parts.append((ia, ib, w, tb, ta, h))
-            parts.append((ib, ia, w, tb, ta, h))
+            parts.append((ia, ib, np.full(len(a), weights(gap)), tb, ta, h))
+            parts.append((ib, ia, np.full(len(a), weights(-gap)), tb, ta, h))
         if not parts:
             e = np.array([], dtype=np.int64)
             return cls(e, e, e.astype(float), e, e, tie, e, e)

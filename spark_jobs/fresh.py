@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from newslake.ranking import PAIR_WEIGHTS, PairWeights
 from spark_jobs import columns as C
 from spark_jobs.validation import require_columns
 
@@ -22,13 +23,21 @@ def _in_window(as_of: datetime, window: timedelta) -> F.Column:
     return (F.col(C.VISIT_START) > since) & (F.col(C.VISIT_START) <= F.lit(as_of).cast("timestamp"))
 
 
+def _pair_weight(gap: F.Column, weights: PairWeights) -> F.Column:
+    """``weights(gap)`` as a column: the candidate's position minus the source's."""
+    weight = F.lit(1.0) / F.pow(F.abs(gap).cast("double"), F.lit(float(weights.decay)))
+    return F.when(gap > 0, weight).otherwise(F.lit(float(weights.backward)) * weight)
+
+
 def covisitation(
-    as_of: datetime, window: timedelta, top_k: int
+    as_of: datetime, window: timedelta, top_k: int, weights: PairWeights = PAIR_WEIGHTS
 ) -> Callable[[DataFrame], DataFrame]:
     """(portal, source_article_id, rank, article_id, score) from sessions in the window.
 
     Two articles read in one session are related; the closer their positions in the
-    session, the more: each pair adds ``1 / |position gap|`` in both directions.
+    session, the more, and more when the article was read after the source: each pair adds
+    ``newslake.ranking.PairWeights`` of its gap (``1 / gap ** decay``, times ``backward``
+    when the article came before the source) to each of the two articles' lists.
     """
 
     def transform(visits: DataFrame) -> DataFrame:
@@ -53,7 +62,7 @@ def covisitation(
             F.col(f"a.{C.PORTAL}").alias(C.PORTAL),
             F.col(f"a.{C.ARTICLE_ID}").alias(C.SOURCE_ARTICLE),
             F.col(f"b.{C.ARTICLE_ID}").alias(C.ARTICLE_ID),
-            (1.0 / F.abs(F.col("a.pos") - F.col("b.pos"))).alias(C.SCORE),
+            _pair_weight(F.col("b.pos") - F.col("a.pos"), weights).alias(C.SCORE),
         )
         ranked = Window.partitionBy(C.PORTAL, C.SOURCE_ARTICLE).orderBy(
             F.desc(C.SCORE), F.asc(C.ARTICLE_ID)

@@ -59,8 +59,9 @@ def test_spark_covisitation_equals_newslake_ranking_and_the_hand_count(spark):
         for i, (a, sc) in enumerate(items)
     )
     assert spark_lists == plain_rows
-    # By hand: a-c = s1 gap 2 (0.5) + s2 gap 1 (1); a-b = s1 gap 1 + s3 gap 1; a-d = 1/3.
-    assert plain["a"] == [("b", 2.0), ("c", 1.5), ("d", pytest.approx(1 / 3))]
+    # By hand (after the source 1/gap^2, before it 0.1/gap^2): a-c = s1 2 after (1/4) + s2
+    # 1 after (1); a-b = s1 1 after (1) + s3 1 before (0.1); a-d = s1 3 after (1/9).
+    assert plain["a"] == [("c", 1.25), ("b", pytest.approx(1.1)), ("d", pytest.approx(1 / 9))]
     assert "z" not in plain  # its only partner was read before the window
 
 

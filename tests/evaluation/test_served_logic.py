@@ -39,8 +39,8 @@ def test_the_served_article_page_is_the_evaluated_one():
     evaluated = model([7], Lists())  # the engine then leaves out 7, the article read
 
     assert [int(i.article_id) for i in served.items] == [a for a in evaluated if a != 7][:6]
-    # By hand, trending weight w: 10 -> 1; 12 -> 0.5 + w; 11 -> 0.5 + 0.2 w (co-visited,
-    # boosted by trending); then trending's 20, then popular's 30.
+    # By hand, trending weight w = 0.5: 10 -> 1; 12 -> 0.5 + w; 11 -> 0.5 + 0.2 w (co-visited,
+    # boosted by trending); 20 -> 0.8 w (trending, joins the blend); then popular's 30.
     assert [i.article_id for i in served.items] == ["10", "12", "11", "20", "30"]
     assert [i.source for i in served.items] == [
         "covisited", "covisited", "covisited", "trending", "popular",

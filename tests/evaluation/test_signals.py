@@ -32,9 +32,10 @@ def _visits():
 def test_covisitation_lists_by_hand():
     pairs = Covisitation.of(SESSIONS, text_order(SESSIONS.item))
     lists = pairs.lists(AT, WINDOW, top_k=2, sources=np.array([1, 2]))
-    # 1->3: gap 2 in the first session (1/2) + gap 1 in the second (1) = 1.5; 1->2: 1.0
-    # 2->1, 2->3, 2->10: 1.0 each; the top 2 by id as text: "1" < "10" < "3"
-    assert lists == {1: [(3, 1.5), (2, 1.0)], 2: [(1, 1.0), (10, 1.0)]}
+    # Read after the source: 1/gap^2; before it: 0.1/gap^2.
+    # 1->3: 2 after in the first session (1/4) + 1 after in the second (1) = 1.25; 1->2: 1.
+    # 2->3: 1 after (1); 2->1 and 2->10: 1 before (0.1 each), "1" < "10" as text.
+    assert lists == {1: [(3, 1.25), (2, 1.0)], 2: [(3, 1.0), (1, 0.1)]}
 
 
 def test_covisitation_lists_equal_newslake_ranking():

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from newslake.ranking import ArticlePageParams, blend, covisitation, most_viewed, top
+from newslake.ranking import (
+    PAIR_WEIGHTS,
+    ArticlePageParams,
+    PairWeights,
+    blend,
+    covisitation,
+    most_viewed,
+    top,
+)
 
 
 def test_blend_scales_each_list_by_its_best_and_weighs_trending():
@@ -35,16 +43,38 @@ def test_blend_without_covisitation_is_trending_and_without_weight_is_covisitati
     ]
 
 
-def test_covisitation_weighs_each_pair_by_its_position_gap_within_the_window():
-    visits = [
-        ("s1", "a", 10), ("s1", "b", 11), ("s1", "c", 12),
-        ("s2", "c", 20), ("s2", "a", 21),
-        ("s3", "a", 1), ("s3", "x", 2),  # before the window (as_of 30, window 25)
-    ]  # fmt: skip
-    lists = covisitation(visits, as_of=30, window=25, top_k=5)
-    assert lists["a"] == [("b", 1.0), ("c", 1.5)][::-1]  # c: 1/2 + 1; b: 1
-    assert lists["b"] == [("a", 1.0), ("c", 1.0)]
+VISITS = [
+    ("s1", "a", 10), ("s1", "b", 11), ("s1", "c", 12),
+    ("s2", "c", 20), ("s2", "a", 21),
+    ("s3", "a", 1), ("s3", "x", 2),  # before the window (as_of 30, window 25)
+]  # fmt: skip
+
+
+def test_covisitation_weighs_pairs_by_gap_and_more_when_read_after_the_source():
+    lists = covisitation(
+        VISITS, as_of=30, window=25, top_k=5, weights=PairWeights(decay=2.0, backward=0.1)
+    )
+    # a: b read 1 after (1); c read 2 after in s1 (1/4) and 1 before in s2 (0.1)
+    assert lists["a"] == [("b", 1.0), ("c", pytest.approx(0.35))]
+    # b: c read 1 after (1); a read 1 before (0.1)
+    assert lists["b"] == [("c", 1.0), ("a", pytest.approx(0.1))]
+    # c: a read 1 after in s2 (1) and 2 before in s1 (0.1/4); b read 1 before (0.1)
+    assert lists["c"] == [("a", pytest.approx(1.025)), ("b", pytest.approx(0.1))]
     assert "x" not in lists
+
+
+def test_covisitation_both_ways_by_inverse_gap():
+    lists = covisitation(
+        VISITS, as_of=30, window=25, top_k=5, weights=PairWeights(decay=1.0, backward=1.0)
+    )
+    assert lists["a"] == [("c", 1.5), ("b", 1.0)]  # c: 1/2 + 1; b: 1
+    assert lists["b"] == [("a", 1.0), ("c", 1.0)]
+
+
+def test_the_default_pair_weights_are_the_chosen_ones():
+    assert PairWeights(decay=2.0, backward=0.1) == PAIR_WEIGHTS
+    assert PAIR_WEIGHTS(3) == pytest.approx(1 / 9)
+    assert PAIR_WEIGHTS(-3) == pytest.approx(0.1 / 9)
 
 
 def test_most_viewed_and_top_break_ties_by_id_as_text():

@@ -120,8 +120,9 @@ def test_related_prefers_the_live_covisitation_list(client: TestClient, platform
         "/v1/portals/serving-it/articles/a-101/related?limit=3", headers=_bearer(platform, "bob")
     )
 
+    # the live list blended with trending (which joins it), then the nightly list
     assert response.json()["items"] == _items(
-        ("c-1", 7.0, "covisited"), ("r-1", 0.8, "related"), ("t-1", 40.0, "trending")
+        ("c-1", 7.0, "covisited"), ("t-1", 40.0, "trending"), ("r-1", 0.8, "related")
     )
 
 

@@ -217,22 +217,26 @@ def test_last_known_lists_are_kept_per_portal(recommender: Recommender, reader: 
 
 
 # ---- related, trending, popular ---------------------------------------------------------
-def test_related_prefers_covisitation_then_nightly_then_trending(
+def test_related_blends_covisitation_with_trending_then_nightly_then_popular(
     recommender: Recommender, reader: Any
 ) -> None:
     reader.records[("g1#related#a-5", "live")] = [ScoredItem("c-1", 12.0), ScoredItem("a-5", 9.0)]
     reader.records[("g1#related#a-5", "v2")] = [ScoredItem("c-1", 0.8), ScoredItem("r-1", 0.7)]
 
-    answer = recommender.related("g1", "a-5", limit=4)
+    answer = recommender.related("g1", "a-5", limit=6)
 
+    # The blend (trending weight 0.5, trending articles join): c-1 12/12 = 1; t-1 0.5 * 40/40;
+    # a-101 0.5 * 30/40; t-2 0.5 * 20/40. Then the nightly list's r-1, then popular.
     # The article itself is never recommended on its own page.
     assert answer == Answer(
         "v2",
         _items(
             ("c-1", 12.0, "covisited"),
-            ("r-1", 0.7, "related"),
             ("t-1", 40.0, "trending"),
             ("a-101", 30.0, "trending"),
+            ("t-2", 20.0, "trending"),
+            ("r-1", 0.7, "related"),
+            ("p-1", 120.0, "popular"),
         ),
     )
 

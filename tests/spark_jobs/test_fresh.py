@@ -16,7 +16,7 @@ def t(minute: int) -> datetime:
     return datetime(2026, 1, 8, 11, minute)
 
 
-def test_covisitation_weighs_pairs_by_their_distance_in_the_session(spark):
+def test_covisitation_weighs_pairs_by_distance_and_more_when_read_after_the_source(spark):
     visits = spark.createDataFrame(
         [
             ("g1", "s1", "u1", "a", t(0)),
@@ -31,11 +31,18 @@ def test_covisitation_weighs_pairs_by_their_distance_in_the_session(spark):
         VISITS,
     )
     actual = visits.transform(covisitation(AS_OF, timedelta(hours=3), top_k=2)).where(
-        "source_article_id = 'a'"
+        "source_article_id in ('a', 'c')"
     )
-    # a->c: s1 gap 2 (1/2) + s2 gap 1 (1) = 1.5; a->b: s1 gap 1 = 1.0
+    # Read after the source: 1/gap^2; before it: 0.1/gap^2.
+    # a->c: s1 2 after (1/4) + s2 1 after (1) = 1.25; a->b: s1 1 after = 1.0
+    # c->a: s1 2 before (0.025) + s2 1 before (0.1) = 0.125; c->b: s1 1 before = 0.1
     expected = spark.createDataFrame(
-        [("g1", "a", 1, "c", 1.5), ("g1", "a", 2, "b", 1.0)],
+        [
+            ("g1", "a", 1, "c", 1.25),
+            ("g1", "a", 2, "b", 1.0),
+            ("g1", "c", 1, "a", 0.125),
+            ("g1", "c", 2, "b", 0.1),
+        ],
         "portal string, source_article_id string, rank int, article_id string, score double",
     )
     assert_approx_df_equality(actual, expected, 1e-9, ignore_row_order=True, ignore_nullable=True)
