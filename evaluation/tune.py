@@ -1,11 +1,21 @@
-"""Choose the article page's blend on the VALIDATION half of protocol 2 (never the test half).
+"""Choose the article page on the VALIDATION half of protocol 2 (never the test half).
 
-``python -m evaluation.tune --last-hour 311`` scores a grid of trending windows and weights
-(and, to see whether it would pay, the co-visitation list of the article read before the
-current one) on the last clicks of the validation sessions, strict and online, and prints
-one JSON object last. The chosen values become ``newslake.ranking.ArticlePageParams`` and
-the trending window of ``evaluation.protocol2.Config``; ``evaluation/README.md`` records
-the figures behind them.
+``python -m evaluation.tune --mode online|strict`` scores, on the last clicks of the
+validation sessions, a grid of
+
+* co-visitation pair weights (``newslake.ranking.PairWeights``: how fast a pair's weight
+  falls with the distance of its two reads, and how much a pair counts for the article
+  read first when seen from the one read after it);
+* how often the related lists are refreshed (online only; ``related_refresh_s``;
+  ``--refresh-ms 1`` rebuilds them for every prediction, as a co-visitation index updated
+  with every click would serve them);
+* the blend: trending's weight, and whether trending articles join it or only reorder
+  the co-visited ones (``newslake.ranking.ArticlePageParams``);
+* the reader's session on the query side: the co-visitation lists of the articles read
+  before the current one, each weighed ``decay ** steps back``;
+
+and prints one JSON object last. ``evaluation/README.md`` records the figures behind the
+chosen values.
 """
 
 from __future__ import annotations
@@ -16,18 +26,26 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from evaluation import data, protocol2
-from evaluation.protocol2 import MINUTE, Context, Model, top_up
+from evaluation.protocol2 import Context, Model, top_up
 from evaluation.signals import Ranked
-from newslake.ranking import ArticlePageParams, blend
+from newslake.ranking import ArticlePageParams, PairWeights, blend
 
-WINDOWS_MIN = (15, 30, 60)
-WEIGHTS = (0.1, 0.2, 0.3, 0.5)
-HISTORY_DECAYS = (0.25,)
+PAIRS = {
+    "1/gap both ways": PairWeights(decay=1.0, backward=1.0),
+    "1/gap, backward 0.1": PairWeights(decay=1.0, backward=0.1),
+    "1/gap^2, backward 0.1": PairWeights(decay=2.0, backward=0.1),
+    "1/gap^2, backward 0.25": PairWeights(decay=2.0, backward=0.25),
+}
+REFRESH_MS = (300_000, 60_000)
+WEIGHTS = (0.3, 0.5, 0.7)
+HISTORY_DECAYS = (0.1, 0.25)
 
 
 def _merged(lists: Sequence[tuple[Ranked, float]]) -> Ranked:
+    """Lists summed, each scaled so its best scores ``weight``."""
     scores: dict[int, float] = {}
     for items, weight in lists:
         best = max((s for _, s in items), default=0.0)
@@ -36,50 +54,29 @@ def _merged(lists: Sequence[tuple[Ranked, float]]) -> Ranked:
     return sorted(scores.items(), key=lambda kv: (-kv[1], str(kv[0])))
 
 
-def _covisited_only(k: int) -> Model:
+def _page(params: ArticlePageParams, k: int, decay: float = 0.0, depth: int = 1) -> Model:
     def model(prefix: Sequence[int], ctx: Context) -> list[int]:
-        items = [a for a, _ in ctx.covisited(prefix[-1]) if a not in prefix]
-        return top_up(items, ctx.popular(), k)
+        lists = [(ctx.covisited(prefix[-1 - j]), decay**j) for j in range(min(depth, len(prefix)))]
+        covisited = lists[0][0] if depth == 1 else _merged(lists)
+        trending = ctx.trending()
+        ranked = blend(covisited, trending, leave_out=prefix, params=params)
+        return top_up(top_up([a for a, _ in ranked], trending, k), ctx.popular(), k)
 
     return model
 
 
 def grid(config: protocol2.Config) -> dict[str, Model]:
     k = config.k + config.list_length
-    chosen: dict[str, Model] = {"co-visitation alone": _covisited_only(k)}
-    for minutes in WINDOWS_MIN:
-        for weight in WEIGHTS:
-            params = ArticlePageParams(trending_weight=weight, limit=config.k)
-
-            def model(
-                prefix: Sequence[int],
-                ctx: Context,
-                params: ArticlePageParams = params,
-                window: int = minutes * MINUTE,
-            ) -> list[int]:
-                ranked = blend(
-                    ctx.covisited(prefix[-1]), ctx.trending(window), leave_out=prefix, params=params
-                )
-                return top_up([a for a, _ in ranked], ctx.popular(), k)
-
-            chosen[f"trending {minutes} min, weight {weight}"] = model
+    chosen: dict[str, Model] = {}
+    for weight in WEIGHTS:
+        for joins in (False, True):
+            params = ArticlePageParams(trending_weight=weight, trending_joins=joins, limit=config.k)
+            chosen[f"trending weight {weight}, {'joins' if joins else 'reorders'}"] = _page(
+                params, k
+            )
     for decay in HISTORY_DECAYS:
-        for weight in (0.2, 0.3):
-            params = ArticlePageParams(trending_weight=weight, limit=config.k)
-
-            def with_history(
-                prefix: Sequence[int],
-                ctx: Context,
-                params: ArticlePageParams = params,
-                decay: float = decay,
-            ) -> list[int]:
-                lists = [(ctx.covisited(prefix[-1]), 1.0)]
-                if len(prefix) > 1:
-                    lists.append((ctx.covisited(prefix[-2]), decay))
-                ranked = blend(_merged(lists), ctx.trending(), leave_out=prefix, params=params)
-                return top_up([a for a, _ in ranked], ctx.popular(), k)
-
-            chosen[f"history decay {decay}, trending 15 min, weight {weight}"] = with_history
+        params = ArticlePageParams(trending_weight=0.5, trending_joins=True, limit=config.k)
+        chosen[f"trending weight 0.5, joins, session decay {decay}"] = _page(params, k, decay, 3)
     return chosen
 
 
@@ -89,21 +86,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first-hour", type=int, default=1)
     parser.add_argument("--last-hour", type=int, default=311)
     parser.add_argument("--mode", choices=["strict", "online"], required=True)
-    parser.add_argument("--list-length", type=int, default=20)
+    parser.add_argument("--pairs", nargs="*", choices=list(PAIRS), default=list(PAIRS))
+    parser.add_argument("--refresh-ms", nargs="*", type=int, default=list(REFRESH_MS))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     sessions = data.load(args.data, last_hour=args.last_hour)
-    config = replace(protocol2.Config(), list_length=args.list_length)
-    engine = protocol2.Engine(sessions, config)
-    labels = protocol2.split_sessions(sessions, config.seed)
-    chosen = (labels == protocol2.VALIDATION) & (sessions.hour >= args.first_hour)
+    base = protocol2.Config()
+    labels = protocol2.split_sessions(sessions, base.seed)
+    in_hours = (sessions.hour >= args.first_hour) & (sessions.hour <= args.last_hour)
+    chosen = (labels == protocol2.VALIDATION) & in_hours
     queries = protocol2.make_queries(sessions, chosen, every_position=False)
-    result = engine.sweep(queries, args.mode, grid(config), vsknn=False, related_depth=2)
-    summary = protocol2.summarise(result, last_only=True)
-    table = {name: [float(s["ndcg_at_20"]), float(s["hr_at_20"])] for name, s in summary.items()}  # type: ignore[arg-type]
-    for name, (ndcg, hr) in sorted(table.items(), key=lambda kv: -kv[1][0]):
-        print(f"{ndcg:.4f} {hr:.4f}  {name}", file=sys.stderr)
-    out = {"mode": args.mode, "half": "validation", "seconds": round(result.seconds), **table}
+    table: dict[str, list[float]] = {}
+    seconds = 0.0
+    for pairs_name in args.pairs:
+        engine = protocol2.Engine(sessions, replace(base, pairs=PAIRS[pairs_name]))
+        for refresh in args.refresh_ms if args.mode == "online" else (base.covisit_refresh_ms,):
+            engine.config = replace(engine.config, covisit_refresh_ms=refresh)
+            result = engine.sweep(
+                queries, args.mode, grid(engine.config), vsknn=False, related_depth=3
+            )
+            seconds += result.seconds
+            summary: dict[str, Any] = protocol2.summarise(result, last_only=True)
+            for name, s in summary.items():
+                key = f"{pairs_name} | related every {refresh / 1000:g} s | {name}"
+                table[key] = [float(s["ndcg_at_20"]), float(s["hr_at_20"])]
+                print(f"{s['ndcg_at_20']:.4f} {s['hr_at_20']:.4f}  {key}", file=sys.stderr)
+    out = {
+        "mode": args.mode,
+        "half": "validation",
+        "hours": [args.first_hour, args.last_hour],
+        "seconds": round(seconds),
+        **dict(sorted(table.items(), key=lambda kv: -kv[1][0])),
+    }
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1))
