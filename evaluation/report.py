@@ -83,14 +83,20 @@ def summary_markdown(result: dict[str, Any]) -> str:
             f"refreshed every {config['covisit_refresh_ms'] / 1000:g} s, trending window "
             f"{config['trending_window_ms'] / 60_000:g} min, lists of "
             f"{config['list_length']}, trending weight "
-            f"{config.get('blend', {}).get('trending_weight', '-')})",
+            f"{config.get('blend', {}).get('trending_weight', '-')}"
+            + (
+                f", pairs 1/gap^{pairs['decay']:g}, x{pairs['backward']:g} read before the source)"
+                if (pairs := config.get("pairs"))
+                else ")"
+            ),
         )
     for name, (ndcg, hr) in result.get("paper", {}).items():
         lines.append(f"| paper: {name} (hours 0-384, last click) | {ndcg} / {hr} | | | | | |")
+    refresh_s = config.get("covisit_refresh_ms", 300_000) / 1000
     lines += [
         "",
         "Online: every click before the prediction, lists as fresh as the streaming job "
-        "publishes them (related every 5 min, trending every minute). Strict: only the "
+        f"publishes them (related every {refresh_s:g} s, trending every minute). Strict: only the "
         "sessions of earlier hours, windows ending at the hour's start. Coverage: distinct "
         "articles shown / distinct articles clicked next (online, last click); popularity "
         "bias: mean clicks of what is shown / of what is clicked next. V-SkNN is scored on "
