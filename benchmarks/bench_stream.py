@@ -5,9 +5,10 @@ job (``spark-submit``, processing-time trigger) run as separate processes on the
 platform; the bench POSTs events at a steady rate and records when each was accepted. A
 visit becomes visible in ``silver.pageviews`` at the Delta commit that first holds it:
 ``silver_at`` is stamped in that merge, and the commit is the first in the table's history
-at or after it. Freshness = that commit's time - the time ``POST /pageview`` answered 200. The job is
-warmed up first with a minute of the same traffic, unmeasured: a long-running job is
-measured, not its first micro-batches, which run before the JVM has compiled the hot paths.
+at or after it. Freshness = that commit's time - the time ``POST /pageview`` answered 200.
+The job is warmed up first with the same traffic, unmeasured, until six micro-batches have
+committed (and at least ``--warmup-seconds``): a long-running job is measured, not its
+first micro-batches, which run before the JVM has compiled the hot paths.
 
 Catch-up (availableNow): G1 clicks (hourly files 0..N, over a million) bulk-loaded into a
 landing prefix of their own, then the streaming job catches up into a lake of its own;
@@ -38,9 +39,11 @@ from newslake import aws, store
 from newslake.local import provision, server
 from newslake.results import last_json_object
 from newslake.settings import Settings
+from spark_jobs.streaming import StreamPaths
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 10
+WARMUP_BATCHES = 6
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -152,12 +155,22 @@ def freshness(
                 time.sleep(max(0.0, started + (n - first) / rate - time.monotonic()))
             return last
 
-        if warmup_s > 0:
-            # A long-running job is measured, not its first minutes: the JVM compiles the
-            # hot paths during the first micro-batches, which take several times longer.
-            print(f"warming up: {rate:.0f} events/s for {warmup_s:.0f}s, not measured...",
-                  file=sys.stderr)  # fmt: skip
-            send(warmup_s)
+        # A long-running job is measured, not its first minutes: the JVM compiles the hot
+        # paths during the first micro-batches, which take several times longer. Traffic at
+        # the same rate, unmeasured, until WARMUP_BATCHES micro-batches have committed
+        # visits and at least ``warmup_s`` have passed.
+        log_dir = Path(StreamPaths.of(settings).visits.removeprefix("file://")) / "_delta_log"
+
+        def commits() -> int:
+            return len(list(log_dir.glob("*.json"))) if log_dir.exists() else 0
+
+        first, warm_started = commits(), time.monotonic()
+        print(f"warming up: {rate:.0f} events/s until {WARMUP_BATCHES} micro-batches "
+              f"have committed, not measured...", file=sys.stderr)  # fmt: skip
+        while commits() - first < WARMUP_BATCHES or time.monotonic() - warm_started < warmup_s:
+            if time.monotonic() - warm_started > 900:
+                raise SystemExit("error: the streaming job did not warm up within 15 minutes")
+            send(5)
         accepted.clear()
         print(f"sending {rate:.0f} events/s for {seconds:.0f}s...", file=sys.stderr)
         last = send(seconds)
@@ -174,7 +187,6 @@ def _visibility(settings: Settings, accepted: dict[str, float]) -> dict[str, Any
     from pyspark.sql import functions as F
 
     from spark_jobs.session import get_spark
-    from spark_jobs.streaming import StreamPaths
 
     spark = get_spark(settings, app_name="bench-stream-measure")
     try:
@@ -250,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup-seconds",
         type=float,
         default=60,
-        help="traffic at the same rate before measuring, so the JVM has compiled the hot paths",
+        help="at least this long of unmeasured traffic at the same rate first (warm-up)",
     )
     parser.add_argument(
         "--catchup-last-hour",

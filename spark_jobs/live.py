@@ -82,6 +82,15 @@ class LiveSignals:
             readers, self._readers = self._readers, {}
         return trending, readers
 
+    def restore(self, readers: Mapping[Reader, Mapping[str, float]]) -> None:
+        """Give back drained readers whose lists could not be written (a store outage), so
+        the next round writes them."""
+        with self._lock:
+            for reader, reads in readers.items():
+                mine = self._readers.setdefault(reader, {})
+                for article, at in reads.items():
+                    mine[article] = max(mine.get(article, at), at)
+
     def _evict(self) -> None:
         if self.as_of is None:
             return

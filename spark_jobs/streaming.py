@@ -322,10 +322,27 @@ class LivePublisher:
         as_of = self.signals.as_of
         if not readers or as_of is None:
             return False
+        try:
+            self._write_signals(trending, readers, as_of)
+        except Exception:
+            self.signals.restore(readers)  # written next round
+            raise
+        if self.clock() - self._related_at >= self.settings.related_refresh_s:
+            newest = datetime.fromtimestamp(as_of, UTC)
+            self._as_of = max(self._as_of or newest, newest)
+            self._publish_related(self._recent_visits(self._as_of), self._as_of)
+        return True
+
+    def _write_signals(
+        self,
+        trending: dict[str, list[store.ScoredItem]],
+        readers: dict[tuple[str, str], dict[str, float]],
+        as_of: float,
+    ) -> None:
+        """Trending lists, and each reader's stored recent reads with the new ones merged in."""
         s = self.settings
         expires_at = int(time.time()) + s.live_ttl_hours * 3600
-        ddb = self._client()
-        table = s.recommendations_table
+        ddb, table = self._client(), s.recommendations_table
         records = [
             store.item_record(store.trending_key(p), store.LIVE, items, expires_at)
             for p, items in trending.items()
@@ -344,10 +361,6 @@ class LivePublisher:
                 store.item_record(store.recent_key(*reader), store.LIVE, merged, expires_at)
             )
         export.write_batch(ddb, table, records)
-        if self.clock() - self._related_at >= s.related_refresh_s and self._as_of is not None:
-            self._as_of = max(self._as_of, datetime.fromtimestamp(as_of, UTC))
-            self._publish_related(self._recent_visits(self._as_of), self._as_of)
-        return True
 
     def _seed(self) -> None:
         """The trending window's views from the table, so trending starts whole."""

@@ -52,3 +52,12 @@ def test_merge_reads_keeps_newest_time_drops_old_reads_and_limits():
         current, {"a": T, "c": T - 10, "d": T - 10}, as_of=T, window=timedelta(hours=1), limit=3
     )
     assert merged == [ScoredItem("a", T), ScoredItem("c", T - 10), ScoredItem("d", T - 10)]
+
+
+def test_readers_given_back_after_a_failed_write_are_drained_again_merged():
+    signals = LiveSignals(timedelta(minutes=15), top_n=10)
+    signals.add([view("p1", "a", T)])
+    _, readers = signals.drain()
+    signals.add([view("p2", "b", T + 5)])
+    signals.restore(readers)
+    assert signals.drain()[1] == {("g1", "u1"): {"a": T, "b": T + 5}}
