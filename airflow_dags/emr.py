@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow_dags import stages
 from airflow_dags.config import EmrConfig
+from newslake.sparkconf import base_spark_conf
 
 AS_OF = "{{ nl_as_of(dag_run) }}"
 VERSION = "{{ nl_version(dag_run) }}"
@@ -41,17 +42,7 @@ def macros(portals: Sequence[str], result_prefix: str) -> dict[str, Callable[...
 
 def job_spark_conf(*, shuffle_partitions: int, driver_memory: str) -> dict[str, str]:
     """The Spark settings every nightly job runs with outside the local platform."""
-    return {
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.sql.shuffle.partitions": str(shuffle_partitions),
-        "spark.default.parallelism": str(shuffle_partitions),
-        "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": driver_memory,
-        "spark.sql.adaptive.enabled": "true",
-    }
+    return base_spark_conf(shuffle_partitions=shuffle_partitions, driver_memory=driver_memory)
 
 
 def newslake_env(

@@ -16,6 +16,7 @@ from pyspark.sql import SparkSession
 
 from newslake.errors import SetupError
 from newslake.settings import Settings
+from newslake.sparkconf import base_spark_conf
 from spark_jobs import jars
 
 LOOPBACK = "127.0.0.1"
@@ -23,20 +24,10 @@ LOOPBACK = "127.0.0.1"
 
 def spark_conf(settings: Settings, *, local_dir: Path | None = None) -> dict[str, str]:
     """Spark configuration from settings: Delta, s3a to the local platform, small shuffles."""
-    conf = {
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
-        "spark.default.parallelism": str(settings.spark_shuffle_partitions),
-        "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": settings.spark_driver_memory,
-        "spark.sql.adaptive.enabled": "true",
-        # The streaming job's live publisher runs in a pool of its own beside the
-        # micro-batches; jobs of a single thread run as before.
-        "spark.scheduler.mode": "FAIR",
-    }
+    conf = base_spark_conf(
+        shuffle_partitions=settings.spark_shuffle_partitions,
+        driver_memory=settings.spark_driver_memory,
+    )
     if settings.profile == "local":
         conf |= {
             "spark.driver.host": LOOPBACK,
