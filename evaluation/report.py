@@ -173,7 +173,13 @@ def exposure_plot(result: dict[str, Any]) -> str:
     return _png(fig)
 
 
-P1_METRICS = ("ndcg", "hr", "precision", "recall", "map")
+P1_METRICS = {
+    "ndcg": "NDCG",
+    "hr": "HR",
+    "precision": "Precision",
+    "recall": "Recall",
+    "map": "MAP",
+}
 
 
 def protocol1_markdown(runs: dict[str, Any]) -> str:
@@ -183,7 +189,7 @@ def protocol1_markdown(runs: dict[str, Any]) -> str:
         f"Protocol 1 (next day per user, as the nightly batch evaluates), {len(days)} test days "
         f"({days[0] if days else '-'} to {days[-1] if days else '-'}), mean over days:",
         "",
-        "| Model | " + " | ".join(f"{m.upper()}@{k}" for m in P1_METRICS) + " | Coverage |",
+        "| Model | " + " | ".join(f"{name}@{k}" for name in P1_METRICS.values()) + " | Coverage |",
         "| --- |" + " --- |" * (len(P1_METRICS) + 1),
     ]
     for model, figures in runs["mean"].items():
