@@ -139,7 +139,8 @@ bench-batch: setup ## Nightly batch on the G1 clicks: stage times, NDCG/HR, ALS 
 	@$(call bench_keep,$(PY) -m benchmarks.bench_batch $(BENCH_ARGS),batch)
 
 .PHONY: eval-g1 report replay
-eval-g1: $(STAMP) ## Protocol 2 on G1 (EVAL_ARGS="--first-hour 1 --last-hour 311"); last line: JSON
+eval-g1: $(STAMP) ## Protocols 1 and 2 on G1 (EVAL_ARGS="--first-hour 1 --last-hour 311"); last line: JSON
+	@$(PY) -c "import implicit" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[bench]'
 	@$(PY) -m evaluation.g1 $(EVAL_ARGS)
 
 report: $(STAMP) ## HTML report of evaluation and benches: .newslake/report/index.html, summary.md
