@@ -17,22 +17,14 @@ Interactions are ``spark_jobs.interactions.to_interactions``'s: every visit weig
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
+
+from spark_jobs.als import AlsParams  # the product's parameters (no Spark is started)
 
 HALF_LIFE_DAYS = 7.0
 DAY_MS = 86_400_000
 USERS_PER_BLOCK = 4096
-
-
-@dataclass(frozen=True)
-class AlsParams:
-    rank: int = 16
-    max_iter: int = 10
-    reg_param: float = 0.1
-    alpha: float = 10.0
-    seed: int = 42
 
 
 def strengths(

@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 
 from evaluation import als
-from evaluation.als import AlsParams
 from evaluation.data import Sessions
 from newslake import ranking
 from newslake.settings import Settings
 from spark_jobs import metrics
+from spark_jobs.als import AlsParams
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 RRF_K = 10.0  # spark_jobs.blend.RRF_K
