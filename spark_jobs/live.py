@@ -96,21 +96,17 @@ class LiveSignals:
             return
         since = self.as_of - self.window_s
         for w in self._windows.values():
-            # Views arrive about in time order; one late view is held until those before it
-            # leave, and never counted outside the window (see _top's caller: as_of window).
-            while w.views and w.views[0].at <= since:
-                old = w.views.popleft()
-                w.counts[old.article_id] -= 1
-                if not w.counts[old.article_id]:
-                    del w.counts[old.article_id]
-                self._seen.discard(old.pageview_id)
-            late = [v for v in w.views if v.at <= since]
-            for v in late:  # out-of-order stragglers
-                w.views.remove(v)
+            # One pass, not a pop from the left: views arrive only about in time order.
+            kept: deque[View] = deque()
+            for v in w.views:
+                if v.at > since:
+                    kept.append(v)
+                    continue
                 w.counts[v.article_id] -= 1
                 if not w.counts[v.article_id]:
                     del w.counts[v.article_id]
                 self._seen.discard(v.pageview_id)
+            w.views = kept
 
     def _top(self, counts: Mapping[str, int]) -> list[ScoredItem]:
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top_n]

@@ -35,6 +35,9 @@ def test_trending_counts_each_view_once_within_the_window_ties_by_article():
     trending, _ = signals.drain()
     assert trending["g1"] == [ScoredItem("b", 2.0), ScoredItem("d", 1.0)]
     assert signals.add([view("p1", "a", T + 901)]) == 1  # forgotten with its view: new again
+    signals.add([view("p6", "f", T - 10, user="u4")])  # a straggler from before the window
+    trending, _ = signals.drain()
+    assert trending["g1"] == [ScoredItem("b", 2.0), ScoredItem("a", 1.0)]
 
 
 def test_readers_are_drained_once_with_their_newest_read_per_article():
