@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from newslake import aws
+from newslake.local import moto_server
 
 WRITERS, CALLS, PER_CALL = 8, 25, 20
 
@@ -85,3 +90,113 @@ def test_reading_from_the_latest_position_returns_only_new_records(local_platfor
     assert [r["Data"] for r in page["Records"]] == [b"new"]
     empty = kinesis.get_records(ShardIterator=page["NextShardIterator"], Limit=10)
     assert empty["Records"] == []
+
+
+# ---- the short way to PutRecords answers as stock moto does --------------------------
+
+
+def _raw_answers(client) -> list[tuple[int, dict[str, str], bytes]]:
+    """Every PutRecords answer the client gets, as it came over HTTP (header names in
+    lower case)."""
+    answers: list[tuple[int, dict[str, str], bytes]] = []
+
+    def keep(http_response, **_: object) -> None:
+        answers.append(
+            (
+                http_response.status_code,
+                {k.lower(): v for k, v in http_response.headers.items()},
+                http_response.content,
+            )
+        )
+
+    client.meta.events.register("after-call.kinesis.PutRecords", keep)
+    return answers
+
+
+def test_put_records_answers_with_moto_body_and_headers(local_platform, stream):
+    kinesis = aws.client("kinesis", local_platform)
+    answers = _raw_answers(kinesis)
+    out = kinesis.put_records(
+        StreamName=stream,
+        Records=[{"Data": b"a", "PartitionKey": "k1"}, {"Data": b"b", "PartitionKey": "k2"}],
+    )
+    assert out["FailedRecordCount"] == 0
+    [(status, headers, body)] = answers
+    assert status == 200
+    assert body == (
+        b'{"FailedRecordCount": 0, "Records": ['
+        b'{"SequenceNumber": "1", "ShardId": "shardId-000000000000"}, '
+        b'{"SequenceNumber": "2", "ShardId": "shardId-000000000000"}]}'
+    )
+    assert headers["content-type"] == "application/x-amz-json-1.1"
+    assert headers["server"].endswith("amazon.com")  # after the dev server's own
+    assert headers["access-control-allow-origin"] == "*"
+    assert len(headers["x-amzn-requestid"]) == 52
+    shard_id = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    page = kinesis.get_records(
+        ShardIterator=kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+    )
+    assert [(r["SequenceNumber"], r["Data"], r["PartitionKey"]) for r in page["Records"]] == [
+        ("1", b"a", "k1"),
+        ("2", b"b", "k2"),
+    ]
+
+
+def test_put_records_to_an_unknown_stream_is_refused_as_moto_does(local_platform):
+    kinesis = aws.client("kinesis", local_platform)
+    with pytest.raises(kinesis.exceptions.ResourceNotFoundException) as refused:
+        kinesis.put_records(
+            StreamName="no-such-stream", Records=[{"Data": b"a", "PartitionKey": "k"}]
+        )
+    assert refused.value.response["Error"]["Message"] == (
+        "Stream no-such-stream under account 123456789012 not found."
+    )
+
+
+def _unchecked_client(settings):
+    """A Kinesis client that sends what it is given: the server is to judge it."""
+    return boto3.client(
+        "kinesis",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+    )
+
+
+def test_put_records_of_more_than_500_records_is_refused_whole(local_platform, stream):
+    kinesis = aws.client("kinesis", local_platform)
+    client = _unchecked_client(local_platform)
+    with pytest.raises(client.exceptions.ClientError) as refused:
+        client.put_records(StreamName=stream, Records=[{"Data": b"a", "PartitionKey": "k"}] * 501)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    shard_id = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    assert _read_shard(kinesis, stream, shard_id, limit=10) == []
+
+
+def test_put_records_with_a_too_long_partition_key_gets_moto_own_answer(local_platform, stream):
+    # Not the short way's to judge: stock moto answers (it takes the records before the bad one).
+    client = _unchecked_client(local_platform)
+    records = [{"Data": b"a", "PartitionKey": "k"}, {"Data": b"b", "PartitionKey": "k" * 257}]
+    with pytest.raises(client.exceptions.ClientError) as refused:
+        client.put_records(StreamName=stream, Records=records)
+    assert refused.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+def test_the_short_way_leaves_a_body_it_does_not_take_readable():
+    body = json.dumps(
+        {"StreamName": "s", "Records": [{"Data": "YQ==", "PartitionKey": "k" * 257}]}
+    ).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/kinesis/"
+        "aws4_request, SignedHeaders=host, Signature=0",
+        "HTTP_X_AMZ_TARGET": "Kinesis_20131202.PutRecords",
+        "wsgi.input": io.BytesIO(body),
+    }
+    assert moto_server.put_records_answer(environ) is None
+    assert environ["wsgi.input"].read() == body
