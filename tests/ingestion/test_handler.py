@@ -219,6 +219,14 @@ def test_control_characters_in_ids_are_refused(field, bad):
     ]
 
 
+def test_ids_are_judged_by_character_on_both_sides_of_the_ascii_fast_path():
+    printable_ascii = "".join(chr(c) for c in range(0x20, 0x7F))
+    assert _problems(event(user_id=printable_ascii[:128])) == []
+    assert _problems(event(user_id="usuário-ção-日本")) == []  # letters beyond ASCII
+    for code in [*range(0x20), 0x7F]:  # every ASCII control character
+        assert [p["field"] for p in _problems(event(user_id=f"u{chr(code)}1"))] == ["user_id"]
+
+
 def test_markup_in_string_fields_is_stored_as_sent():
     markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     kinesis, sqs = StubKinesis(refuse_users={"u1"}), StubSqs()
