@@ -163,6 +163,7 @@ class FirehoseStandIn:
         self.stats = DeliveryStats()
         self._shards: list[_Shard] = []
         self._opened = False
+        self.behind = False  # the last poll filled a page: more is waiting, poll again now
 
     def _open(self) -> None:
         """Find every shard and start after its checkpoint (re-reading after a restart)."""
@@ -186,16 +187,21 @@ class FirehoseStandIn:
         self._opened = True
 
     def poll(self) -> int:
-        """Read what each shard has now, write the buffers that are due. Returns records read."""
+        """Read what each shard has now, write the buffers that are due. Returns records read.
+
+        ``behind`` says afterwards whether a shard had more than one page to give.
+        """
         if not self._opened:
             self._open()
         read = 0
+        behind = False
         for shard in self._shards:
             if shard.iterator is None:
                 continue  # a closed shard (after resharding) that has been read to its end
             resp = self.kinesis.get_records(ShardIterator=shard.iterator, Limit=GET_RECORDS_LIMIT)
             shard.iterator = resp.get("NextShardIterator")
             records = resp.get("Records", [])
+            behind = behind or len(records) >= GET_RECORDS_LIMIT
             if records:
                 if not shard.buffer:
                     shard.since = self.clock()
@@ -207,6 +213,7 @@ class FirehoseStandIn:
                 or self.clock() - (shard.since or 0) >= self.buffer_interval_s
             ):
                 self._flush(shard)
+        self.behind = behind
         return read
 
     def flush_all(self) -> None:
@@ -301,7 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         while True:
-            if not standin.poll():
+            standin.poll()
+            # Caught up: wait, as Firehose does (Kinesis allows 5 reads a second per shard),
+            # rather than ask moto for every few records that arrive.
+            if not standin.behind:
                 time.sleep(args.poll)
     except KeyboardInterrupt:
         standin.flush_all()  # a clean stop loses nothing buffered; a kill re-reads it

@@ -113,3 +113,15 @@ def test_a_crash_between_object_and_checkpoint_rewrites_the_same_object(platform
     assert after.keys() == first.keys()
     lines = [x for v in after.values() for x in v]
     assert sorted(json.loads(x)["event_id"] for x in lines) == ["e1", "e2"]
+
+
+def test_a_full_page_keeps_polling_and_a_caught_up_shard_lets_it_wait(platform, monkeypatch):
+    monkeypatch.setattr(local_firehose, "GET_RECORDS_LIMIT", 2)
+    standin = _standin(platform)
+    _put(platform, "g1", [b'{"event_id":"e1"}', b'{"event_id":"e2"}', b'{"event_id":"e3"}'])
+    assert standin.poll() == 2  # one shard (one partition key): a full page
+    assert standin.behind
+    assert standin.poll() == 1
+    assert not standin.behind
+    assert standin.poll() == 0
+    assert not standin.behind
