@@ -286,13 +286,6 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     if settings.profile != "local" or not server.is_running(settings):
         raise SystemExit(f"error: no local platform at {settings.endpoint_url}: run `make up`")
     domains = _portal_domains(settings)
-    if args.workers > 1:
-        print(
-            f"note: {args.workers} workers put records into moto concurrently, and moto's "
-            "Kinesis can overwrite a record then (Shard.put_record is not thread-safe): "
-            "`lost` may count moto's losses",
-            file=sys.stderr,
-        )
     load_before = os.getloadavg()
     print(f"== resetting the local platform at {settings.endpoint_url}", file=sys.stderr)
     server.reset(settings)
