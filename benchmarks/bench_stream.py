@@ -2,13 +2,15 @@
 
 Freshness (continuous mode): the local gateway, the Firehose stand-in and the streaming
 job (``spark-submit``, processing-time trigger) run as separate processes on the local
-platform; the bench POSTs events at a steady rate and records when each was accepted. A
-visit becomes visible in ``silver.pageviews`` at the Delta commit that first holds it:
-``silver_at`` is stamped in that merge, and the commit is the first in the table's history
-at or after it. Freshness = that commit's time - the time ``POST /pageview`` answered 200.
-The job is warmed up first with the same traffic, unmeasured, until six micro-batches have
-committed (and at least ``--warmup-seconds``): a long-running job is measured, not its
-first micro-batches, which run before the JVM has compiled the hot paths.
+platform; the bench POSTs events at a steady rate (500 readers per portal in sessions of 8
+pageviews, over 300 articles per portal read by Zipf's law, as news is: a few stories take
+most views) and records when each was accepted. A visit becomes visible in
+``silver.pageviews`` at the Delta commit that first holds it: ``silver_at`` is stamped in
+that merge, and the commit is the first in the table's history at or after it. Freshness =
+that commit's time - the time ``POST /pageview`` answered 200. The job is warmed up first
+with the same traffic, unmeasured, until six micro-batches have committed (and at least
+``--warmup-seconds``): a long-running job is measured, not its first micro-batches, which
+run before the JVM has compiled the hot paths.
 
 Catch-up (availableNow): G1 clicks (hourly files 0..N, over a million) bulk-loaded into a
 landing prefix of their own, then the streaming job catches up into a lake of its own;
@@ -20,8 +22,11 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import bisect
+import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -44,6 +49,10 @@ from spark_jobs.streaming import StreamPaths
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 10
 WARMUP_BATCHES = 6
+# The traffic: READERS readers per portal, sessions of SESSION_VIEWS pageviews, articles
+# from a catalogue of CATALOGUE articles per portal.
+READERS, SESSION_VIEWS, CATALOGUE, CATALOGUE_FIRST = 500, 8, 300, 1000
+_CUMULATIVE = list(itertools.accumulate(1 / i for i in range(1, CATALOGUE + 1)))
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -78,11 +87,17 @@ def _wait(cond: Any, deadline_s: float, what: str, procs: list[subprocess.Popen[
     raise SystemExit(f"error: timed out after {deadline_s:.0f}s waiting {what}")
 
 
-def _event(portal: str, user: str, article: int, now_ms: int) -> dict[str, Any]:
+def _article(rng: random.Random) -> int:
+    """An article of the catalogue, the i-th most read with weight 1/i (news is read the
+    way Zipf's law says: a few stories take most views)."""
+    return CATALOGUE_FIRST + bisect.bisect(_CUMULATIVE, rng.random() * _CUMULATIVE[-1])
+
+
+def _event(portal: str, user: str, session: str, article: int, now_ms: int) -> dict[str, Any]:
     pv = str(uuid.uuid4())
     return {
         "event_id": pv, "event_type": "view", "portal": portal, "user_id": user,
-        "session_id": f"s-{user}", "pageview_id": pv,
+        "session_id": session, "pageview_id": pv,
         "url": f"https://{portal}.globo.com/noticia/{article}.html",
         "article_id": str(article), "client_ts": now_ms,
     }  # fmt: skip
@@ -108,7 +123,7 @@ def freshness(
     py = sys.executable
     procs = [
         _spawn([py, "-m", "ingestion.gateway"], env, logs / "gateway.log"),
-        _spawn([py, "-m", "ingestion.local_firehose", "--interval", "1", "--poll", "0.2"], env,
+        _spawn([py, "-m", "ingestion.local_firehose", "--interval", "1", "--poll", "0.5"], env,
                logs / "firehose.log"),
         _spawn([py, "-m", "spark_jobs.submit", "spark_jobs/streaming.py"], env,
                logs / "streaming.log"),
@@ -135,9 +150,9 @@ def freshness(
 
         _wait(gateway_up, 60, "for the gateway", procs)
         print("warming up: the first event must reach silver (Spark starts)...", file=sys.stderr)
-        post([_event("g1", "warmup", 1, int(time.time() * 1000))])
+        post([_event("g1", "warmup", "s-warmup", 1, int(time.time() * 1000))])
         _wait(lambda: _has_recent(ddb, settings, "g1", "warmup", "1"), 300, "for warm-up", procs)
-        n = 0
+        n, rng = 0, random.Random(7)
 
         def send(for_s: float) -> tuple[str, str, str]:
             nonlocal n
@@ -147,8 +162,9 @@ def freshness(
                 batch = []
                 for _ in range(BATCH):
                     portal = settings.portals[n % len(settings.portals)]
-                    user, article = f"{portal}-bench-{n % 500}", 1000 + n
-                    batch.append(_event(portal, user, article, now_ms))
+                    user, article = f"{portal}-bench-{n % READERS}", _article(rng)
+                    session = f"s-{user}-{n // (READERS * SESSION_VIEWS)}"
+                    batch.append(_event(portal, user, session, article, now_ms))
                     last = (portal, user, str(article))
                     n += 1
                 post(batch)
