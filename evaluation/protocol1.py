@@ -11,14 +11,17 @@ job per day; the metrics are ``spark_jobs.metrics`` itself (plain Python). The m
 * ``most_viewed``: views in the 24 h before the cutoff (``popular_window_hours``);
 * ``trending``: views of the last ``trending_window_hours``, each halved every
   ``trending_half_life_minutes`` of age;
+* ``hot`` (a blend source, not scored alone): the same views halved every
+  ``blend_hot_half_life_minutes``, what is being read in the last minutes;
 * ``covisitation``: the nightly ``covisit`` source alone, the co-visitation lists
   (``newslake.ranking.covisitation`` over ``related_window_hours``) of the reader's
   ``blend_last_reads`` latest reads, summed, fresh articles only;
 * ``als``: implicit-feedback ALS on the interactions (every visit weighs 1 on G1, no dwell
   or scroll; halved per week of age) with the settings' rank, iterations, regularisation,
   alpha and seed, scored over fresh articles (see :mod:`evaluation.als`);
-* ``blend``: ``spark_jobs.blend.fuse``'s reciprocal-rank fusion of the four with the
-  settings' ``blend_w_*`` weights (what the nightly run uses until a search records others).
+* ``blend``: ``spark_jobs.blend.fuse``'s reciprocal-rank fusion of hot, trending, most
+  viewed, co-visitation and ALS with the settings' ``blend_w_*`` weights (what the nightly
+  run uses until a search records others; by default hot alone).
 
 Every list leaves out what the reader read before the cutoff, as the nightly's ``unread``
 and ``fuse`` do; a reader a model has nothing for (a new reader, for ALS and
@@ -60,12 +63,13 @@ class Params:
     popular_window_ms: int = 24 * HOUR
     trending_window_ms: int = 3 * HOUR
     trending_half_life_ms: float = 30 * MINUTE
+    hot_half_life_ms: float = 2 * MINUTE
     related_window_ms: int = 24 * HOUR
-    freshness_ms: int = 48 * HOUR
+    freshness_ms: int = 168 * HOUR
     last_reads: int = 3
     candidates: int = 50
     weights: Mapping[str, float] = field(
-        default_factory=lambda: {"trending": 1.0, "covisit": 1.0, "als": 0.25, "popular": 0.0}
+        default_factory=lambda: dict(hot=1.0, trending=0.0, covisit=0.0, als=0.0, popular=0.0)
     )
     als: AlsParams = field(default_factory=AlsParams)
 
@@ -77,11 +81,13 @@ class Params:
             popular_window_ms=s.popular_window_hours * HOUR,
             trending_window_ms=s.trending_window_hours * HOUR,
             trending_half_life_ms=s.trending_half_life_minutes * MINUTE,
+            hot_half_life_ms=s.blend_hot_half_life_minutes * MINUTE,
             related_window_ms=s.related_window_hours * HOUR,
             freshness_ms=s.freshness_horizon_hours * HOUR,
             last_reads=s.blend_last_reads,
             candidates=s.blend_candidates,
             weights={
+                "hot": s.blend_w_hot,
                 "trending": s.blend_w_trending,
                 "covisit": s.blend_w_covisit,
                 "als": s.blend_w_als,
@@ -142,6 +148,7 @@ class Day:
     catalogue: set[int]
     most_viewed: Ranked
     trending: Ranked
+    hot: Ranked
     related: dict[int, Ranked]
     last_reads: dict[int, list[int]]
 
@@ -169,10 +176,6 @@ def signals(clicks: Clicks, cutoff: int, p: Params, readers: Sequence[int]) -> D
     recent = clicks.between(horizon, cutoff)
     popular = clicks.between(cutoff - p.popular_window_ms, cutoff)
     trend = clicks.between(cutoff - p.trending_window_ms, cutoff)
-    decayed: dict[int, float] = defaultdict(float)
-    ages = (cutoff - clicks.ts[trend]) / p.trending_half_life_ms
-    for a, w in zip(clicks.item[trend].tolist(), np.power(0.5, ages).tolist(), strict=True):
-        decayed[a] += w
     related = clicks.between(cutoff - p.related_window_ms, cutoff)
     return Day(
         cutoff=cutoff,
@@ -180,7 +183,8 @@ def signals(clicks: Clicks, cutoff: int, p: Params, readers: Sequence[int]) -> D
         fresh={a for a, t in first_seen.items() if t > horizon},
         catalogue=set(clicks.item[recent].tolist()),
         most_viewed=_top(_counts(clicks.item[popular]), p.candidates),
-        trending=_top(decayed, p.candidates),
+        trending=_top(decayed(clicks, trend, cutoff, p.trending_half_life_ms), p.candidates),
+        hot=_top(decayed(clicks, trend, cutoff, p.hot_half_life_ms), p.candidates),
         related=ranking.covisitation(
             zip(
                 clicks.session[related].tolist(),
@@ -194,6 +198,16 @@ def signals(clicks: Clicks, cutoff: int, p: Params, readers: Sequence[int]) -> D
         ),
         last_reads=last_reads,
     )
+
+
+def decayed(clicks: Clicks, window: slice, cutoff: int, half_life_ms: float) -> dict[int, float]:
+    """Each article's views in ``window``, each halved every ``half_life_ms`` of age at
+    ``cutoff`` (``spark_jobs.popularity.trending`` before its cut)."""
+    out: dict[int, float] = defaultdict(float)
+    ages = (cutoff - clicks.ts[window]) / half_life_ms
+    for a, w in zip(clicks.item[window].tolist(), np.power(0.5, ages).tolist(), strict=True):
+        out[a] += w
+    return out
 
 
 def _counts(items: np.ndarray) -> dict[int, float]:
@@ -267,6 +281,7 @@ def evaluate_day(
     empty: set[int] = set()
     popular = [a for a, _ in day.most_viewed]
     trending = [a for a, _ in day.trending]
+    hot = [a for a, _ in day.hot]
     personal = {u: [a for a, _ in covisited(day, u, p.candidates)] for u in users}
     als_top: dict[int, list[int]] = {}
     out: dict[str, Any] = {}
@@ -290,7 +305,7 @@ def evaluate_day(
         )
         if als_top:
             lists["als"][u] = unread(als_top.get(u, ()), read, p.k)
-        sources = {"trending": trending, "popular": popular, "covisit": personal[u]}
+        sources = {"hot": hot, "trending": trending, "popular": popular, "covisit": personal[u]}
         if als_top:
             sources["als"] = als_top.get(u, [])
         lists["blend"][u] = fuse(sources, p.weights, read=read, fresh=day.fresh, k=p.k)

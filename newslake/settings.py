@@ -108,15 +108,20 @@ class Settings(BaseSettings):
     # the version in service: relative (ndcg >= in_service * (1 - margin)) or absolute.
     gate_margin: float = Field(default=0.02, ge=0)
     gate_margin_relative: bool = True
-    freshness_horizon_hours: int = Field(default=48, ge=1)  # older articles never recommended
+    # older articles never recommended; 48 h cut articles readers still read a week later
+    freshness_horizon_hours: int = Field(default=168, ge=1)
     trending_half_life_minutes: float = Field(default=30.0, gt=0)
+    # the blend's hot list: the trending window, views halved every 2 min (protocol 1, G1)
+    blend_hot_half_life_minutes: float = Field(default=2.0, gt=0)
     trending_window_hours: int = Field(default=3, ge=1)
     related_window_hours: int = Field(default=24, ge=1)
     blend_last_reads: int = Field(default=3, ge=1)  # co-visitation from the last reads
     blend_candidates: int = Field(default=50, ge=1)  # per source, before fusion
-    blend_w_trending: float = 1.0  # defaults until a --search records chosen weights
-    blend_w_covisit: float = 1.0
-    blend_w_als: float = 0.25
+    # defaults until a --search records chosen weights: hot alone won on G1 (protocol 1)
+    blend_w_hot: float = 1.0
+    blend_w_trending: float = 0.0
+    blend_w_covisit: float = 0.0
+    blend_w_als: float = 0.0
     blend_w_popular: float = 0.0
     personal_active_days: int = Field(default=7, ge=1)  # personal lists for these readers
     serve_host: str = "127.0.0.1"

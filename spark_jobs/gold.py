@@ -161,7 +161,8 @@ def gate_decision(spark: SparkSession, path: str, portal: str, version: str) -> 
 HYPERPARAMS_SCHEMA = (
     "portal string, searched_on date, as_of timestamp, rank int, max_iter int, "
     "reg_param double, alpha double, seed int, w_trending double, w_covisit double, "
-    "w_als double, w_popular double, validation_ndcg double, trials string, recorded_at timestamp"
+    "w_als double, w_popular double, w_hot double, validation_ndcg double, trials string, "
+    "recorded_at timestamp"
 )
 
 

@@ -84,6 +84,7 @@ def signal_params(settings: Settings) -> blend.SignalParams:
         freshness_horizon=timedelta(hours=settings.freshness_horizon_hours),
         trending_window=timedelta(hours=settings.trending_window_hours),
         trending_half_life=timedelta(minutes=settings.trending_half_life_minutes),
+        hot_half_life=timedelta(minutes=settings.blend_hot_half_life_minutes),
         popular_window=timedelta(hours=settings.popular_window_hours),
         related_window=timedelta(hours=settings.related_window_hours),
         last_reads=settings.blend_last_reads,
@@ -106,17 +107,22 @@ def chosen_params(
                 settings.als_seed,
             ),
             blend.BlendWeights(
-                settings.blend_w_trending,
-                settings.blend_w_covisit,
-                settings.blend_w_als,
-                settings.blend_w_popular,
+                trending=settings.blend_w_trending,
+                covisit=settings.blend_w_covisit,
+                als=settings.blend_w_als,
+                popular=settings.blend_w_popular,
+                hot=settings.blend_w_hot,
             ),
             "settings",
         )
     return (
         als.AlsParams(row["rank"], row["max_iter"], row["reg_param"], row["alpha"], row["seed"]),
-        blend.BlendWeights(
-            row["w_trending"], row["w_covisit"], row["w_als"], row.get("w_popular") or 0.0
+        blend.BlendWeights(  # a row from before a source existed had it at 0
+            trending=row["w_trending"],
+            covisit=row["w_covisit"],
+            als=row["w_als"],
+            popular=row.get("w_popular") or 0.0,
+            hot=row.get("w_hot") or 0.0,
         ),
         f"gold.hyperparams searched on {row['searched_on']}",
     )

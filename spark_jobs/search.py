@@ -3,7 +3,7 @@
 It runs on a validation split one day earlier than the nightly evaluation's (train up to
 ``as_of - 2 days``, validate on the day after), so the nightly figures stay out of sample.
 ALS is tried over :func:`spark_jobs.als.grid` and scored alone (NDCG@k); with the best ALS,
-every weight triple of :func:`spark_jobs.blend.weight_grid` is scored as a blend. The
+every weight combination of :func:`spark_jobs.blend.weight_grid` is scored as a blend. The
 choice and every trial are recorded in ``gold.hyperparams``; nightly runs use the newest
 row made at or before their as-of time.
 """
@@ -117,6 +117,7 @@ def search_portal(
         "w_covisit": chosen_w.covisit,
         "w_als": chosen_w.als,
         "w_popular": chosen_w.popular,
+        "w_hot": chosen_w.hot,
         "validation_ndcg": chosen_score,
         "trials": json.dumps(trials),
         "recorded_at": datetime.now(UTC),

@@ -126,3 +126,32 @@ def test_the_mean_over_days_weighs_every_day_the_same():
         "d2": {"trending": {"ndcg_at_2": 0.4}, "als": {"status": "not available"}, "users": 90},
     }
     assert protocol1.mean_over_days(days) == {"trending": {"ndcg_at_2": 0.3}}
+
+
+def test_hot_halves_each_view_every_two_minutes():
+    day = protocol1.signals(clicks(HISTORY), C, PARAMS, readers=[1, 3])
+    # the trending window's views, each 0.5 ** (age / 2 min): c at 20 and 10 min, a at 50
+    # and 30 min, b at 40 min
+    expected = [
+        (CC, 0.5**10 + 0.5**5),  # 0.0322
+        (A, 0.5**25 + 0.5**15),  # 3.05e-5
+        (B, 0.5**20),  # 9.5e-7
+    ]
+    assert [a for a, _ in day.hot] == [a for a, _ in expected]
+    assert [s for _, s in day.hot] == pytest.approx([s for _, s in expected], rel=1e-12)
+
+
+def test_the_default_blend_ranks_the_last_minutes_first_where_trending_does_not():
+    x, y = 7, 8
+    history = [
+        (1, 1, x, C - 30 * MINUTE), (2, 2, x, C - 30 * MINUTE),  # trending 1.0, hot 6.1e-5
+        (3, 3, y, C - 2 * MINUTE),  # trending 0.5 ** (1/15) = 0.955, hot 0.5
+    ]  # fmt: skip
+    next_day = [(9, 19, y, C + HOUR), (10, 20, y, C + HOUR), (10, 20, x, C + 2 * HOUR)]
+    result = protocol1.evaluate_day(
+        clicks(history + next_day), C, Params(k=1, min_users=1, candidates=3), with_als=False
+    )
+    # new readers 9 ({y}) and 10 ({x, y}); top 1: trending [x] hits only 10's, the blend
+    # (hot alone by default) [y] hits both
+    assert result["trending"]["ndcg_at_1"] == 0.5
+    assert result["blend"]["ndcg_at_1"] == 1.0

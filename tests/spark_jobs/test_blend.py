@@ -3,7 +3,7 @@ adds w / (10 + r)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
@@ -98,3 +98,67 @@ def test_last_reads_keeps_each_users_latest_distinct_reads_before_the_cutoff(spa
     actual = visits.transform(blend.last_reads(datetime(2026, 1, 1, 12), 2))
     expected = spark.createDataFrame([("u1", "a"), ("u1", "b")], PAIRS)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def _signal_params():
+    return blend.SignalParams(
+        freshness_horizon=timedelta(hours=168),
+        trending_window=timedelta(hours=3),
+        trending_half_life=timedelta(minutes=30),
+        hot_half_life=timedelta(minutes=2),
+        popular_window=timedelta(hours=24),
+        related_window=timedelta(hours=24),
+        last_reads=3,
+        candidates=10,
+    )
+
+
+def test_hot_halves_views_every_two_minutes_so_the_last_minutes_lead(spark):
+    visits = spark.createDataFrame(
+        [
+            ("g1", "r1", "s1", "x", datetime(2026, 1, 1, 11, 30)),  # 30 min old
+            ("g1", "r2", "s2", "x", datetime(2026, 1, 1, 11, 30)),
+            ("g1", "r3", "s3", "y", datetime(2026, 1, 1, 11, 58)),  # 2 min old
+            ("g1", "r4", "s4", "z", datetime(2026, 1, 1, 8, 0)),  # outside the 3 h window
+        ],
+        "portal string, user_id string, session_id string, article_id string, "
+        "visit_start timestamp",
+    )
+    sig = blend.signals(visits, datetime(2026, 1, 1, 12), _signal_params())
+    ranked = "rank int, article_id string, score double"
+    # trending (half-life 30 min): x 2 x 0.5 = 1.0 before y 0.5 ** (2/30) = 0.9548
+    expected_trending = spark.createDataFrame([(1, "x", 1.0), (2, "y", 0.5 ** (2 / 30))], ranked)
+    # hot (half-life 2 min): y 0.5 ** 1 = 0.5 before x 2 x 0.5 ** 15 = 6.1035e-5
+    expected_hot = spark.createDataFrame([(1, "y", 0.5), (2, "x", 2 * 0.5**15)], ranked)
+    assert_approx_df_equality(
+        sig.trending, expected_trending, 1e-12, ignore_row_order=True, ignore_nullable=True
+    )
+    assert_approx_df_equality(
+        sig.hot, expected_hot, 1e-12, ignore_row_order=True, ignore_nullable=True
+    )
+
+
+def test_source_lists_give_every_user_the_hot_list(spark):
+    visits = spark.createDataFrame(
+        [
+            ("g1", "r1", "s1", "x", datetime(2026, 1, 1, 11, 30)),
+            ("g1", "r2", "s2", "y", datetime(2026, 1, 1, 11, 58)),
+        ],
+        "portal string, user_id string, session_id string, article_id string, "
+        "visit_start timestamp",
+    )
+    sig = blend.signals(visits, datetime(2026, 1, 1, 12), _signal_params())
+    users = spark.createDataFrame([("u1",), ("u2",)], "user_id string")
+    hot = blend.source_lists(sig, users, None)[blend.HOT].select("user_id", "rank", "article_id")
+    expected = spark.createDataFrame(
+        [("u1", 1, "y"), ("u1", 2, "x"), ("u2", 1, "y"), ("u2", 2, "x")],
+        "user_id string, rank int, article_id string",
+    )
+    assert_df_equality(hot, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_the_search_tries_hot_alone_first_and_keeps_hot_in_every_blend():
+    grid = blend.weight_grid(quick=True)
+    assert grid[0] == blend.BlendWeights(trending=0.0, covisit=0.0, als=0.0, popular=0.0, hot=1.0)
+    assert {w.hot for w in grid} == {1.0}
+    assert len(grid) == 8

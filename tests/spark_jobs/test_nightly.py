@@ -66,6 +66,9 @@ def _settings(local_platform, tmp_path):
             **local_platform.model_dump(),
             "lake_uri": f"file://{tmp_path}/lake",
             "portals": ("g1", "ge", "gshow", "quiet"),
+            # the scenario's blend (module docstring), not the defaults (hot alone)
+            "blend_w_hot": 0.0,
+            "blend_w_trending": 1.0,
             "blend_w_covisit": 2.0,
             "blend_w_als": 0.0,
             "related_window_hours": 48,
