@@ -73,6 +73,12 @@ def _env(settings: Settings) -> dict[str, str]:
         "NEWSLAKE_STATE_DIR": str(settings.state_dir),
         "NEWSLAKE_PORTALS": ",".join(PORTALS),
         "NEWSLAKE_AIRFLOW_RETRIES": "0",  # dag.test() would wait out every retry delay
+        # Personal weights, as a search would choose them for readers who stick to their
+        # sections; the default (hot alone, chosen on G1) only ties the baselines here.
+        "NEWSLAKE_BLEND_W_HOT": "0",
+        "NEWSLAKE_BLEND_W_TRENDING": "1",
+        "NEWSLAKE_BLEND_W_COVISIT": "1",
+        "NEWSLAKE_BLEND_W_ALS": "0.25",
     }
 
 
