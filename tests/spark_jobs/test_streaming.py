@@ -264,3 +264,20 @@ def test_corrupt_and_truncated_objects_are_quarantined_and_the_stream_goes_on(sp
         "truncated gzip object",
     ]
     assert sorted(r.event_id for r in _table(spark, p.events).collect()) == ["e1", "e3", "e7"]
+
+
+def test_a_batch_object_reused_after_a_crash_still_counts_its_replay_right(spark, settings):
+    """A crash after the events commit of a second batch, then a restart with the same
+    LandingBatch: the replay must read the first run's new-event count, not take the batch
+    for a fresh one because the batch before it completed in this object."""
+    batch = LandingBatch(settings)
+    land(settings, "o1", [ev("e1")])
+    streaming.catch_up(spark, settings, batch)
+    land(settings, "o2", FIRST[1:3])  # e2 (same visit as e1) and e3: two new events
+    batch.fault = CrashOnce("quarantined")  # after the events commit, before the log
+    with pytest.raises(Exception, match="killed at quarantined"):
+        streaming.catch_up(spark, settings, batch)
+    streaming.catch_up(spark, settings, batch)  # restart, same object
+    log = sorted(tuple(r) for r in _table(spark, StreamPaths.of(settings).ingest_log).collect())
+    # (batch_id, bronze_rows, new_events, duplicates, quarantined), written out by hand
+    assert log == [(0, 1, 1, 0, 0), (1, 2, 2, 0, 0)]
