@@ -349,7 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rate", type=float, default=2100.0, help="events/s offered; 0: as fast as answered"
     )
     parser.add_argument("--connections", type=_positive_int, default=16, help="at most in flight")
-    parser.add_argument("--workers", type=_positive_int, default=2, help="gateway processes (2)")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=3,
+        help="gateway processes (3); each takes one request at a time, as a Lambda instance does",
+    )
     parser.add_argument("--batch", type=batch_range, default=(10, 20), help="LOW-HIGH events")
     parser.add_argument("--max-requests", type=_positive_int, default=100_000, help="a bound")
     parser.add_argument("--seed", type=int, default=1, help="of the generated traffic")

@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from newslake.gctune import freeze_long_lived
 from newslake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -245,9 +246,12 @@ def create_app(
     """
     settings = settings or get_settings()
     if invoke is None:
-        from ingestion.handler import lambda_handler
+        from ingestion.handler import lambda_handler, prepare
 
+        prepare()
         invoke = lambda_handler
+    # Worker processes live long: keep full collections from pausing every request.
+    freeze_long_lived()
     handler: Invoke = invoke
     function_name = f"{settings.name_prefix}-pageview"
     function_arn = f"arn:aws:lambda:{settings.region}:{ACCOUNT_ID}:function:{function_name}"

@@ -269,6 +269,13 @@ def _default_app() -> APIGatewayRestResolver:
     return build_app(get_settings(), _default_clients)
 
 
+def prepare() -> None:
+    """Build the resolver and the AWS clients now rather than on the first request (no
+    network call): a long-running server can then freeze them as long-lived."""
+    _default_app()
+    _aws_clients()
+
+
 # The resolver (current_event), Logger and Metrics hold one invocation's state in module
 # objects, as Lambda runs one invocation at a time per process. A local server that calls
 # from threads gets the same guarantee from this lock.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import itertools
 import json
@@ -200,3 +201,27 @@ def test_the_short_way_leaves_a_body_it_does_not_take_readable():
     }
     assert moto_server.put_records_answer(environ) is None
     assert environ["wsgi.input"].read() == body
+
+
+def test_server_keeps_connections_alive(local_platform):
+    """Two calls on one TCP connection: werkzeug's server closed it after every answer."""
+    conn = http.client.HTTPConnection(
+        local_platform.moto_host, local_platform.moto_port, timeout=10
+    )
+    try:
+        answers = []
+        for _ in range(2):
+            conn.request("GET", "/moto-api/")
+            response = conn.getresponse()
+            answers.append((response.status, response.getheader("Connection"), response.read()))
+            sock = conn.sock
+            assert sock is not None, "the server closed the connection after an answer"
+        assert [(status, header) for status, header, _ in answers] == [(200, None), (200, None)]
+        assert all(b"Moto" in body for _, _, body in answers)
+    finally:
+        conn.close()
+
+
+def test_parse_args_takes_motos_host_and_port():
+    args = moto_server.parse_args(["-H", "127.0.0.2", "-p", "5099"])
+    assert (args.host, args.port, args.threads) == ("127.0.0.2", 5099, 32)
