@@ -2,9 +2,10 @@
 
 What it does, like a Firehose delivery stream per portal with its Kinesis stream as source:
 
-* reads every shard of every portal's stream, from a checkpointed sequence number;
-* buffers per shard and writes an object when the buffer reaches ``buffer_bytes`` or has
-  waited ``buffer_interval_s`` (Firehose's size and interval buffering hints);
+* reads every shard of every portal's stream, from checkpointed sequence numbers;
+* buffers per stream (all its shards together, as Firehose does) and writes an object when
+  the buffer reaches ``buffer_bytes`` or has waited ``buffer_interval_s`` (Firehose's size
+  and interval buffering hints);
 * writes GZIP newline-delimited JSON under a custom prefix partitioned by portal and the
   records' arrival hour (UTC):
   ``{landing_prefix}/portal={portal}/year=YYYY/month=MM/day=DD/hour=HH/``;
@@ -12,9 +13,15 @@ What it does, like a Firehose delivery stream per portal with its Kinesis stream
   to an error prefix, ``errors/{landing_prefix}/processing-failed/portal={portal}/...``,
   as Firehose's error output: one JSON line per record with the raw data in base64.
 
-No loss, no copies: the checkpoint moves only after the object is written, and an
-object's key is its shard and first sequence number, so a restart after a crash re-reads
-from the checkpoint and rewrites the same key rather than adding a copy.
+No loss: a stream's checkpoint (every shard's last sequence number, in one object, so it
+moves atomically) is written only after the buffer's objects. An object never changes once
+written: its name ends in a digest of the (shard, sequence number) of every record it holds,
+so a restart after a crash between object and checkpoint re-reads from the checkpoint and
+writes the same key with the same bytes when the same records come back, or a new key when
+more records have arrived meanwhile. In that case the landing zone holds those records
+twice, like a retried Firehose delivery; downstream deduplicates by ``event_id``. (A
+reader such as Spark's file source, which reads each key once, therefore never misses
+records added to a key it has read.)
 
 In the ``aws`` profile this module is not used: a real Firehose delivery stream does this.
 Run ``python -m ingestion.local_firehose`` (continuous) or ``--once`` (drain and stop).
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
+import hashlib
 import json
 import logging
 import sys
@@ -54,25 +62,26 @@ class DeliveryStats:
     errors: int = 0
 
 
-def _checkpoint_key(stream: str, shard_id: str) -> str:
-    return f"{CHECKPOINT_PREFIX}/{stream}/{shard_id}.json"
+def _checkpoint_key(stream: str) -> str:
+    return f"{CHECKPOINT_PREFIX}/{stream}.json"
 
 
-def read_checkpoint(s3: Any, bucket: str, stream: str, shard_id: str) -> str | None:
+def read_checkpoint(s3: Any, bucket: str, stream: str) -> dict[str, str]:
+    """The last sequence number delivered of each of the stream's shards ({} at first)."""
     try:
-        obj = s3.get_object(Bucket=bucket, Key=_checkpoint_key(stream, shard_id))
+        obj = s3.get_object(Bucket=bucket, Key=_checkpoint_key(stream))
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-            return None
+            return {}
         raise
-    return str(json.loads(obj["Body"].read())["sequence_number"])
+    return {k: str(v) for k, v in json.loads(obj["Body"].read())["shards"].items()}
 
 
-def write_checkpoint(s3: Any, bucket: str, stream: str, shard_id: str, sequence: str) -> None:
+def write_checkpoint(s3: Any, bucket: str, stream: str, shards: dict[str, str]) -> None:
     s3.put_object(
         Bucket=bucket,
-        Key=_checkpoint_key(stream, shard_id),
-        Body=json.dumps({"sequence_number": sequence}).encode(),
+        Key=_checkpoint_key(stream),
+        Body=json.dumps({"shards": shards}, sort_keys=True).encode(),
     )
 
 
@@ -81,21 +90,22 @@ def _hour_path(portal: str, at: datetime) -> str:
     return f"portal={portal}/year={at:%Y}/month={at:%m}/day={at:%d}/hour={at:%H}"
 
 
-def object_key(
-    settings: Settings, portal: str, arrived: datetime, stream: str, shard_id: str, first_seq: str
-) -> str:
-    return (
-        f"{settings.landing_prefix}/{_hour_path(portal, arrived)}/"
-        f"{stream}-{shard_id}-{first_seq}.json.gz"
-    )
+def object_name(stream: str, records: list[tuple[str, str]]) -> str:
+    """``{stream}-{first sequence number}-{digest}.json.gz`` for records given as
+    (shard id, sequence number): the same records always get the same name, other records
+    another one."""
+    digest = hashlib.sha1("\n".join(f"{sh} {seq}" for sh, seq in records).encode())
+    return f"{stream}-{records[0][1]}-{digest.hexdigest()[:16]}.json.gz"
 
 
-def error_key(
-    settings: Settings, portal: str, arrived: datetime, stream: str, shard_id: str, first_seq: str
-) -> str:
+def object_key(settings: Settings, portal: str, arrived: datetime, name: str) -> str:
+    return f"{settings.landing_prefix}/{_hour_path(portal, arrived)}/{name}"
+
+
+def error_key(settings: Settings, portal: str, arrived: datetime, name: str) -> str:
     return (
         f"{ERROR_PREFIX}/{settings.landing_prefix}/processing-failed/"
-        f"{_hour_path(portal, arrived)}/{stream}-{shard_id}-{first_seq}.json.gz"
+        f"{_hour_path(portal, arrived)}/{name}"
     )
 
 
@@ -123,12 +133,14 @@ def _error_line(record: dict[str, Any], stream: str) -> bytes:
 
 
 @dataclass
-class _Shard:
+class _Stream:
+    """One portal's delivery: its shards' iterators, positions and the shared buffer."""
+
     portal: str
     stream: str
-    shard_id: str
-    iterator: str | None
-    buffer: list[dict[str, Any]] = field(default_factory=list)
+    iterators: dict[str, str | None]  # shard id -> iterator; None once a closed shard is read
+    delivered: dict[str, str]  # shard id -> last sequence number written (the checkpoint)
+    buffer: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (shard id, record)
     size: int = 0
     since: float | None = None  # clock time of the oldest buffered record
 
@@ -139,7 +151,7 @@ class FirehoseStandIn:
     Args:
         settings: streams, landing bucket and prefix.
         kinesis, s3: boto3 clients.
-        buffer_bytes: write an object once a shard's buffer holds this much.
+        buffer_bytes: write a stream's objects once its buffer holds this much.
         buffer_interval_s: ... or once its oldest record has waited this long.
         clock: monotonic seconds (tests pass a fake one).
     """
@@ -161,29 +173,30 @@ class FirehoseStandIn:
             clock,
         )
         self.stats = DeliveryStats()
-        self._shards: list[_Shard] = []
+        self._streams: list[_Stream] = []
         self._opened = False
         self.behind = False  # the last poll filled a page: more is waiting, poll again now
 
     def _open(self) -> None:
         """Find every shard and start after its checkpoint (re-reading after a restart)."""
         bucket = self.settings.landing_bucket
-        self._shards = []
+        self._streams = []
         for portal in self.settings.portals:
             stream = self.settings.stream_name(portal)
+            delivered = read_checkpoint(self.s3, bucket, stream)
+            iterators: dict[str, str | None] = {}
             for shard in self.kinesis.list_shards(StreamName=stream)["Shards"]:
                 shard_id = shard["ShardId"]
-                after = read_checkpoint(self.s3, bucket, stream, shard_id)
                 kwargs: dict[str, Any] = {"StreamName": stream, "ShardId": shard_id}
-                if after is None:
-                    kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-                else:
+                if shard_id in delivered:
                     kwargs |= {
                         "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                        "StartingSequenceNumber": after,
+                        "StartingSequenceNumber": delivered[shard_id],
                     }
-                iterator = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-                self._shards.append(_Shard(portal, stream, shard_id, iterator))
+                else:
+                    kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+                iterators[shard_id] = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
+            self._streams.append(_Stream(portal, stream, iterators, dict(delivered)))
         self._opened = True
 
     def poll(self) -> int:
@@ -195,31 +208,32 @@ class FirehoseStandIn:
             self._open()
         read = 0
         behind = False
-        for shard in self._shards:
-            if shard.iterator is None:
-                continue  # a closed shard (after resharding) that has been read to its end
-            resp = self.kinesis.get_records(ShardIterator=shard.iterator, Limit=GET_RECORDS_LIMIT)
-            shard.iterator = resp.get("NextShardIterator")
-            records = resp.get("Records", [])
-            behind = behind or len(records) >= GET_RECORDS_LIMIT
-            if records:
-                if not shard.buffer:
-                    shard.since = self.clock()
-                shard.buffer.extend(records)
-                shard.size += sum(len(r["Data"]) for r in records)
-                read += len(records)
-            if shard.buffer and (
-                shard.size >= self.buffer_bytes
-                or self.clock() - (shard.since or 0) >= self.buffer_interval_s
+        for st in self._streams:
+            for shard_id, iterator in st.iterators.items():
+                if iterator is None:
+                    continue  # a closed shard (after resharding) that has been read to its end
+                resp = self.kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+                st.iterators[shard_id] = resp.get("NextShardIterator")
+                records = resp.get("Records", [])
+                behind = behind or len(records) >= GET_RECORDS_LIMIT
+                if records:
+                    if not st.buffer:
+                        st.since = self.clock()
+                    st.buffer.extend((shard_id, r) for r in records)
+                    st.size += sum(len(r["Data"]) for r in records)
+                    read += len(records)
+            if st.buffer and (
+                st.size >= self.buffer_bytes
+                or self.clock() - (st.since or 0) >= self.buffer_interval_s
             ):
-                self._flush(shard)
+                self._flush(st)
         self.behind = behind
         return read
 
     def flush_all(self) -> None:
-        for shard in self._shards:
-            if shard.buffer:
-                self._flush(shard)
+        for st in self._streams:
+            if st.buffer:
+                self._flush(st)
 
     def drain(self) -> DeliveryStats:
         """Read every shard to its end and write everything: catch up, then stop."""
@@ -228,32 +242,28 @@ class FirehoseStandIn:
         self.flush_all()
         return self.stats
 
-    def _flush(self, shard: _Shard) -> None:
-        good: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
-        bad: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
-        for r in shard.buffer:
+    def _flush(self, st: _Stream) -> None:
+        good: dict[datetime, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        bad: dict[datetime, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for shard_id, r in st.buffer:
             hour = r["ApproximateArrivalTimestamp"].astimezone(UTC)
             hour = hour.replace(minute=0, second=0, microsecond=0)
-            (good if _is_json_object(r["Data"]) else bad)[hour].append(r)
+            (good if _is_json_object(r["Data"]) else bad)[hour].append((shard_id, r))
         bucket, s = self.settings.landing_bucket, self.settings
         for hour, recs in sorted(good.items()):
-            body = b"".join(r["Data"].rstrip(b"\n") + b"\n" for r in recs)
-            key = object_key(
-                s, shard.portal, hour, shard.stream, shard.shard_id, recs[0]["SequenceNumber"]
-            )
-            self._put(bucket, key, body)
+            body = b"".join(r["Data"].rstrip(b"\n") + b"\n" for _, r in recs)
+            self._put(bucket, object_key(s, st.portal, hour, _name(st.stream, recs)), body)
         for hour, recs in sorted(bad.items()):
-            body = b"".join(_error_line(r, shard.stream) + b"\n" for r in recs)
-            key = error_key(
-                s, shard.portal, hour, shard.stream, shard.shard_id, recs[0]["SequenceNumber"]
-            )
-            self._put(bucket, key, body)
+            body = b"".join(_error_line(r, st.stream) + b"\n" for _, r in recs)
+            self._put(bucket, error_key(s, st.portal, hour, _name(st.stream, recs)), body)
             self.stats.errors += len(recs)
-        write_checkpoint(
-            self.s3, bucket, shard.stream, shard.shard_id, shard.buffer[-1]["SequenceNumber"]
-        )
-        self.stats.records += len(shard.buffer)
-        shard.buffer, shard.size, shard.since = [], 0, None
+        delivered = dict(st.delivered)
+        for shard_id, r in st.buffer:  # in each shard's order, so the last one wins
+            delivered[shard_id] = r["SequenceNumber"]
+        write_checkpoint(self.s3, bucket, st.stream, delivered)
+        st.delivered = delivered
+        self.stats.records += len(st.buffer)
+        st.buffer, st.size, st.since = [], 0, None
 
     def _put(self, bucket: str, key: str, body: bytes) -> None:
         self.s3.put_object(
@@ -264,6 +274,10 @@ class FirehoseStandIn:
             ContentEncoding="gzip",
         )
         self.stats.objects += 1
+
+
+def _name(stream: str, recs: list[tuple[str, dict[str, Any]]]) -> str:
+    return object_name(stream, [(shard_id, r["SequenceNumber"]) for shard_id, r in recs])
 
 
 def deliver(

@@ -91,7 +91,8 @@ def test_firehose_prefix_is_where_the_local_stand_in_writes(synthesized: Synthes
         .replace("!{timestamp:HH}", "09")
     )
 
-    key = local_firehose.object_key(synthesized.config.settings, "g1", at, "s", "shard-0", "1")
+    name = local_firehose.object_name("s", [("shard-0", "1")])
+    key = local_firehose.object_key(synthesized.config.settings, "g1", at, name)
 
     assert key.startswith(filled)
     assert filled == "pageviews/portal=g1/year=2026/month=03/day=07/hour=09/"
