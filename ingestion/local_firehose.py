@@ -196,7 +196,7 @@ class FirehoseStandIn:
                 else:
                     kwargs["ShardIteratorType"] = "TRIM_HORIZON"
                 iterators[shard_id] = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-            self._streams.append(_Stream(portal, stream, iterators, dict(delivered)))
+            self._streams.append(_Stream(portal, stream, iterators, delivered))
         self._opened = True
 
     def poll(self) -> int:

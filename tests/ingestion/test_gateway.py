@@ -376,3 +376,28 @@ def test_a_post_through_the_gateway_lands_in_kinesis(disposable_platform, tmp_pa
         "url": "https://g1.globo.com/news/1.html",
     }
     assert first["server_ts"] >= first["client_ts"] - 5_000
+
+
+def test_only_a_server_worker_freezes_its_heap():
+    """create_app (tests, embedding) leaves the collector alone; serve_app, uvicorn's
+    factory in each worker process, freezes the heap and keeps freezing after collections."""
+    import gc
+
+    from newslake import gctune
+
+    before = list(gc.callbacks)
+    gateway.create_app(Settings(name_prefix="nl"), invoke=Recorder())
+    assert gc.callbacks == before
+
+    probe = (
+        "import gc; from ingestion.gateway import serve_app; from newslake import gctune; "
+        "serve_app(); print(gc.get_freeze_count() > 0, gctune._freeze_survivors in gc.callbacks)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "NEWSLAKE_PROFILE": "local"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+    assert gctune._freeze_survivors not in gc.callbacks
