@@ -34,8 +34,10 @@ def test_freezes_what_exists_and_survivors_of_later_full_collections(unfrozen):
     later = [Node() for _ in range(500)]
     assert _is_scanned(later[0])  # young objects are collected as usual...
     gc.collect()  # ...and what survives a full collection is frozen after it
-    assert gc.get_freeze_count() >= frozen_at_start + 500
-    assert not _is_scanned(later[0])
+    # Frozen objects are still freed by reference counting, so the permanent generation
+    # may also lose a few objects meanwhile: the count is a bound, not an equality.
+    assert gc.get_freeze_count() >= frozen_at_start + 500 - 50
+    assert not any(_is_scanned(n) for n in later[:10])
 
 
 def test_installs_its_callback_once(unfrozen):
@@ -49,8 +51,10 @@ def test_young_generations_do_not_freeze(unfrozen):
     before = gc.get_freeze_count()
     young = [Node() for _ in range(100)]
     gc.collect(0)
-    assert gc.get_freeze_count() == before
-    assert _is_scanned(young[0])
+    # No freeze after a young collection: the permanent generation does not grow (it may
+    # shrink when reference counting frees frozen objects, as CI once saw: -2).
+    assert gc.get_freeze_count() <= before
+    assert all(_is_scanned(n) for n in young[:10])
 
 
 def _is_scanned(obj: object) -> bool:
