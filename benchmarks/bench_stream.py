@@ -254,6 +254,7 @@ def catch_up(settings: Settings, last_hour: int, logs: Path) -> dict[str, Any]:
              "--available-now"],
             env=env, stdout=subprocess.PIPE, stderr=out, cwd=REPO, check=False,
         )  # fmt: skip
+        out.write(done.stdout)  # the job logs its steps to stdout, with its result last
     if done.returncode != 0:
         raise SystemExit(f"error: the catch-up job failed; see {log}")
     result = last_json_object(done.stdout.decode().splitlines())

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
@@ -41,34 +41,51 @@ def replace_rows(
     writer.save(path)
 
 
-def merge_insert_new(
-    spark: SparkSession,
+def append_new_once(
     df: DataFrame,
     path: str,
     *,
     keys: Sequence[str],
+    app_id: str,
+    version: int,
+    tag: str,
+    within: Column | None = None,
     partition_by: Sequence[str] = (),
-    tag: str | None = None,
 ) -> int:
-    """Insert the rows whose keys the table lacks; creates the table on first use.
+    """Append the rows whose keys the table lacks, once per (``app_id``, ``version``) as in
+    :func:`append_idempotent`; creates the table on first use. Returns how many rows the
+    commit added, from its metrics (no second pass over ``df``).
 
-    Returns how many rows were inserted (Delta's MERGE metrics, no extra scan). ``tag``
-    is stored as the commit's user metadata, so :func:`tagged_commit` finds it later.
+    ``within`` limits the table rows compared with (a filter on partition columns, so only
+    those partitions are read). ``tag`` is stored as the commit's user metadata, so
+    :func:`tagged_commit` finds it later. An insert-only MERGE does the same, at about
+    twice the cost per micro-batch (measured on 2 cores: its source materialisation, file
+    search and rewrite bookkeeping).
+
+    Raises:
+        RuntimeError: the commit was skipped, i.e. (``app_id``, ``version``) was committed
+            before: the caller must look for ``tag`` first when a batch may be a replay.
     """
-    if not DeltaTable.isDeltaTable(spark, path):
-        append(df, path, partition_by=partition_by, tag=tag)
-        return df.count()
-    condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    with _commit_tag(spark, tag):
-        metrics = (
-            DeltaTable.forPath(spark, path)
-            .alias("t")
-            .merge(df.alias("s"), condition)
-            .whenNotMatchedInsertAll()
-            .execute()
-            .first()
-        )
-    return int(metrics["num_inserted_rows"]) if metrics else 0
+    spark = df.sparkSession
+    seen = read_if_exists(spark, path)
+    if seen is not None:
+        if within is not None:
+            seen = seen.where(within)
+        df = df.join(seen.select(*keys), list(keys), "left_anti")
+    writer = (
+        df.write.format("delta")
+        .mode("append")
+        .option("txnAppId", app_id)
+        .option("txnVersion", version)
+        .option("userMetadata", tag)
+    )
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(path)
+    last = DeltaTable.forPath(spark, path).history(1).first()
+    if last is None or last["userMetadata"] != tag:
+        raise RuntimeError(f"{path}: {app_id} version {version} was already committed")
+    return int((last["operationMetrics"] or {}).get("numOutputRows", 0))
 
 
 def tagged_commit(spark: SparkSession, path: str, tag: str, *, look_back: int = 100) -> Any:

@@ -21,7 +21,8 @@ never removes one, so the patched shard keeps the same numbers and answers in O(
 record, under a lock.
 
 moto answers every call through the same generic machinery: it finds the service by
-matching the host against every backend's URL patterns (a ``stat`` per moto module), parses
+matching the host against every backend's URL patterns (a ``stat`` per moto module: the
+dispatcher remembers the answer per host, since it depends on the host alone), parses
 the body against the botocore model, and serialises the answer from it; that is about 4 ms
 of CPU for a 15-record ``PutRecords``, the hottest call of ``make bench-ingest``.
 :class:`Dispatcher` answers a ``PutRecords`` it can judge simply (records with a
@@ -59,6 +60,7 @@ JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 THREADS = 32  # SQS long polls (the retry worker's) each hold a thread while they wait
 CONNECTION_LIMIT = 1000  # s3a alone pools up to a hundred connections per Spark session
 IDLE_CONNECTION_S = 300
+MAX_REMEMBERED_HOSTS = 1024  # hosts whose backend the dispatcher keeps (a few per service)
 
 StartResponse = Callable[..., Any]
 
@@ -206,7 +208,25 @@ def _dispatcher_class() -> type[DomainDispatcherApplication]:
     from moto.settings import DISABLE_GLOBAL_CORS
 
     class Dispatcher(DomainDispatcherApplication):
-        """moto's WSGI application, with the short way to ``PutRecords``."""
+        """moto's WSGI application, with the short way to ``PutRecords`` and a memory of
+        which backend answers which host."""
+
+        def __init__(self, create_app: Any) -> None:
+            super().__init__(create_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # moto looks the host up afresh on every request, twice: a listing and a stat of
+            # each of its ~180 module folders, then its URL patterns one by one (2 ms of CPU
+            # under its global lock). The answer depends on the host alone, and the hosts a
+            # server sees are few (service.region.amazonaws.com), so it is kept.
+            try:
+                return self._backends[host]
+            except KeyError:
+                backend = super().get_backend_for_host(host)
+                if len(self._backends) < MAX_REMEMBERED_HOSTS:
+                    self._backends[host] = backend
+                return backend
 
         def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
             if environ.get("HTTP_X_AMZ_TARGET") == PUT_RECORDS_TARGET:

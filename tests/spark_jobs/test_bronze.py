@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from datetime import date
 
 from chispa import assert_df_equality
@@ -38,6 +39,8 @@ def test_lines_then_bronze_keep_raw_lines_and_read_out_partition_columns(spark):
         [
             ("s3a://b/o1.json.gz", gzip.compress(f"{GOOD}\n\n  \nnot json\n".encode())),
             ("s3a://b/o2.json.gz", b"garbage"),
+            ("s3a://b/o3.json.gz", _unfinished_gzip(f"{GOOD}\ncut-off".encode())),
+            ("s3a://b/o4.json.gz", None),
         ],
         "path string, content binary",
     )
@@ -54,6 +57,9 @@ def test_lines_then_bronze_keep_raw_lines_and_read_out_partition_columns(spark):
                 None,
                 "s3a://b/o2.json.gz",
             ),
+            (GOOD, None, "g1", date(2026, 1, 1), "s3a://b/o3.json.gz"),
+            ("cut-off", "truncated gzip object (after 1 lines)", None, None, "s3a://b/o3.json.gz"),
+            (None, "empty object", None, None, "s3a://b/o4.json.gz"),
         ],
         "raw string, read_error string, portal string, event_date date, source_object string",
     )
@@ -61,3 +67,10 @@ def test_lines_then_bronze_keep_raw_lines_and_read_out_partition_columns(spark):
         actual.drop("ingested_at"), expected, ignore_row_order=True, ignore_nullable=True
     )
     assert actual.where("ingested_at IS NULL").count() == 0
+
+
+def _unfinished_gzip(data: bytes) -> bytes:
+    """A GZIP stream that holds all of ``data`` but stops before its last block and
+    trailer, as an upload cut short would."""
+    deflater = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    return deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)

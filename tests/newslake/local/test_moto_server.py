@@ -225,3 +225,38 @@ def test_server_keeps_connections_alive(local_platform):
 def test_parse_args_takes_motos_host_and_port():
     args = moto_server.parse_args(["-H", "127.0.0.2", "-p", "5099"])
     assert (args.host, args.port, args.threads) == ("127.0.0.2", 5099, 32)
+
+
+HOSTS = [
+    None,
+    "moto_api",
+    "s3.us-east-1.amazonaws.com",
+    "kinesis.us-east-1.amazonaws.com",
+    "firehose.eu-west-1.amazonaws.com",
+    "dynamodb.us-east-1.amazonaws.com",
+    "sqs.us-east-1.amazonaws.com",
+    "cognito-idp.us-east-1.amazonaws.com",
+    "kinesis",
+    "no-such-service.example.org",
+]
+
+
+def test_dispatcher_remembers_each_hosts_backend_as_moto_finds_it(monkeypatch):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    stock = DomainDispatcherApplication(create_backend_app)
+    expected = [stock.get_backend_for_host(h) for h in HOSTS]
+    assert expected[2:5] == ["s3", "kinesis", "firehose"]  # hand-checked, not computed alone
+    assert expected[-1] is None
+    looked_up: list[str | None] = []
+    find = DomainDispatcherApplication.get_backend_for_host
+
+    def counting(self, host):
+        looked_up.append(host)
+        return find(self, host)
+
+    monkeypatch.setattr(DomainDispatcherApplication, "get_backend_for_host", counting)
+    dispatcher = moto_server._dispatcher_class()(create_backend_app)
+    for _ in range(3):
+        assert [dispatcher.get_backend_for_host(h) for h in HOSTS] == expected
+    assert looked_up == HOSTS  # moto's search ran once per host, not once per request
