@@ -123,7 +123,7 @@ class LandingBatch:
 
     Steps, in order (``fault`` is called after each with its name): ``visits`` (first,
     since that is what readers wait for), ``bronze`` (the lines, appended once per batch),
-    ``counted`` (the batch's row and quarantine counts and event dates), ``events`` (the
+    ``counted`` (the batch's row and quarantine counts, first and last event), ``events`` (the
     events the table lacks, appended once per batch; the commit's metrics give the
     new-event count, and the commit is tagged with the query id and batch id, so a
     replayed batch reads the count of its first run), ``quarantined`` and ``logged``.
@@ -194,10 +194,13 @@ class LandingBatch:
                 F.count(F.lit(1)),
                 F.count(REASON),
                 F.count_distinct(F.when(F.col(REASON).isNull(), F.col(C.EVENT_ID))),
-                F.collect_set(F.when(F.col(REASON).isNull(), event_date(F.col(C.CLIENT_TS)))),
+                # The batch's first and last event dates: min and max, since a set beside
+                # the distinct count cost 6 s more on 1.16 million rows.
+                F.min(F.when(F.col(REASON).isNull(), F.col(C.CLIENT_TS))),
+                F.max(F.when(F.col(REASON).isNull(), F.col(C.CLIENT_TS))),
             ).first()
             total, quarantined, distinct = (int(v) for v in row[:3]) if row else (0, 0, 0)
-            dates = sorted(row[3]) if row else []
+            dates = (row[3], row[4]) if row else (None, None)
             done("counted")
             # Deduplicating is a shuffle of every column: only when the batch needs it.
             events = (
@@ -258,9 +261,16 @@ class LandingBatch:
         )
 
     def _insert_events(
-        self, events: DataFrame, dates: list[Any], query: str, batch_id: int, *, replay: bool
+        self,
+        events: DataFrame,
+        client_ts: tuple[int | None, int | None],
+        query: str,
+        batch_id: int,
+        *,
+        replay: bool,
     ) -> int:
-        """New events of this batch; on a replay, the count its first run committed."""
+        """New events of this batch (whose client times lie within ``client_ts``, first and
+        last); on a replay, the count its first run committed."""
         spark = events.sparkSession
         tag = f"silver:{query}:{batch_id}"
         if replay:
@@ -272,7 +282,9 @@ class LandingBatch:
             events,
             self.paths.events,
             keys=[C.EVENT_DATE, C.EVENT_ID],
-            within=F.col(C.EVENT_DATE).isin(dates),  # the batch's partitions only
+            within=F.col(C.EVENT_DATE).between(  # the batch's partitions only
+                event_date(F.lit(client_ts[0])), event_date(F.lit(client_ts[1]))
+            ),
             app_id=f"{EVENTS_APP}:{query}",
             version=batch_id,
             tag=tag,
