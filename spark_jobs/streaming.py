@@ -7,13 +7,16 @@ checkpoint), and each micro-batch (``foreachBatch``, :class:`LandingBatch`), in 
   wait for (one row per ``pageview_id``; dwell, scroll and clicks keep their maximum, so
   replaying a batch changes nothing);
 * appends the batch's lines to ``bronze/pageviews``, the raw record with where and when it
-  came from, partitioned by portal and event date (``txnAppId``/``txnVersion``: a replayed
-  batch appends nothing);
+  came from, partitioned by portal and event date;
 * appends events not seen before to ``silver/events`` (an anti-join on event date and id
-  within the batch's dates, appended once per batch with ``txnAppId``/``txnVersion``);
-* quarantines what does not parse or breaks a rule, with the reason (idempotent append);
-* logs the batch's counts to ``silver/ingest_log`` (idempotent append), so
+  within the batch's first to last event date);
+* quarantines what does not parse or breaks a rule, with the reason;
+* logs the batch's counts to ``silver/ingest_log``, so
   bronze = silver events + duplicates + quarantine can be checked at any time.
+
+Every append is made once per batch (:func:`delta_io.append_once`): its commit is tagged
+with the query id and batch id, and a batch that may be a replay (the first after a start
+or a failure) looks for its tags first and also names ``txnAppId``/``txnVersion``.
 
 Bronze and silver share the micro-batch, so a visit is one hop from its landed object and
 each line is parsed once. Bronze stays the replayable source of truth:
@@ -129,7 +132,8 @@ class LandingBatch:
     replayed batch reads the count of its first run), ``quarantined`` and ``logged``.
 
     A batch can only be a replay when it does not follow, in this process, the batch this
-    object last completed: only then is the events table's history searched for the tag.
+    object last completed: only then do the appends search the tables' history for their
+    tags (and name ``txnAppId``/``txnVersion``), which costs about a second per table.
 
     Args:
         settings: table paths, portals, late-data limits.
@@ -183,12 +187,15 @@ class LandingBatch:
             self.fault(batch_id, step)
             started = time.monotonic()
 
+        # Only a batch that does not follow the one this object last completed can be a
+        # replay: only then do the writes look for their own earlier commits.
+        replay = self._completed != (query, batch_id - 1)
         try:
             usable = usable_events(parsed)
             self._merge_visits(usable)
             done("visits")
             if write_bronze:
-                self._append_bronze(parsed, query, batch_id)
+                self._append_bronze(parsed, query, batch_id, replay)
                 done("bronze")
             row = parsed.agg(
                 F.count(F.lit(1)),
@@ -206,14 +213,13 @@ class LandingBatch:
             events = (
                 usable if distinct == total - quarantined else usable.dropDuplicates([C.EVENT_ID])
             )
-            replay = self._completed != (query, batch_id - 1)
             new = self._insert_events(events, dates, query, batch_id, replay=replay)
             done("events")
             if quarantined:
-                self._quarantine(parsed, query, batch_id)
+                self._quarantine(parsed, query, batch_id, replay)
             done("quarantined")
             counts = (batch_id, total, new, total - quarantined - new, quarantined)
-            self._log(lines.sparkSession, counts, query)
+            self._log(lines.sparkSession, counts, query, replay)
             done("logged")
             log.info("batch %d: %d rows; seconds per step %s", batch_id, total, timings)
             self._completed = (query, batch_id)
@@ -235,27 +241,36 @@ class LandingBatch:
         if self.on_views is not None:
             self.on_views(usable)  # the live publisher's trending and recent reads
 
-    def _append_bronze(self, parsed: DataFrame, query: str, batch_id: int) -> None:
-        delta_io.append_idempotent(
+    def _append_bronze(self, parsed: DataFrame, query: str, batch_id: int, replay: bool) -> None:
+        delta_io.append_once(
             parsed.transform(to_bronze),
             self.paths.bronze,
+            tag=f"bronze:{query}:{batch_id}",
+            replay=replay,
             app_id=f"{BRONZE_APP}:{query}",
             version=batch_id,
             partition_by=[C.PORTAL, C.EVENT_DATE],
         )
 
-    def _quarantine(self, parsed: DataFrame, query: str, batch_id: int) -> None:
+    def _quarantine(self, parsed: DataFrame, query: str, batch_id: int, replay: bool) -> None:
         bad = parsed.where(F.col(REASON).isNotNull()).select(
             RAW, C.SOURCE_OBJECT, C.INGESTED_AT, REASON, F.lit(batch_id).alias(C.BATCH_ID)
         )
-        delta_io.append_idempotent(
-            bad, self.paths.quarantine, app_id=f"{QUARANTINE_APP}:{query}", version=batch_id
+        delta_io.append_once(
+            bad,
+            self.paths.quarantine,
+            tag=f"quarantine:{query}:{batch_id}",
+            replay=replay,
+            app_id=f"{QUARANTINE_APP}:{query}",
+            version=batch_id,
         )
 
-    def _log(self, spark: SparkSession, counts: tuple[int, ...], query: str) -> None:
-        delta_io.append_idempotent(
+    def _log(self, spark: SparkSession, counts: tuple[int, ...], query: str, replay: bool) -> None:
+        delta_io.append_once(
             spark.createDataFrame([counts], LOG_SCHEMA),
             self.paths.ingest_log,
+            tag=f"log:{query}:{counts[0]}",
+            replay=replay,
             app_id=f"{LOG_APP}:{query}",
             version=counts[0],
         )
@@ -271,13 +286,6 @@ class LandingBatch:
     ) -> int:
         """New events of this batch (whose client times lie within ``client_ts``, first and
         last); on a replay, the count its first run committed."""
-        spark = events.sparkSession
-        tag = f"silver:{query}:{batch_id}"
-        if replay:
-            first = delta_io.tagged_commit(spark, self.paths.events, tag)
-            if first is not None:
-                metrics = first["operationMetrics"]
-                return int(metrics.get("numTargetRowsInserted", metrics.get("numOutputRows", 0)))
         return delta_io.append_new_once(
             events,
             self.paths.events,
@@ -287,7 +295,8 @@ class LandingBatch:
             ),
             app_id=f"{EVENTS_APP}:{query}",
             version=batch_id,
-            tag=tag,
+            tag=f"silver:{query}:{batch_id}",
+            replay=replay,
             partition_by=[C.PORTAL, C.EVENT_DATE],
         )
 
