@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-
-USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 
 
 def read_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
@@ -135,18 +132,6 @@ def tagged_commit(spark: SparkSession, path: str, tag: str, *, look_back: int = 
         .first()
     )
     return found
-
-
-@contextmanager
-def _commit_tag(spark: SparkSession, tag: str | None) -> Iterator[None]:
-    if tag is None:
-        yield
-        return
-    spark.conf.set(USER_METADATA, tag)
-    try:
-        yield
-    finally:
-        spark.conf.unset(USER_METADATA)
 
 
 def upsert(

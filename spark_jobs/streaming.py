@@ -207,13 +207,13 @@ class LandingBatch:
                 F.max(F.when(F.col(REASON).isNull(), F.col(C.CLIENT_TS))),
             ).first()
             total, quarantined, distinct = (int(v) for v in row[:3]) if row else (0, 0, 0)
-            dates = (row[3], row[4]) if row else (None, None)
+            client_ts = (row[3], row[4]) if row else (None, None)
             done("counted")
             # Deduplicating is a shuffle of every column: only when the batch needs it.
             events = (
                 usable if distinct == total - quarantined else usable.dropDuplicates([C.EVENT_ID])
             )
-            new = self._insert_events(events, dates, query, batch_id, replay=replay)
+            new = self._insert_events(events, client_ts, query, batch_id, replay=replay)
             done("events")
             if quarantined:
                 self._quarantine(parsed, query, batch_id, replay)
