@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import procs
 from benchmarks.ingest_load import (
     HEADERS,
     REQUEST_TIMEOUT_S,
@@ -118,39 +119,6 @@ def landed_event_ids(settings: Settings, s3: Any) -> Iterator[str]:
             body = s3.get_object(Bucket=settings.landing_bucket, Key=obj["Key"])["Body"].read()
             for line in gzip.decompress(body).splitlines():
                 yield str(json.loads(line)["event_id"])
-
-
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User + system CPU time of the processes so far (Linux ``/proc``; 0 for one gone)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()  # after "pid (name)": state is field 3
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _group(pgid: int) -> list[int]:
-    """The processes of a process group: the gateway and its workers."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                pids.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return pids
-
-
-def _moto_pid(settings: Settings) -> int | None:
-    try:
-        pid = int(settings.moto_pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None  # a moto server this project did not start
-    return pid if Path(f"/proc/{pid}").exists() else None
 
 
 def _free_port() -> int:
@@ -246,7 +214,7 @@ def _gateway(workers: int, domains: dict[str, str]) -> Iterator[tuple[str, list[
         try:
             _wait_ready(url, proc, log, workers)
             _warm_up(url, domains, workers)
-            yield url, _group(proc.pid)
+            yield url, procs.group(proc.pid)
         finally:
             _stop(proc)
 
@@ -256,7 +224,7 @@ def _load(
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Run the load generator's process. Returns what it wrote, and the CPU seconds that it
     and each group of ``watched`` processes spent on the load."""
-    before = {name: cpu_seconds(pids) for name, pids in watched.items()}
+    before = {name: procs.cpu_seconds(pids) for name, pids in watched.items()}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         out = Path(tmp) / "sent.json"
         command = [
@@ -276,7 +244,7 @@ def _load(
         if subprocess.run(command, cwd=REPO, env=_env(), timeout=args.seconds + 120).returncode:
             raise SystemExit("error: the load generator failed (its error is above)")
         result = dict(json.loads(out.read_text()))
-    cpu = {name: cpu_seconds(pids) - before[name] for name, pids in watched.items()}
+    cpu = {name: procs.cpu_seconds(pids) - before[name] for name, pids in watched.items()}
     return result, {**cpu, "load_generator": float(result["cpu_s"])}
 
 
@@ -300,7 +268,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             file=sys.stderr,
             flush=True,
         )
-        moto = _moto_pid(settings)  # known when `make up` started it
+        moto = procs.moto_pid(settings)  # known when `make up` started it
         watched = {"gateway": gateway_pids, **({"moto": [moto]} if moto else {})}
         result, cpu = _load(args, url, run, watched)
         load_avg = os.getloadavg()

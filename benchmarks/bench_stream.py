@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import procs
 from benchmarks.stats import percentile
 from ingestion import bulk_load, g1
 from newslake import aws, store
@@ -189,12 +190,35 @@ def freshness(
             send(5)
         accepted.clear()
         print(f"sending {rate:.0f} events/s for {seconds:.0f}s...", file=sys.stderr)
+        cpu = CpuShare(procs, settings)
         last = send(seconds)
+        cores = cpu.cores()  # while sending: the steady state, not the drain after it
         _wait(lambda: _has_recent(ddb, settings, *last), 300, "for the last event", procs)
     finally:
         for p in reversed(procs):
             _stop(p)
-    return _visibility(settings, accepted)
+    return _visibility(settings, accepted) | {"cpu_cores": cores}
+
+
+class CpuShare:
+    """Cores each process used from now until :meth:`cores`: the gateway, the Firehose
+    stand-in and the streaming job (each with its children), moto, and this bench."""
+
+    def __init__(self, spawned: list[subprocess.Popen[bytes]], settings: Settings) -> None:
+        moto = procs.moto_pid(settings)
+        self.groups = dict(
+            zip(("gateway", "firehose", "streaming"), (p.pid for p in spawned), strict=True)
+        )
+        self.single = {"moto": [moto] if moto else [], "bench": [os.getpid()]}
+        self.started, self.before = time.monotonic(), self._seconds()
+
+    def _seconds(self) -> dict[str, float]:
+        pids = {name: procs.group(pgid) for name, pgid in self.groups.items()} | self.single
+        return {name: procs.cpu_seconds(p) for name, p in pids.items()}
+
+    def cores(self) -> dict[str, float]:
+        elapsed, after = time.monotonic() - self.started, self._seconds()
+        return {name: round((after[name] - self.before[name]) / elapsed, 2) for name in after}
 
 
 def _visibility(settings: Settings, accepted: dict[str, float]) -> dict[str, Any]:
