@@ -1,5 +1,5 @@
-"""The moto server of the local platform: stock moto, with two fixes to its Kinesis shard
-and a short way to its Kinesis ``PutRecords``.
+"""The moto server of the local platform: stock moto, with two fixes to its Kinesis shard,
+a short way to its Kinesis ``PutRecords`` and a quicker S3 listing under a prefix.
 
 ``python -m newslake.local.moto_server -H 127.0.0.1 -p 5055`` takes moto's ``-H``/``-p``.
 
@@ -30,6 +30,13 @@ partition key within Kinesis's limits and no explicit hash key, no compression, 
 checks) straight from moto's own Kinesis backend, with the same body and headers; anything
 else, and every call the backend refuses before storing a record (an unknown stream, a batch
 over the size limits), goes the generic way, which answers it as stock moto does.
+
+moto lists the objects under a prefix by walking every key of the bucket, with two Python
+calls per key: 19 ms more than a ``HEAD`` for each ``LIST`` in a bucket of 8,700 keys,
+where S3's cost does not grow with the bucket. The file source of Spark's streaming job
+lists each landed object that way when it plans a micro-batch (s3a's ``listStatus`` on a
+file lists the "directory" first). :func:`prefix_listing` hands moto only the keys under
+the prefix, found in one pass over the bucket's key names; moto does the rest as before.
 
 Nothing else changes: the AWS profile never runs this module.
 """
@@ -109,6 +116,47 @@ def patch_kinesis() -> None:
     Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
     Shard.get_max_sequence_number = _last  # type: ignore[method-assign,assignment]
     _patched = True
+
+
+def prefix_listing(list_objects: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's ``S3Backend.list_objects``, given only the keys under the prefix it lists."""
+    from moto.s3.models import FakeBucket
+    from moto.s3.utils import _VersionedKeyStore
+
+    def listed(self: Any, bucket: Any, prefix: str | None, *args: Any, **kwargs: Any) -> Any:
+        if prefix and type(bucket) is FakeBucket and type(bucket.keys) is _VersionedKeyStore:
+            under = _VersionedKeyStore()
+            # dict's own methods, names first: the store's own copy each key's versions,
+            # and pairs would be 8,700 new tuples (for the garbage collector to walk).
+            for name in list(dict.keys(bucket.keys)):
+                if name.startswith(prefix):
+                    versions = dict.get(bucket.keys, name)
+                    if versions is not None:  # deleted meanwhile
+                        dict.__setitem__(under, name, versions)
+            bucket = _KeysOf(bucket, under)
+        return list_objects(self, bucket, prefix, *args, **kwargs)
+
+    return listed
+
+
+class _KeysOf:
+    """A bucket as moto's listing sees it, with only some of its keys."""
+
+    def __init__(self, bucket: Any, keys: Any) -> None:
+        self._bucket, self.keys = bucket, keys
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bucket, name)
+
+
+def patch_s3_listing() -> None:
+    """Replace ``moto.s3.models.S3Backend.list_objects`` with :func:`prefix_listing`'s."""
+    from moto.s3.models import S3Backend
+
+    if not getattr(S3Backend.list_objects, "_newslake", False):
+        listed = prefix_listing(S3Backend.list_objects)
+        listed._newslake = True  # type: ignore[attr-defined]
+        S3Backend.list_objects = listed  # type: ignore[method-assign]
 
 
 def _last(shard: Any) -> int:
@@ -265,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     patch_kinesis()
+    patch_s3_listing()
     app = _dispatcher_class()(create_backend_app)
     freeze_long_lived()  # moto's stored records would make every full collection longer
     waitress.serve(

@@ -260,3 +260,72 @@ def test_dispatcher_remembers_each_hosts_backend_as_moto_finds_it(monkeypatch):
     for _ in range(3):
         assert [dispatcher.get_backend_for_host(h) for h in HOSTS] == expected
     assert looked_up == HOSTS  # moto's search ran once per host, not once per request
+
+
+# ---- S3 listings under a prefix answer as stock moto does ----------------------------
+
+KEYS = ["a/1", "a/2/x", "a/2/y", "a/3", "ab", "b/1", "v/keep", "v/gone"]
+
+
+def _listings(s3) -> list[object]:
+    """Listings of one bucket, each as (keys, common prefixes, truncated)."""
+
+    def v2(**kw):
+        got = s3.list_objects_v2(Bucket="listing-test", **kw)
+        keys = [(o["Key"], o["Size"], o["ETag"]) for o in got.get("Contents", [])]
+        prefixes = [p["Prefix"] for p in got.get("CommonPrefixes", [])]
+        return keys, prefixes, got["IsTruncated"], got.get("NextContinuationToken") is not None
+
+    first = s3.list_objects_v2(Bucket="listing-test", Prefix="a/", MaxKeys=2)
+    rest = s3.list_objects_v2(
+        Bucket="listing-test", Prefix="a/", MaxKeys=2,
+        ContinuationToken=first["NextContinuationToken"],
+    )  # fmt: skip
+    v1 = s3.list_objects(Bucket="listing-test", Prefix="a", Marker="a/2/x")
+    return [
+        v2(Prefix="a/", Delimiter="/"),
+        v2(Prefix="a"),
+        v2(Prefix="a/2/x/", Delimiter="/"),  # s3a's listStatus of a file: nothing under it
+        v2(Prefix="v/"),  # a deleted key of a versioned bucket is not listed
+        v2(),
+        [o["Key"] for o in first["Contents"]] + [o["Key"] for o in rest["Contents"]],
+        [o["Key"] for o in v1.get("Contents", [])],
+    ]
+
+
+def test_listing_under_a_prefix_answers_as_stock_moto(monkeypatch):
+    from moto import mock_aws
+    from moto.s3.models import S3Backend
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="listing-test")
+        s3.put_bucket_versioning(
+            Bucket="listing-test", VersioningConfiguration={"Status": "Enabled"}
+        )
+        for key in KEYS:
+            s3.put_object(Bucket="listing-test", Key=key, Body=key.encode())
+        s3.put_object(Bucket="listing-test", Key="a/1", Body=b"second version")
+        s3.delete_object(Bucket="listing-test", Key="v/gone")
+        stock = _listings(s3)
+        monkeypatch.setattr(
+            S3Backend, "list_objects", moto_server.prefix_listing(S3Backend.list_objects)
+        )
+        patched = _listings(s3)
+    # Written out by hand for the first listing and the deleted key, the rest as stock moto.
+    assert [k for k, _, _ in stock[0][0]] == ["a/1", "a/3"] and stock[0][1] == ["a/2/"]
+    assert stock[0][0][0][1] == len(b"second version")
+    assert [k for k, _, _ in stock[3][0]] == ["v/keep"]
+    assert stock[5] == ["a/1", "a/2/x", "a/2/y", "a/3"]
+    assert patched == stock
+
+
+def test_the_s3_listing_patch_is_made_once(monkeypatch):
+    from moto.s3.models import S3Backend
+
+    stock = S3Backend.list_objects
+    monkeypatch.setattr(S3Backend, "list_objects", stock)  # restored after the test
+    moto_server.patch_s3_listing()
+    patched = S3Backend.list_objects
+    moto_server.patch_s3_listing()
+    assert patched is not stock and S3Backend.list_objects is patched
