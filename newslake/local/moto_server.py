@@ -126,8 +126,9 @@ def prefix_listing(list_objects: Callable[..., Any]) -> Callable[..., Any]:
     def listed(self: Any, bucket: Any, prefix: str | None, *args: Any, **kwargs: Any) -> Any:
         if prefix and type(bucket) is FakeBucket and type(bucket.keys) is _VersionedKeyStore:
             under = _VersionedKeyStore()
-            # dict's own methods, names first: the store's own copy each key's versions,
-            # and pairs would be 8,700 new tuples (for the garbage collector to walk).
+            # dict's own methods, not the store's (its items() copies the whole store and
+            # looks up each key's last version); names only, since (name, versions) pairs
+            # would be thousands of new tuples for the garbage collector to walk.
             for name in list(dict.keys(bucket.keys)):
                 if name.startswith(prefix):
                     versions = dict.get(bucket.keys, name)

@@ -9,8 +9,9 @@ import time
 
 from benchmarks import procs
 
-BUSY = "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'while True: pass']); " \
-    "[None for _ in iter(int, 1)]"  # fmt: skip
+SPIN = "while True: pass"
+# A busy process that starts a busy child (same process group).
+BUSY = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {SPIN!r}])\n{SPIN}"
 
 
 def test_a_session_leader_and_its_child_are_one_group_and_their_cpu_adds_up():

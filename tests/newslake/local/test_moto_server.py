@@ -268,7 +268,8 @@ KEYS = ["a/1", "a/2/x", "a/2/y", "a/3", "ab", "b/1", "v/keep", "v/gone"]
 
 
 def _listings(s3) -> list[object]:
-    """Listings of one bucket, each as (keys, common prefixes, truncated)."""
+    """Listings of one bucket: (keys, common prefixes, truncated, has a next token) for
+    the single pages, and the keys alone for the paged v2 and the v1 marker listings."""
 
     def v2(**kw):
         got = s3.list_objects_v2(Bucket="listing-test", **kw)
