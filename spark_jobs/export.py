@@ -57,15 +57,15 @@ def write_batch(
     written = 0
     chunk: list[dict[str, Any]] = []
 
+    def put(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        resp = ddb.batch_write_item(RequestItems={table: pending})
+        return resp.get("UnprocessedItems", {}).get(table, [])
+
     def flush(items: list[dict[str, Any]]) -> None:
-        pending = [{"PutRequest": {"Item": i}} for i in items]
-        for attempt in range(max_attempts):
-            resp = ddb.batch_write_item(RequestItems={table: pending})
-            pending = resp.get("UnprocessedItems", {}).get(table, [])
-            if not pending:
-                return
-            time.sleep(base_delay_s * 2**attempt)
-        raise ExportError(f"{len(pending)} items stayed unprocessed in {table}")
+        requests = [{"PutRequest": {"Item": i}} for i in items]
+        _until_processed(
+            put, requests, max_attempts, base_delay_s, f"items stayed unprocessed in {table}"
+        )
 
     for record in records:
         chunk.append(record)
@@ -113,19 +113,36 @@ def read_items(
     Raises ExportError when keys stay unprocessed.
     """
     found: dict[tuple[str, str], list[store.ScoredItem]] = {}
+
+    def get(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        resp = ddb.batch_get_item(RequestItems={table: {"Keys": pending}})
+        for record in resp.get("Responses", {}).get(table, []):
+            found[store.record_id_of(record)] = store.items_of(record)
+        return resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+
     for start in range(0, len(keys), 100):
-        pending: list[dict[str, Any]] = keys[start : start + 100]
-        for attempt in range(max_attempts):
-            resp = ddb.batch_get_item(RequestItems={table: {"Keys": pending}})
-            for record in resp.get("Responses", {}).get(table, []):
-                found[store.record_id_of(record)] = store.items_of(record)
-            pending = resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-            if not pending:
-                break
-            time.sleep(base_delay_s * 2**attempt)
-        else:
-            raise ExportError(f"{len(pending)} keys of {table} stayed unprocessed")
+        chunk = keys[start : start + 100]
+        failure = f"keys of {table} stayed unprocessed"
+        _until_processed(get, chunk, max_attempts, base_delay_s, failure)
     return found
+
+
+def _until_processed(
+    send: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    pending: list[dict[str, Any]],
+    max_attempts: int,
+    base_delay_s: float,
+    failure: str,
+) -> None:
+    """Send ``pending``, then what the store left unprocessed, sleeping
+    ``base_delay_s * 2**attempt`` between tries; after ``max_attempts`` tries, ExportError
+    saying how many are left and then ``failure``."""
+    for attempt in range(max_attempts):
+        pending = send(pending)
+        if not pending:
+            return
+        time.sleep(base_delay_s * 2**attempt)
+    raise ExportError(f"{len(pending)} {failure}")
 
 
 def _records(

@@ -42,6 +42,46 @@ def test_items_that_stay_unprocessed_raise():
         )
 
 
+class FlakyDynamoReads:
+    """BatchGetItem answering the first key of each call and leaving the rest unprocessed,
+    on its first ``times`` calls; ``u2`` is not stored."""
+
+    def __init__(self, times: int):
+        self.times, self.calls, self.asked = times, 0, []
+
+    def batch_get_item(self, RequestItems):
+        self.calls += 1
+        ((table, request),) = RequestItems.items()
+        keys = request["Keys"]
+        self.asked.append(len(keys))
+        answered, left = (keys[:1], keys[1:]) if self.calls <= self.times else (keys, [])
+        found = [
+            store.item_record(k["pk"]["S"], k["sk"]["S"], [store.ScoredItem("a1", 2.0)], 0)
+            for k in answered
+            if k["pk"]["S"] != "g1#user#u2"
+        ]
+        return {
+            "Responses": {table: found},
+            "UnprocessedKeys": {table: {"Keys": left}} if left else {},
+        }
+
+
+def _keys(n):
+    return [{"pk": {"S": f"g1#user#u{i}"}, "sk": {"S": "live"}} for i in range(n)]
+
+
+def test_unprocessed_keys_are_read_again():
+    ddb = FlakyDynamoReads(times=2)
+    found = export.read_items(ddb, "t", _keys(4), base_delay_s=0)
+    assert found == {(f"g1#user#u{i}", "live"): [store.ScoredItem("a1", 2.0)] for i in (0, 1, 3)}
+    assert ddb.asked == [4, 3, 2]
+
+
+def test_keys_that_stay_unprocessed_raise():
+    with pytest.raises(export.ExportError, match="2 keys of t stayed unprocessed"):
+        export.read_items(FlakyDynamoReads(times=99), "t", _keys(4), max_attempts=2, base_delay_s=0)
+
+
 @pytest.mark.slow
 def test_pointer_switch_is_conditional_on_the_version_in_service(local_platform):
     ddb = aws.client("dynamodb", local_platform)
