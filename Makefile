@@ -46,8 +46,10 @@ $(STAMP): pyproject.toml requirements.lock
 $(AIRFLOW_STAMP): $(AIRFLOW_REQS)
 	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
 	@echo "installing Airflow into $(AIRFLOW_VENV) (pinned by airflow_dags/requirements.txt)..."
-	@$(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
-	@$(AIRFLOW_VENV)/bin/python -m pip install -q -r airflow_dags/requirements.in -c airflow_dags/requirements.txt
+	@# Without PYTHONPATH (the checkout, exported above): pip would take newslake.egg-info for
+	@# an installed package and report its pins as conflicts with Airflow's.
+	@env -u PYTHONPATH $(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
+	@env -u PYTHONPATH $(AIRFLOW_VENV)/bin/python -m pip install -q -r airflow_dags/requirements.in -c airflow_dags/requirements.txt
 	@rm -f $(AIRFLOW_VENV)/.installed-* && touch $@
 
 airflow-setup: preflight $(AIRFLOW_STAMP) ## Airflow 3 in its own venv (.venv-airflow), pinned by airflow_dags/requirements.txt
