@@ -45,7 +45,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from newslake import aws
+from newslake import aws, logs
 from newslake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buffer-mb", type=float, default=5.0, help="buffer size, MiB")
     parser.add_argument("--poll", type=float, default=1.0, help="pause between polls, seconds")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     settings = Settings()
     standin = FirehoseStandIn(
         settings,

@@ -7,6 +7,8 @@ tracker events (synthetic) -> POST /pageview handler -> Kinesis per portal -> lo
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import secrets
 import subprocess
@@ -15,9 +17,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -35,27 +38,76 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 USERS_SHOWN_PER_PORTAL = 2
 
 
-def send_events(events: list[Pageview], batch: int = MAX_BATCH) -> int:
-    """POST the events in tracker-sized batches through the API Gateway handler."""
-    accepted = 0
-    with tqdm(total=len(events), desc="POST /pageview", unit="ev") as bar:
-        for i in range(0, len(events), batch):
-            chunk = events[i : i + batch]
-            body = json.dumps({"events": [e.model_dump() for e in chunk]})
-            resp = handler.lambda_handler(
-                {
-                    "httpMethod": "POST",
-                    "path": "/pageview",
-                    "headers": {"Content-Type": "application/json"},
-                    "body": body,
-                    "isBase64Encoded": False,
-                }
-            )
-            if resp["statusCode"] != 200:
-                raise NewslakeError(f"POST /pageview answered {resp['statusCode']}: {resp['body']}")
-            accepted += json.loads(resp["body"])["accepted"]
-            bar.update(len(chunk))
+class MetricLines(io.TextIOBase):
+    """Standard output while the demo calls the handler in process: counts the handler's
+    CloudWatch metric lines (EMF, which Lambda's log stream hands to CloudWatch; on a
+    terminal they would bury the progress bar) and passes every other line through."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.count, self._partial = out, 0, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            if line.startswith('{"_aws"'):
+                self.count += 1
+            else:
+                self.out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def finish(self) -> None:
+        """Pass on a last line left without its newline."""
+        if self._partial:
+            self.out.write(self._partial)
+            self._partial = ""
+
+
+def send_events(
+    events: list[Pageview],
+    batch: int = MAX_BATCH,
+    call: Callable[[dict[str, Any]], dict[str, Any]] = handler.lambda_handler,
+) -> int:
+    """POST the events in tracker-sized batches through the API Gateway handler (``call``)."""
+    metric_lines = MetricLines(sys.stdout)
+    with (
+        tqdm(total=len(events), desc="POST /pageview", unit="ev") as bar,
+        contextlib.redirect_stdout(metric_lines),
+    ):
+        try:
+            accepted = 0
+            for i in range(0, len(events), batch):
+                chunk = events[i : i + batch]
+                accepted += _post(call, chunk)
+                bar.update(len(chunk))
+        finally:
+            metric_lines.finish()
+    print(
+        f"   the handler wrote {metric_lines.count} CloudWatch metric (EMF) lines, "
+        "not shown: in AWS, CloudWatch reads them from the Lambda's log"
+    )
     return accepted
+
+
+def _post(call: Callable[[dict[str, Any]], dict[str, Any]], events: list[Pageview]) -> int:
+    """One POST /pageview; the number of events accepted."""
+    resp = call(
+        {
+            "httpMethod": "POST",
+            "path": "/pageview",
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"events": [e.model_dump() for e in events]}),
+            "isBase64Encoded": False,
+        }
+    )
+    if resp["statusCode"] != 200:
+        raise NewslakeError(f"POST /pageview answered {resp['statusCode']}: {resp['body']}")
+    return int(json.loads(resp["body"])["accepted"])
 
 
 def _wait_http(url: str, timeout_s: float) -> None:
@@ -119,24 +171,33 @@ def _run(settings: Settings, started: float) -> int:
             f"port {settings.serve_host}:{settings.serve_port} is busy (a service left from an "
             "interrupted demo?): stop it or set NEWSLAKE_SERVE_PORT"
         )
-    uvicorn = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "serving.main:app",
-            "--host",
-            settings.serve_host,
-            "--port",
-            str(settings.serve_port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO_ROOT,
-    )
+    service_log = settings.state_dir / "demo-service.log"
+    service_log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"   its access log (a JSON line per request): {service_log}")
+    with service_log.open("w") as log_file:
+        uvicorn = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "serving.main:app",
+                "--host",
+                settings.serve_host,
+                "--port",
+                str(settings.serve_port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO_ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://{settings.serve_host}:{settings.serve_port}"
-        _wait_http(f"{base}/healthz", 30)
+        try:
+            _wait_http(f"{base}/healthz", 30)
+        except NewslakeError as exc:
+            raise NewslakeError(f"{exc}; the service's output is in {service_log}") from exc
         ok = True
         for portal in settings.portals:
             users = [u for u, _ in active.most_common() if u.startswith(f"{portal}-")]

@@ -19,4 +19,7 @@ def base_spark_conf(*, shuffle_partitions: int, driver_memory: str) -> dict[str,
         # The streaming job's live publisher runs in a pool of its own beside the
         # micro-batches; jobs of a single thread run as before.
         "spark.scheduler.mode": "FAIR",
+        # Set as the context starts (as setLogLevel would be after it): spark-submit would
+        # print about a hundred INFO lines of start-up first.
+        "spark.log.level": "ERROR",
     }

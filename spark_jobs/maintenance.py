@@ -20,6 +20,7 @@ from typing import Any
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
+from newslake import logs
 from newslake.settings import Settings
 from spark_jobs.gold import GoldPaths
 from spark_jobs.streaming import StreamPaths
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-optimize", action="store_true")
     parser.add_argument("--no-vacuum", action="store_true")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     settings = Settings()
     spark = get_spark(settings, app_name="newslake-maintenance")
     report = maintain(spark, settings, optimize=not args.no_optimize, vacuum=not args.no_vacuum)

@@ -42,7 +42,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from newslake import aws, versions
+from newslake import aws, logs, versions
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
 from spark_jobs import columns as C
@@ -365,9 +365,7 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
-    )
+    logs.configure()
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings()
     try:

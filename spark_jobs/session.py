@@ -84,6 +84,4 @@ def get_spark(
         builder = builder.master(settings.spark_master).config("spark.jars", ",".join(cached))
     for key, value in (spark_conf(settings, local_dir=local_dir) | (extra_conf or {})).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return builder.getOrCreate()

@@ -56,7 +56,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from newslake import aws, store
+from newslake import aws, logs, store
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export
@@ -622,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         "--rebuild-silver", action="store_true", help="rebuild the silver tables from bronze"
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     settings = Settings()
     spark = get_spark(settings, app_name="newslake-streaming", extra_conf=STREAM_SPARK_CONF)
     if args.rebuild_silver:
