@@ -120,10 +120,9 @@ def read_items(
             found[store.record_id_of(record)] = store.items_of(record)
         return resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
 
+    failure = f"keys of {table} stayed unprocessed"
     for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        failure = f"keys of {table} stayed unprocessed"
-        _until_processed(get, chunk, max_attempts, base_delay_s, failure)
+        _until_processed(get, keys[start : start + 100], max_attempts, base_delay_s, failure)
     return found
 
 
