@@ -122,10 +122,10 @@ batch: up ## The nightly chain (spark-submit): catch up, interactions, train, ga
 	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py $(if $(STAGE),-- --stage $(STAGE))
 
 demo: up ## The whole slice on synthetic data, ending with real HTTP responses
-	@$(PY) -m newslake.demo
+	@$(PY) -m demo
 
 bench-demo: up ## Wall time of the demo on a warm machine (last line: JSON)
-	@$(call bench_keep,$(PY) -m newslake.demo | tail -n 1,demo)
+	@$(call bench_keep,$(PY) -m demo | tail -n 1,demo)
 
 bench-ingest: up ## POST /pageview over HTTP for 60 s: events/s, p50/p99, none lost (last line: JSON)
 	@$(call bench_keep,$(PY) -m benchmarks.bench_ingest $(BENCH_ARGS),ingest)

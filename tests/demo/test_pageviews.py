@@ -10,13 +10,13 @@ import pytest
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from demo import pageviews
 from ingestion.synthetic import TrafficSpec, generate
-from newslake import demo
 
 
 def test_metric_lines_are_counted_and_other_lines_pass_through_whole():
     out = io.StringIO()
-    lines = demo.MetricLines(out)
+    lines = pageviews.MetricLines(out)
     lines.write('{"_aws":{"Timestamp":1},"n":[1.0]}\nfirst ')
     lines.write('line\n{"_aws": {"Timestamp": 2}}\n')
     lines.write("no newline yet")
@@ -40,7 +40,7 @@ def test_the_handlers_metric_lines_stay_off_the_terminal(capsys: pytest.CaptureF
 
     spec = TrafficSpec(end=datetime(2026, 11, 29, tzinfo=UTC), portals=("g1",))
     events = list(itertools.islice(generate(spec), 250))
-    assert demo.send_events(events, batch=100, call=call) == 250
+    assert pageviews.send_events(events, batch=100, call=call) == 250
     out = capsys.readouterr().out
     assert calls == [100, 100, 50]
     assert "CloudWatchMetrics" not in out
