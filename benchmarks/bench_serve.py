@@ -37,7 +37,7 @@ from typing import Any
 
 from benchmarks import serve_app
 from benchmarks.stats import percentile
-from newslake import aws
+from newslake import aws, cognito
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
 from newslake.settings import Settings
@@ -118,7 +118,7 @@ def seed_store(settings: Settings) -> int:
 
 def sign_in(settings: Settings, users: Sequence[str]) -> dict[str, str]:
     """A Cognito access token for each user (created when missing), a few at a time."""
-    app = provision.find_cognito_app(settings)
+    app = cognito.find_cognito_app(settings)
 
     def token(user: str) -> tuple[str, str]:
         provision.ensure_user(settings, app, user, PASSWORD)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from newslake.cognito import CognitoApp
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
 from newslake.settings import Settings
@@ -68,9 +69,7 @@ def running_service(settings: Settings) -> Iterator[str]:
         uvicorn.wait(10)
 
 
-def ask_as_readers(
-    settings: Settings, app: provision.CognitoApp, base: str, readers: Sequence[str]
-) -> bool:
+def ask_as_readers(settings: Settings, app: CognitoApp, base: str, readers: Sequence[str]) -> bool:
     """Each portal's first readers ask for their recommendations with a Cognito token (200
     expected), then the last of them without one (401 expected); True when all answered so."""
     ok = True
@@ -94,7 +93,7 @@ def _recommendations_url(base: str, portal: str, user: str) -> str:
     return f"{base}/v1/portals/{portal}/users/{user}/recommendations?limit=5"
 
 
-def _token_for(settings: Settings, app: provision.CognitoApp, user: str) -> str:
+def _token_for(settings: Settings, app: CognitoApp, user: str) -> str:
     """An access token for ``user``, who is created in the pool with a fresh password."""
     password = secrets.token_urlsafe(16) + "aA1!"
     provision.ensure_user(settings, app, user, password)

@@ -19,6 +19,7 @@ from ingestion import local_firehose
 from ingestion.schema import Pageview
 from ingestion.synthetic import TrafficSpec, generate
 from newslake import aws
+from newslake.cognito import CognitoApp
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
@@ -51,7 +52,7 @@ def _run(settings: Settings, started: float) -> int:
     return 0 if ok else 1
 
 
-def _fresh_platform(settings: Settings) -> provision.CognitoApp:
+def _fresh_platform(settings: Settings) -> CognitoApp:
     print(f"== local platform at {settings.endpoint_url}")
     server.start(settings)
     server.reset(settings)  # a rerun, or a run after an interrupted one, starts clean

@@ -20,8 +20,8 @@ from typing import Any
 import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
+from newslake.cognito import find_cognito_app
 from newslake.errors import PlatformError
-from newslake.local.provision import find_cognito_app
 from newslake.settings import Settings
 
 # Cognito signs with RS256 only; accepting anything else (none, HS256 keyed with the

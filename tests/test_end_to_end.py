@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from ingestion import handler, local_firehose
 from ingestion.synthetic import TrafficSpec, generate
-from newslake import aws
+from newslake import aws, cognito
 from newslake.local import provision
 from serving.main import create_app
 from spark_jobs import nightly
@@ -93,7 +93,7 @@ def test_a_reader_gets_unread_recommendations_with_a_cognito_token(slice_run):
     for e in events:
         read[e.user_id].add(e.article_id)
     user = max((u for u in read if u.startswith("ge-")), key=lambda u: len(read[u]))
-    app = provision.find_cognito_app(settings)
+    app = cognito.find_cognito_app(settings)
     provision.ensure_user(settings, app, user, "e2e-Password-1!")
     token = provision.login(settings, app, user, "e2e-Password-1!")
     client = TestClient(create_app(settings))

@@ -8,12 +8,11 @@ ever talks to the moto server.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import ClientError
 
 from newslake import aws
+from newslake.cognito import CognitoApp, find_app_client, find_user_pool
 from newslake.errors import PlatformError
 from newslake.settings import Settings
 from newslake.store import TTL_ATTRIBUTE
@@ -21,14 +20,6 @@ from newslake.store import TTL_ATTRIBUTE
 SHARDS_PER_STREAM = 2
 MAX_RECEIVE_COUNT = 5
 RETRY_VISIBILITY_TIMEOUT_S = 30
-
-
-@dataclass(frozen=True)
-class CognitoApp:
-    """Ids of the user pool and app client that tokens are issued for."""
-
-    pool_id: str
-    client_id: str
 
 
 def _error_code(exc: ClientError) -> str:
@@ -114,56 +105,15 @@ def ensure_tables(settings: Settings) -> None:
     )
 
 
-def _find_pool(cognito: Any, name: str) -> str | None:
-    paginator = cognito.get_paginator("list_user_pools")
-    for page in paginator.paginate(MaxResults=60):
-        for pool in page.get("UserPools", []):
-            if pool["Name"] == name:
-                return str(pool["Id"])
-    return None
-
-
-def _find_client(cognito: Any, pool_id: str, name: str) -> str | None:
-    paginator = cognito.get_paginator("list_user_pool_clients")
-    for page in paginator.paginate(UserPoolId=pool_id, MaxResults=60):
-        for client in page.get("UserPoolClients", []):
-            if client["ClientName"] == name:
-                return str(client["ClientId"])
-    return None
-
-
-def find_cognito_app(settings: Settings) -> CognitoApp:
-    """The pool and app client, from settings or found by name.
-
-    Raises:
-        PlatformError: neither given nor provisioned.
-    """
-    cognito = aws.client("cognito-idp", settings)
-    pool_id = settings.cognito_user_pool_id or _find_pool(cognito, settings.user_pool_name)
-    if not pool_id:
-        raise PlatformError(
-            f"no Cognito user pool named {settings.user_pool_name!r}: run `make up` "
-            f"(or set NEWSLAKE_COGNITO_USER_POOL_ID)"
-        )
-    if settings.cognito_client_ids:
-        return CognitoApp(pool_id, settings.cognito_client_ids[0])
-    client_id = _find_client(cognito, pool_id, settings.app_client_name)
-    if not client_id:
-        raise PlatformError(
-            f"no app client named {settings.app_client_name!r} in pool {pool_id}: run `make up`"
-        )
-    return CognitoApp(pool_id, client_id)
-
-
 def ensure_cognito(settings: Settings) -> CognitoApp:
     cognito = aws.client("cognito-idp", settings)
-    pool_id = _find_pool(cognito, settings.user_pool_name)
+    pool_id = find_user_pool(cognito, settings.user_pool_name)
     if pool_id is None:
         pool_id = cognito.create_user_pool(
             PoolName=settings.user_pool_name,
             Policies={"PasswordPolicy": {"MinimumLength": 12}},
         )["UserPool"]["Id"]
-    client_id = _find_client(cognito, pool_id, settings.app_client_name)
+    client_id = find_app_client(cognito, pool_id, settings.app_client_name)
     if client_id is None:
         client_id = cognito.create_user_pool_client(
             UserPoolId=pool_id,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from newslake import aws
+from newslake import aws, cognito
 from newslake.local import provision, server
 from newslake.settings import Settings
 from newslake.store import LIVE, ScoredItem, item_record
@@ -57,7 +57,7 @@ def _publish(settings: Settings) -> None:
 
 
 def _bearer(settings: Settings, username: str) -> dict[str, str]:
-    app = provision.find_cognito_app(settings)
+    app = cognito.find_cognito_app(settings)
     provision.ensure_user(settings, app, username, PASSWORD)
     return {"Authorization": f"Bearer {provision.login(settings, app, username, PASSWORD)}"}
 

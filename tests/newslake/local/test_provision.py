@@ -4,10 +4,8 @@ import json
 
 import pytest
 
-from newslake import aws
-from newslake.errors import PlatformError
+from newslake import aws, cognito
 from newslake.local import provision
-from newslake.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -36,21 +34,15 @@ def test_buckets_and_tables_exist(local_platform):
 
 
 def test_provisioning_twice_changes_nothing(local_platform):
-    first = provision.find_cognito_app(local_platform)
+    first = cognito.find_cognito_app(local_platform)
     again = provision.provision(local_platform)
     assert again == first
     assert len(aws.client("kinesis", local_platform).list_streams()["StreamNames"]) == 3
 
 
 def test_a_provisioned_user_gets_an_access_token(local_platform):
-    app = provision.find_cognito_app(local_platform)
+    app = cognito.find_cognito_app(local_platform)
     provision.ensure_user(local_platform, app, "reader-1", "correct-horse-9A!")
     provision.ensure_user(local_platform, app, "reader-1", "correct-horse-9A!")  # idempotent
     token = provision.login(local_platform, app, "reader-1", "correct-horse-9A!")
     assert token.count(".") == 2
-
-
-def test_find_cognito_app_explains_what_to_run_when_nothing_is_provisioned(local_platform):
-    other = Settings(**{**local_platform.model_dump(), "name_prefix": "unprovisioned"})
-    with pytest.raises(PlatformError, match="make up"):
-        provision.find_cognito_app(other)
