@@ -16,13 +16,14 @@ from typing import Any
 from airflow.sdk import TriggerRule, dag, get_current_context, task, task_group
 
 from airflow_dags import callbacks, config, emr, stages
-from newslake.settings import Settings
+from newslake.settings import get_settings
 
 log = logging.getLogger("newslake.airflow")
 
 CFG = config.from_env()
-SETTINGS = Settings()
-PORTALS = list(SETTINGS.portals)
+# The one setting the DAG's shape needs (a mapped group per portal, laid out at parse time);
+# the tasks read the rest of the settings when they run.
+PORTALS = list(get_settings().portals)
 SHARED_STAGES = ("catch_up", "check", "maintain", "interactions")
 PORTAL_GROUP = "portal"
 
@@ -106,16 +107,17 @@ def _emr_stage(stage: str, portal: Any = None) -> Any:
     from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
     from airflow.providers.amazon.aws.sensors.emr import EmrServerlessJobSensor
 
+    settings = get_settings()
     conf = emr.spark_conf(
         emr.job_spark_conf(
-            shuffle_partitions=SETTINGS.spark_shuffle_partitions,
-            driver_memory=SETTINGS.spark_driver_memory,
+            shuffle_partitions=settings.spark_shuffle_partitions,
+            driver_memory=settings.spark_driver_memory,
         ),
         emr.newslake_env(
-            region=SETTINGS.region,
-            name_prefix=SETTINGS.name_prefix,
+            region=settings.region,
+            name_prefix=settings.name_prefix,
             portals=PORTALS,
-            lake_uri=SETTINGS.lake_uri,
+            lake_uri=settings.lake_uri,
         ),
         CFG.emr,
     )
@@ -176,9 +178,10 @@ def gate(trained: dict[str, Any]) -> str:
 def switch_active_version(portal: str) -> dict[str, Any]:
     from newslake import aws, versions
 
+    settings = get_settings()
     version = stages.version_of(_moment())
-    ddb = aws.client("dynamodb", SETTINGS)
-    previous = versions.switch(ddb, SETTINGS.versions_table, portal, version)
+    ddb = aws.client("dynamodb", settings)
+    previous = versions.switch(ddb, settings.versions_table, portal, version)
     log.info("%s: active version %s (was %s)", portal, version, previous or "none")
     return {"portal": portal, "version": version, "previous_version": previous}
 

@@ -51,7 +51,7 @@ from benchmarks.stats import percentile
 from ingestion import local_firehose, retry_worker
 from newslake import aws
 from newslake.local import provision, server
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60.0
@@ -250,7 +250,7 @@ def _load(
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     """Reset the platform, run the load through a gateway, then check the landing zone."""
-    settings = Settings()
+    settings = get_settings()
     if settings.profile != "local" or not server.is_running(settings):
         raise SystemExit(f"error: no local platform at {settings.endpoint_url}: run `make up`")
     domains = _portal_domains(settings)

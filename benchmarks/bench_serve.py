@@ -40,7 +40,7 @@ from benchmarks.stats import percentile
 from newslake import aws, cognito
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 from newslake.store import item_record
 
 PASSWORD = "Bench-serve-Passw0rd!"
@@ -282,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--modes", default="store,memory")
     args = parser.parse_args(argv)
     try:
-        with own_platform(Settings()) as settings:
+        with own_platform(get_settings()) as settings:
             report = run(settings, args)
     except (NewslakeError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)

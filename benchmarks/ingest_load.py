@@ -26,7 +26,7 @@ from benchmarks import http1
 from benchmarks.stats import percentile
 from ingestion.synthetic import SECTIONS
 from ingestion.validation import MAX_BATCH
-from newslake.settings import Settings
+from newslake.settings import get_settings
 
 READERS = 100_000  # distinct user ids, the Kinesis partition keys
 ARTICLES = 5_000
@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    settings = Settings()
+    settings = get_settings()
     cpu_started = time.process_time()
     sent, elapsed_s = asyncio.run(
         drive(

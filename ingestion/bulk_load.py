@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ingestion import g1
 from newslake import aws
 from newslake.errors import NewslakeError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 OBJECT_EVENTS = 50_000
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-hour", type=int, default=0)
     parser.add_argument("--last-hour", type=int, default=None)
     args = parser.parse_args(argv)
-    settings = Settings()
+    settings = get_settings()
     try:
         sizes = g1.hour_sizes(args.data)
         last = len(sizes) - 1 if args.last_hour is None else args.last_hour

@@ -46,7 +46,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from newslake import aws, logs
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=1.0, help="pause between polls, seconds")
     args = parser.parse_args(argv)
     logs.configure()
-    settings = Settings()
+    settings = get_settings()
     standin = FirehoseStandIn(
         settings,
         aws.client("kinesis", settings),

@@ -47,7 +47,7 @@ from ingestion.schema import SERVER_TS
 from ingestion.validation import MAX_BATCH
 from newslake import aws
 from newslake.errors import NewslakeError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 REQUEST_TIMEOUT_S = 10.0
 
@@ -265,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch must be 1..{MAX_BATCH}")
-    settings = Settings()
+    settings = get_settings()
     try:
         out = run_api(args, settings) if args.path == "api" else run_bulk(args, settings)
     except NewslakeError as exc:

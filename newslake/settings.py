@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -138,7 +138,12 @@ class Settings(BaseSettings):
     serving_cache_max_entries: int = Field(default=10_000, ge=1)  # related lists by article
     serving_token_leeway_s: float = Field(default=30.0, ge=0, le=300)
     serving_jwks_min_refresh_s: float = Field(default=5.0, ge=0)
+    serving_jwks_timeout_s: float = Field(default=3.0, gt=0)
+    # Cognito access tokens are 1-2 kB; anything far larger is refused before any parsing.
     serving_max_token_chars: int = Field(default=8192, ge=1024)
+    # A reader sends the same token with every page view for an hour; checking its
+    # signature and claims again each time would be most of a request's CPU.
+    serving_verified_tokens_kept: int = Field(default=10_000, ge=1)
     # Machine (client-credentials) tokens need the read scope and one scope per portal.
     serving_read_scope: str = "newslake/recommendations.read"
     serving_portal_scope_prefix: str = "newslake/portal."
@@ -276,6 +281,18 @@ class Settings(BaseSettings):
             # moto serves the pool's keys from its own address, not the issuer's.
             return f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json"
         return f"{self.issuer_for(pool_id)}/.well-known/jwks.json"
+
+
+def setting_default(name: str) -> Any:
+    """The default of setting ``name``, for a class that takes the value as an argument.
+
+    The settings pass the value in production; tests and tools that build such a class on
+    its own get the same default, written once, on the field above.
+
+    Raises:
+        KeyError: no setting has that name.
+    """
+    return Settings.model_fields[name].default
 
 
 @lru_cache(maxsize=1)

@@ -22,20 +22,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from newslake.cognito import find_cognito_app
 from newslake.errors import PlatformError
-from newslake.settings import Settings
+from newslake.settings import Settings, setting_default
 
 # Cognito signs with RS256 only; accepting anything else (none, HS256 keyed with the
 # public key) is how forged tokens get through.
 ALGORITHMS = ("RS256",)
 ACCESS_TOKEN_USE = "access"
-DEFAULT_LEEWAY_S = 30.0
-JWKS_MIN_REFRESH_S = 5.0
-JWKS_TIMEOUT_S = 3.0
-# Cognito access tokens are 1-2 kB; anything far larger is refused before any parsing.
-DEFAULT_MAX_TOKEN_CHARS = 8192
-# A reader sends the same token with every page view for an hour; checking its signature
-# and claims again each time would be most of a request's CPU.
-VERIFIED_TOKENS_KEPT = 10_000
+# verifier_from_settings passes the configured values; these serve what is built alone.
+DEFAULT_LEEWAY_S: float = setting_default("serving_token_leeway_s")
+JWKS_MIN_REFRESH_S: float = setting_default("serving_jwks_min_refresh_s")
+JWKS_TIMEOUT_S: float = setting_default("serving_jwks_timeout_s")
+DEFAULT_MAX_TOKEN_CHARS: int = setting_default("serving_max_token_chars")
+VERIFIED_TOKENS_KEPT: int = setting_default("serving_verified_tokens_kept")
 
 JwksFetcher = Callable[[], Mapping[str, Any]]
 
@@ -357,11 +355,14 @@ def verifier_from_settings(settings: Settings) -> TokenVerifier:
         raise AuthUnavailableError(str(exc)) from exc
     except (BotoCoreError, ClientError) as exc:
         raise AuthUnavailableError(f"cannot look up the Cognito user pool: {exc}") from exc
-    fetch = http_jwks_fetcher(settings.jwks_url_for(app.pool_id))
+    fetch = http_jwks_fetcher(
+        settings.jwks_url_for(app.pool_id), timeout_s=settings.serving_jwks_timeout_s
+    )
     return TokenVerifier(
         issuer=settings.issuer_for(app.pool_id),
         client_ids=settings.cognito_client_ids or (app.client_id,),
         jwks=JwksCache(fetch, min_refresh_s=settings.serving_jwks_min_refresh_s),
         leeway_s=settings.serving_token_leeway_s,
         max_token_chars=settings.serving_max_token_chars,
+        verified=VerifiedTokens(settings.serving_verified_tokens_kept),
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 from newslake import ranking
+from newslake.settings import setting_default
 from newslake.store import (
     LIVE,
     ScoredItem,
@@ -44,6 +45,9 @@ the nightly model's related list."""
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 _Items = tuple[ScoredItem, ...]
+# Components passes the configured values; these serve a Recommender built alone.
+CACHE_TTL_S: float = setting_default("serving_cache_ttl_s")
+CACHE_MAX_ENTRIES: int = setting_default("serving_cache_max_entries")
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,8 @@ class Recommender:
         self,
         reader: RecommendationReader,
         *,
-        ttl_s: float = 5.0,
-        max_entries: int = 10_000,
+        ttl_s: float = CACHE_TTL_S,
+        max_entries: int = CACHE_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._reader = reader

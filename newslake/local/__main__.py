@@ -9,14 +9,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
-from newslake.settings import Settings
+from newslake.settings import get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newslake.local")
     parser.add_argument("command", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
-    settings = Settings()
+    settings = get_settings()
     try:
         if args.command == "up":
             started = server.start(settings)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from newslake.settings import Settings
+from newslake.settings import Settings, setting_default
 
 
 def test_defaults_are_the_local_profile_with_three_portals():
@@ -56,3 +56,14 @@ def test_issuer_and_jwks_url_are_separate_locally_and_joined_on_aws():
     assert aws.jwks_url_for("eu-west-1_Y") == (
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Y/.well-known/jwks.json"
     )
+
+
+def test_a_settings_default_is_the_fields_not_the_environments(monkeypatch):
+    monkeypatch.setenv("NEWSLAKE_SERVING_CACHE_TTL_S", "9")
+    assert setting_default("serving_cache_ttl_s") == 5.0
+    assert setting_default("serving_max_token_chars") == 8192
+
+
+def test_a_default_of_no_setting_is_an_error():
+    with pytest.raises(KeyError):
+        setting_default("serving_no_such_setting")
