@@ -3,9 +3,10 @@
 The handler is thin: Powertools' ``APIGatewayRestResolver`` routes the request and answers
 CORS preflights for the portals' origins, ``Logger`` writes JSON logs whose correlation id is
 the API Gateway request id, and ``Metrics`` publishes CloudWatch EMF counts (namespace
-``newslake``). The logic lives in plain functions: :func:`parse_events` decodes and
-validates a body, :func:`decide` also routes what is valid, and :func:`accept` does both
-for callers that hold their own clients (tests, the end-to-end slice).
+``newslake``). The logic lives in plain functions:
+:func:`ingestion.validation.parse_request` decodes and validates a body, :func:`decide` also
+routes what is valid, and :func:`accept` does both for callers that hold their own clients
+(tests, the end-to-end slice).
 
 Answers (JSON, with ``error`` and a ``problems`` list when refused; a CORS preflight gets 204):
 

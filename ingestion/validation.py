@@ -106,6 +106,8 @@ class ParsedRequest:
 
 
 def parse_request(body: str, settings: Settings, now_ms: int) -> ParsedRequest:
+    """Decode and validate a request body, one event or ``{"events": [...]}``: what the
+    handler calls. :func:`parse_events` returns the same events and problems as a pair."""
     if not body.strip():
         return ParsedRequest(
             [], [problem(None, None, 'body is empty: send an event or {"events": [...]}')], 0
