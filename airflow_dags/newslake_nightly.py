@@ -33,20 +33,19 @@ DOC_MD = f"""
 Mode **{CFG.mode}** (`NEWSLAKE_SPARK_MODE`), portals **{", ".join(PORTALS)}**
 (`NEWSLAKE_PORTALS`), schedule `{CFG.schedule}` UTC (`NEWSLAKE_AIRFLOW_SCHEDULE`).
 
-1. `catch_up`: the streaming job in availableNow mode brings silver up to date.
-2. `check`: the run day's silver data must be there. Missing data
-   ({CFG.missing_data}, `NEWSLAKE_AIRFLOW_MISSING_DATA`): `fail` retries with backoff (late
-   data) and then fails the run; `skip` skips retraining and the run succeeds.
-3. `maintain`: OPTIMIZE and VACUUM the Delta tables. 4. `interactions` for the run's time.
-5. Per portal (mapped, independent): `train` (ALS, evaluation, gate) -> `gate` (a rejected
-   or skipped version stops here: gate and downstream skipped, reason in the log) -> `export`
-   (items to DynamoDB) -> `switch_active_version` (one conditional pointer write).
-6. `summary` (runs whatever happened): one line per portal with metrics and gate decision;
-   it fails the run when any portal failed, so the run's state tells the operator.
+The stages and what each does: `spark_jobs/README.md#nightly-stages` (the one stage table).
+Each stage is a task here; the per-portal ones run in the mapped `portal` group, one
+independent chain per portal, gated by `gate`. What the DAG adds:
 
-The version id is `vYYYYmmddTHHMMSSZ` of the logical date (of the trigger time for a manual
-run without one). A version is served only after its export finished: a failure anywhere
-leaves the previous version active. Failed tasks are reported by `NEWSLAKE_AIRFLOW_ON_FAILURE`.
+- Missing data ({CFG.missing_data}, `NEWSLAKE_AIRFLOW_MISSING_DATA`): `fail` retries with
+  backoff (late data) and then fails the run; `skip` skips retraining and the run succeeds.
+- A run's model version is named after its logical date (the trigger time for a manual run
+  without one).
+- `gate` skips a version the gate rejected or skipped (and its export and switch), with the
+  reason in the log.
+- `summary` runs whatever happened: one line per portal; it fails the run when any portal
+  failed, so the run's state tells the operator. Failed tasks are reported by
+  `NEWSLAKE_AIRFLOW_ON_FAILURE`.
 """
 
 
