@@ -291,7 +291,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "gateway_workers": args.workers,
         "rate": args.rate,
         "connections": args.connections,
-        # CPU per request of each process: on 2 cores, 2000 ms / their sum bounds requests/s.
+        # CPU per request of each process: on n cores, n x 1000 ms / their sum bounds requests/s.
         "cpu_ms_per_request": {name: round(1000 * sec / len(sent), 2) for name, sec in cpu.items()},
         "load_avg": [round(x, 2) for x in load_avg],
         "load_avg_before": [round(x, 2) for x in load_before],

@@ -1,7 +1,7 @@
 """One keep-alive HTTP/1.1 connection with just enough HTTP for the load generators.
 
-Not httpx: its AsyncClient costs about 5-6 ms of CPU per request, and on 2 cores the load
-generator's CPU is taken from the server under test. This costs well under 1 ms.
+Not httpx: its AsyncClient costs several times this module's CPU per request, and on a
+small machine the load generator's CPU is taken from the server under test.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     users = json.loads(args.tokens.read_text())
-    # uvloop, as the service runs on: the stdlib loop costs the generator ~20 % more CPU.
+    # uvloop, as the service runs on: the stdlib loop costs the generator more CPU.
     outcomes, elapsed_s = uvloop.run(
         drive(
             args.url,

@@ -2,9 +2,9 @@
 
 A full (generation 2) collection scans every container object the process holds while the
 process answers nothing. A server's heap is mostly long-lived: imported modules, boto3's
-service models, and for moto every record, object and message it stores. Measured during
-``make bench-ingest`` (2 cores): a gateway worker's full collection took 60-190 ms and
-moto's 50-250 ms, growing with the records it held; those pauses were the p99.
+service models, and for moto every record, object and message it stores. Under
+``make bench-ingest`` the full collections of a gateway worker and of moto, which grow with
+the records held, were the pauses that set the p99.
 
 :func:`freeze_long_lived` moves what exists now to the permanent generation, and after
 every later full collection moves what survived it, so a full collection scans only what

@@ -5,8 +5,8 @@ a short way to its Kinesis ``PutRecords`` and a quicker S3 listing under a prefi
 
 moto's own server (werkzeug's development server) answers every request with
 ``Connection: close``, so each boto3 or s3a call opened a TCP connection and moto started a
-thread for it: on a 15-record ``PutRecords`` that was 1 ms more CPU for the caller and
-1.3 ms more for moto than over a kept-alive connection. This server runs moto's WSGI
+thread for it, which costs both the caller and moto more CPU per call than a kept-alive
+connection. This server runs moto's WSGI
 application in waitress instead, which keeps connections alive and answers from a fixed
 pool of threads. Like werkzeug, waitress drops request headers with ``_`` in their name;
 moto's own server puts them back for S3 user metadata, this one does not (newslake sets no
@@ -23,8 +23,8 @@ record, under a lock.
 moto answers every call through the same generic machinery: it finds the service by
 matching the host against every backend's URL patterns (a ``stat`` per moto module: the
 dispatcher remembers the answer per host, since it depends on the host alone), parses
-the body against the botocore model, and serialises the answer from it; that is about 4 ms
-of CPU for a 15-record ``PutRecords``, the hottest call of ``make bench-ingest``.
+the body against the botocore model, and serialises the answer from it; that is most of
+the CPU of a ``PutRecords``, the hottest call of ``make bench-ingest``.
 :class:`Dispatcher` answers a ``PutRecords`` it can judge simply (records with a
 partition key within Kinesis's limits and no explicit hash key, no compression, no IAM
 checks) straight from moto's own Kinesis backend, with the same body and headers; anything
@@ -32,8 +32,8 @@ else, and every call the backend refuses before storing a record (an unknown str
 over the size limits), goes the generic way, which answers it as stock moto does.
 
 moto lists the objects under a prefix by walking every key of the bucket, with two Python
-calls per key: 19 ms more than a ``HEAD`` for each ``LIST`` in a bucket of 8,700 keys,
-where S3's cost does not grow with the bucket. The file source of Spark's streaming job
+calls per key, so each ``LIST`` costs more the more keys the bucket holds, where S3's cost
+does not grow with the bucket. The file source of Spark's streaming job
 lists each landed object that way when it plans a micro-batch (s3a's ``listStatus`` on a
 file lists the "directory" first). :func:`prefix_listing` hands moto only the keys under
 the prefix, found in one pass over the bucket's key names; moto does the rest as before.
@@ -266,8 +266,8 @@ def _dispatcher_class() -> type[DomainDispatcherApplication]:
 
         def get_backend_for_host(self, host: str | None) -> Any:
             # moto looks the host up afresh on every request, twice: a listing and a stat of
-            # each of its ~180 module folders, then its URL patterns one by one (2 ms of CPU
-            # under its global lock). The answer depends on the host alone, and the hosts a
+            # each of its module folders, then its URL patterns one by one (CPU spent under
+            # its global lock). The answer depends on the host alone, and the hosts a
             # server sees are few (service.region.amazonaws.com), so it is kept.
             try:
                 return self._backends[host]

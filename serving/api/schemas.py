@@ -90,7 +90,7 @@ def _body(portal: str, answer: Answer) -> dict[str, Any]:
 def _json_response(body: dict[str, Any]) -> Response:
     """The body of one of the models above, as JSON encoded by pydantic-core from plain
     dicts: building the models for every answer (ten items each) and FastAPI serialising
-    them again cost four times as much. Routes name the model as ``response_model``, so
+    them again cost several times as much. Routes name the model as ``response_model``, so
     the OpenAPI document is unchanged; the route tests compare whole bodies."""
     return Response(to_json(body, inf_nan_mode="null"), media_type="application/json")
 
