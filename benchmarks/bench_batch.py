@@ -81,7 +81,7 @@ def _als_versus_implicit(
 
     from spark_jobs import als, id_map
     from spark_jobs import columns as C
-    from spark_jobs.gold import GoldPaths
+    from spark_jobs.tables import GoldPaths
 
     paths = GoldPaths.of(settings)
     inter = (

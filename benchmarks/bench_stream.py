@@ -45,7 +45,7 @@ from newslake import aws, store
 from newslake.local import provision, server
 from newslake.results import last_json_object
 from newslake.settings import Settings
-from spark_jobs.streaming import StreamPaths
+from spark_jobs.tables import StreamPaths
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 10

@@ -1,13 +1,17 @@
-"""Delta reads and writes shared by the batch jobs and (later) the streaming ``foreachBatch``."""
+"""Delta reads and writes shared by the batch jobs and the streaming ``foreachBatch``, and
+the tables' care (``OPTIMIZE``, ``VACUUM``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+care_log = logging.getLogger("newslake.maintenance")  # OPTIMIZE and VACUUM
 
 
 def read_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
@@ -157,3 +161,37 @@ def upsert(
         .whenNotMatchedInsertAll()
         .execute()
     )
+
+
+def optimize_and_vacuum(
+    spark: SparkSession,
+    tables: Mapping[str, str],
+    *,
+    retention_hours: int,
+    optimize: bool = True,
+    vacuum: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Compact (``OPTIMIZE``) and vacuum each of ``tables`` (name -> path) that exists;
+    returns what was done per table.
+
+    Streaming writes many small files (one commit per micro-batch); compaction keeps reads
+    fast. ``VACUUM`` removes files older than ``retention_hours`` that no version needs.
+    """
+    report: dict[str, dict[str, Any]] = {}
+    for name, path in tables.items():
+        if not DeltaTable.isDeltaTable(spark, path):
+            report[name] = {"skipped": "no table yet"}
+            continue
+        table = DeltaTable.forPath(spark, path)
+        done: dict[str, Any] = {}
+        if optimize:
+            metrics = table.optimize().executeCompaction().select("metrics").first()
+            m = metrics[0] if metrics else None
+            done["files_removed"] = int(m["numFilesRemoved"]) if m else 0
+            done["files_added"] = int(m["numFilesAdded"]) if m else 0
+        if vacuum:
+            table.vacuum(retention_hours)
+            done["vacuum_retention_hours"] = retention_hours
+        care_log.info("%s: %s", name, done)
+        report[name] = done
+    return report

@@ -23,6 +23,7 @@ from newslake.settings import Settings
 from newslake.versions import VersionSwitchError, active_version, switch, switch_active_version
 from spark_jobs import columns as C
 from spark_jobs import gold
+from spark_jobs.tables import GoldPaths
 
 __all__ = [
     "ExportError",
@@ -220,7 +221,7 @@ def export_version(
     Raises:
         ExportError: the version was not promoted by the gate, or has no lists.
     """
-    paths = gold.GoldPaths.of(settings)
+    paths = GoldPaths.of(settings)
     decision = gold.gate_decision(spark, paths.model_runs, portal, version)
     if decision != "promote":
         raise ExportError(

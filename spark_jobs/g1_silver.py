@@ -28,7 +28,7 @@ from newslake.errors import NewslakeError
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io
-from spark_jobs.streaming import StreamPaths
+from spark_jobs.tables import StreamPaths
 
 PORTAL = "g1"
 CSV_SCHEMA = ", ".join(f"{name} long" for name in g1.COLUMNS)

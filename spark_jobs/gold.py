@@ -1,5 +1,7 @@
 """The gold tables the nightly run writes, and the records it keeps about itself.
 
+Their paths live in :class:`spark_jobs.tables.GoldPaths`.
+
 ============================  ==============================================================
 table                          rows
 ============================  ==============================================================
@@ -26,38 +28,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io
-
-
-@dataclass(frozen=True)
-class GoldPaths:
-    interactions: str
-    popular: str
-    trending: str
-    recommendations: str
-    related: str
-    id_map: str
-    hyperparams: str
-    model_runs: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> GoldPaths:
-        t = settings.table_path
-        return cls(
-            interactions=t("gold", "interactions"),
-            popular=t("gold", "popular"),
-            trending=t("gold", "trending"),
-            recommendations=t("gold", "recommendations"),
-            related=t("gold", "related"),
-            id_map=t("gold", "id_map"),
-            hyperparams=t("gold", "hyperparams"),
-            model_runs=t("gold", "model_runs"),
-        )
-
-    def tables(self) -> dict[str, str]:
-        return {f"gold.{name}": path for name, path in self.__dict__.items()}
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:

@@ -55,3 +55,8 @@ def to_interactions(
         )
 
     return transform
+
+
+def strengths(visits: DataFrame, as_of: datetime) -> DataFrame:
+    """ALS's input: (user_id, article_id, strength) of the visits up to ``as_of``."""
+    return visits.transform(to_interactions(as_of)).select(C.USER_ID, C.ARTICLE_ID, C.STRENGTH)

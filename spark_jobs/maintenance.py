@@ -13,56 +13,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from typing import Any
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from newslake import logs
 from newslake.settings import Settings
-from spark_jobs.gold import GoldPaths
-from spark_jobs.streaming import StreamPaths
-
-log = logging.getLogger("newslake.maintenance")
-
-
-def lake_tables(settings: Settings) -> dict[str, str]:
-    """Every Delta table newslake writes, by name."""
-    s = StreamPaths.of(settings)
-    return {
-        "bronze.pageviews": s.bronze,
-        "silver.events": s.events,
-        "silver.pageviews": s.visits,
-        "silver.quarantine": s.quarantine,
-        "silver.ingest_log": s.ingest_log,
-        **GoldPaths.of(settings).tables(),
-    }
+from spark_jobs import delta_io
+from spark_jobs.tables import lake_tables
 
 
 def maintain(
     spark: SparkSession, settings: Settings, *, optimize: bool = True, vacuum: bool = True
 ) -> dict[str, dict[str, Any]]:
     """Compact and vacuum every table that exists; returns what was done per table."""
-    report: dict[str, dict[str, Any]] = {}
-    for name, path in lake_tables(settings).items():
-        if not DeltaTable.isDeltaTable(spark, path):
-            report[name] = {"skipped": "no table yet"}
-            continue
-        table = DeltaTable.forPath(spark, path)
-        done: dict[str, Any] = {}
-        if optimize:
-            metrics = table.optimize().executeCompaction().select("metrics").first()
-            m = metrics[0] if metrics else None
-            done["files_removed"] = int(m["numFilesRemoved"]) if m else 0
-            done["files_added"] = int(m["numFilesAdded"]) if m else 0
-        if vacuum:
-            table.vacuum(settings.vacuum_retention_hours)
-            done["vacuum_retention_hours"] = settings.vacuum_retention_hours
-        log.info("%s: %s", name, done)
-        report[name] = done
-    return report
+    return delta_io.optimize_and_vacuum(
+        spark,
+        lake_tables(settings),
+        optimize=optimize,
+        vacuum=vacuum,
+        retention_hours=settings.vacuum_retention_hours,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,12 +47,11 @@ from newslake.errors import NewslakeError
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export, portal_run, streaming
-from spark_jobs.gold import GoldPaths
 from spark_jobs.interactions import to_interactions
 from spark_jobs.popularity import most_viewed, trending
-from spark_jobs.streaming import StreamPaths
+from spark_jobs.tables import GoldPaths, StreamPaths, lake_tables
 
-__all__ = ["GoldPaths", "RunReport", "main", "run"]
+__all__ = ["RunReport", "main", "run"]
 
 log = logging.getLogger("newslake.nightly")
 
@@ -330,9 +329,9 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         )
         return 0, {"caught_up_s": round(time.monotonic() - started, 2), **counts}
     if args.stage == "maintain":
-        from spark_jobs import maintenance
-
-        return 0, maintenance.maintain(spark, settings)
+        tables = lake_tables(settings)
+        retention = settings.vacuum_retention_hours
+        return 0, delta_io.optimize_and_vacuum(spark, tables, retention_hours=retention)
     as_of = resolve_as_of(spark, settings, args.as_of)
     version = args.version or version_of(as_of)
     if args.stage == "interactions":

@@ -32,18 +32,16 @@ from newslake.settings import Settings
 from spark_jobs import als, blend, delta_io, gate, gold, id_map
 from spark_jobs import columns as C
 from spark_jobs.evaluation import Evaluator, Split, relevant_sets, test_clicks
-from spark_jobs.gold import GoldPaths, ModelRun
-from spark_jobs.interactions import to_interactions
+from spark_jobs.gold import ModelRun
+from spark_jobs.interactions import strengths
 from spark_jobs.popularity import most_viewed
-from spark_jobs.streaming import StreamPaths
+from spark_jobs.portal_inputs import portal_visits, signal_params
+from spark_jobs.tables import GoldPaths, StreamPaths
 
 log = logging.getLogger("newslake.nightly")
 
 CANDIDATE, REJECTED, SKIPPED, FAILED = "candidate", "rejected", "skipped", "failed"
 BASELINES = ("most_viewed", "trending")
-VISIT_COLUMNS = [
-    C.PORTAL, C.USER_ID, C.SESSION_ID, C.ARTICLE_ID, C.VISIT_START, C.DWELL_MS, C.SCROLL_DEPTH,
-]  # fmt: skip
 
 
 class _Skip(Exception):
@@ -77,19 +75,6 @@ class PortalOutcome:
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def signal_params(settings: Settings) -> blend.SignalParams:
-    return blend.SignalParams(
-        freshness_horizon=timedelta(hours=settings.freshness_horizon_hours),
-        trending_window=timedelta(hours=settings.trending_window_hours),
-        trending_half_life=timedelta(minutes=settings.trending_half_life_minutes),
-        hot_half_life=timedelta(minutes=settings.blend_hot_half_life_minutes),
-        popular_window=timedelta(hours=settings.popular_window_hours),
-        related_window=timedelta(hours=settings.related_window_hours),
-        last_reads=settings.blend_last_reads,
-        candidates=settings.blend_candidates,
-    )
 
 
 def chosen_params(
@@ -126,25 +111,6 @@ def chosen_params(
         ),
         f"gold.hyperparams searched on {row['searched_on']}",
     )
-
-
-def portal_visits(
-    spark: SparkSession, settings: Settings, portal: str, until: datetime
-) -> DataFrame:
-    """The portal's silver visits up to ``until`` (empty when silver does not exist)."""
-    df = delta_io.read_if_exists(spark, StreamPaths.of(settings).visits)
-    if df is None:
-        return spark.createDataFrame([], f"{C.PORTAL} string").limit(0)
-    return (
-        df.where(F.col(C.PORTAL) == portal)
-        .where(F.col(C.VISIT_START) <= F.lit(until).cast("timestamp"))
-        .where(F.col(C.ARTICLE_ID).isNotNull())
-        .select(*VISIT_COLUMNS)
-    )
-
-
-def strengths(visits: DataFrame, as_of: datetime) -> DataFrame:
-    return visits.transform(to_interactions(as_of)).select(C.USER_ID, C.ARTICLE_ID, C.STRENGTH)
 
 
 def production_interactions(

@@ -22,8 +22,9 @@ from newslake.settings import Settings
 from spark_jobs import als, blend, gold, id_map
 from spark_jobs import columns as C
 from spark_jobs.evaluation import Evaluator, Split, relevant_sets, test_clicks
-from spark_jobs.gold import GoldPaths
-from spark_jobs.portal_run import portal_visits, signal_params, strengths
+from spark_jobs.interactions import strengths
+from spark_jobs.portal_inputs import portal_visits, signal_params
+from spark_jobs.tables import GoldPaths
 
 log = logging.getLogger("newslake.search")
 

@@ -48,7 +48,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,6 +64,7 @@ from spark_jobs.fresh import covisitation, recent_reads
 from spark_jobs.live import LiveSignals, View, merge_reads
 from spark_jobs.popularity import most_viewed
 from spark_jobs.silver import REASON, check_rules, parse_events, to_visits, usable_events
+from spark_jobs.tables import StreamPaths
 
 log = logging.getLogger("newslake.streaming")
 
@@ -87,31 +87,6 @@ STREAM_SPARK_CONF = {
     "spark.databricks.delta.snapshotPartitions": "1",
     "spark.databricks.delta.properties.defaults.checkpointInterval": "30",
 }
-
-
-@dataclass(frozen=True)
-class StreamPaths:
-    bronze: str
-    events: str
-    visits: str
-    quarantine: str
-    ingest_log: str
-    checkpoint: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> StreamPaths:
-        t = settings.table_path
-        return cls(
-            bronze=t("bronze", "pageviews"),
-            events=t("silver", "events"),
-            visits=t("silver", "pageviews"),
-            quarantine=t("silver", "quarantine"),
-            ingest_log=t("silver", "ingest_log"),
-            checkpoint=t("_checkpoints", "landing_pageviews"),
-        )
-
-    def silver_tables(self) -> tuple[str, ...]:
-        return (self.events, self.visits, self.quarantine, self.ingest_log)
 
 
 VISIT_UPDATE = {

@@ -109,7 +109,7 @@ def _lake(local_platform: Settings, tmp_path: Path, name: str) -> Settings:
 
 
 def _silver_rows(spark, settings: Settings, start_ms: int, ids: set[str]) -> list[tuple]:
-    from spark_jobs.streaming import StreamPaths
+    from spark_jobs.tables import StreamPaths
 
     rows = spark.read.format("delta").load(StreamPaths.of(settings).visits).collect()
     return sorted(

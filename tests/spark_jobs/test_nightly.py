@@ -23,8 +23,7 @@ from pyspark.sql import functions as F
 from newslake import aws, store, versions
 from newslake.settings import Settings
 from spark_jobs import als, export, gold, nightly, portal_run
-from spark_jobs.gold import GoldPaths
-from spark_jobs.streaming import StreamPaths
+from spark_jobs.tables import GoldPaths, StreamPaths
 
 pytestmark = pytest.mark.slow
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # fakes shipped to executors

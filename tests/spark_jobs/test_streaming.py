@@ -15,7 +15,8 @@ from chispa import assert_df_equality
 from newslake import aws, store
 from newslake.settings import Settings
 from spark_jobs import streaming
-from spark_jobs.streaming import LandingBatch, StreamPaths
+from spark_jobs.streaming import LandingBatch
+from spark_jobs.tables import StreamPaths
 
 pytestmark = pytest.mark.slow
 
