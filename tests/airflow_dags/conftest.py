@@ -5,23 +5,20 @@ through ``run_dag.py``). Without that venv they skip, except under CI=true, wher
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-AIRFLOW_PYTHON = REPO_ROOT / ".venv-airflow" / "bin" / "python"
-HERE = Path(__file__).resolve().parent
+from tests.utils.airflow_venv import AIRFLOW_PYTHON, RUN_DAG, DagRun, airflow_env
+from tests.utils.paths import REPO_ROOT
+from tests.utils.processes import kill_tree
 
 # The Airflow-side tests import airflow: only the Airflow venv's pytest collects them.
 collect_ignore = [] if importlib.util.find_spec("airflow") else ["in_airflow_venv"]
@@ -35,22 +32,6 @@ def airflow_python() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return AIRFLOW_PYTHON
-
-
-def airflow_env(home: Path, **extra: str) -> dict[str, str]:
-    """An environment for an Airflow child: its own home and database, the repo's DAGs, no
-    orchestration settings inherited from the developer's shell."""
-    inherited = ("AIRFLOW", "NEWSLAKE_AIRFLOW_", "NEWSLAKE_EMR_", "NEWSLAKE_SPARK_MODE")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
-    env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO_ROOT / "airflow_dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
-    )
-    env.update(extra)
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -70,32 +51,6 @@ def migrated_airflow_db(airflow_python: Path, tmp_path_factory: pytest.TempPathF
     return home / "airflow.db"
 
 
-def _kill_tree(pid: int) -> None:
-    """Kill ``pid`` and every process it started, whatever session they moved to."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, []))
-    for member in tree:
-        with contextlib.suppress(OSError):
-            os.kill(member, signal.SIGKILL)
-
-
-@dataclass(frozen=True)
-class DagRun:
-    """What ``run_dag.py`` reported: the run's state and each task instance's."""
-
-    state: str
-    tasks: dict[str, str]
-    log: str
-
-
 @pytest.fixture(scope="session")
 def run_dag(
     airflow_python: Path, migrated_airflow_db: Path, tmp_path_factory: pytest.TempPathFactory
@@ -112,7 +67,7 @@ def run_dag(
     ) -> DagRun:
         home = tmp_path_factory.mktemp("airflow-run")
         shutil.copy(migrated_airflow_db, home / "airflow.db")
-        command = [str(airflow_python), str(HERE / "run_dag.py"), "--logical-date", logical_date]
+        command = [str(airflow_python), str(RUN_DAG), "--logical-date", logical_date]
         if mark_success:
             command += ["--mark-success", mark_success]
         with subprocess.Popen(
@@ -126,7 +81,7 @@ def run_dag(
             try:
                 log, _ = proc.communicate(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                _kill_tree(proc.pid)  # the stages run in sessions of their own
+                kill_tree(proc.pid)  # the stages run in sessions of their own
                 log, _ = proc.communicate()
                 (home / "run.log").write_text(log)
                 pytest.fail(f"the DAG run took over {timeout_s:.0f}s; log: {home / 'run.log'}")

@@ -12,9 +12,8 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from pathlib import Path
 
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "airflow_dags"
+from tests.utils.paths import DAGS_FOLDER  # importable: the child's PYTHONPATH is the checkout
 
 
 def main(argv: list[str] | None = None) -> int:

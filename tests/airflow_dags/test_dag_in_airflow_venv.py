@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.airflow_dags.conftest import REPO_ROOT, airflow_env
+from tests.utils.airflow_venv import airflow_env
+from tests.utils.paths import REPO_ROOT
 
 
 def test_dagbag_and_emr_rendering_pass_in_the_airflow_venv(

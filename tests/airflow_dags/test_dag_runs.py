@@ -15,7 +15,7 @@ import pytest
 from newslake import aws, versions
 from newslake.local import server
 from newslake.settings import Settings
-from tests.conftest import start_platform
+from tests.utils.platform import start_platform
 
 pytestmark = pytest.mark.slow
 

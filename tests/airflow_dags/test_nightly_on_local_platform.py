@@ -17,7 +17,7 @@ from ingestion.synthetic import TrafficSpec, generate
 from newslake import aws, versions
 from newslake.local import provision, server
 from newslake.settings import Settings
-from tests.conftest import platform_settings
+from tests.utils.platform import platform_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -7,7 +7,7 @@ from evaluation import protocol2
 from newslake.ranking import ARTICLE_PAGE
 from newslake.store import ScoredItem
 from serving.recommender import Recommender
-from tests.serving.conftest import FakeReader
+from tests.utils.fakes import FakeReader
 
 LIVE = [ScoredItem("10", 6.0), ScoredItem("11", 3.0), ScoredItem("12", 3.0), ScoredItem("7", 2.0)]
 TRENDING = [ScoredItem("12", 50.0), ScoredItem("20", 40.0), ScoredItem("11", 10.0)]

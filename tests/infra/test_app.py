@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
-from .conftest import Synthesized
+from tests.utils.cdk_app import Synthesized
+
 from .policy_checks import find_wildcards
 
 

@@ -7,8 +7,7 @@ import pytest
 from infra import app as infra_app
 from infra.config import InfraConfigError, load_config
 from newslake.settings import Settings
-
-from .conftest import base_settings
+from tests.utils.cdk_app import base_settings
 
 
 def _load(**context: object):

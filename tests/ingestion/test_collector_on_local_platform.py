@@ -10,7 +10,7 @@ import pytest
 from ingestion import handler, local_firehose
 from newslake import aws
 from newslake.settings import Settings
-from tests.conftest import start_platform
+from tests.utils.platform import start_platform
 
 pytestmark = pytest.mark.slow
 

@@ -22,9 +22,9 @@ from starlette.testclient import TestClient
 from ingestion import gateway
 from newslake import aws
 from newslake.settings import Settings
-from tests.conftest import free_port
+from tests.utils.paths import REPO_ROOT
+from tests.utils.ports import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW_MS = 1_767_225_600_000
 
 

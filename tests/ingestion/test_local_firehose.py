@@ -12,7 +12,7 @@ from ingestion import local_firehose
 from ingestion.local_firehose import FirehoseStandIn
 from newslake import aws
 from newslake.local import server
-from tests.conftest import start_platform
+from tests.utils.platform import start_platform
 
 pytestmark = pytest.mark.slow
 

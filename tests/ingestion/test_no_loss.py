@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -22,11 +21,12 @@ from ingestion import handler, local_firehose, retry_worker
 from newslake import aws
 from newslake.local import provision, server
 from newslake.settings import Settings
-from tests.conftest import free_port, start_platform
+from tests.utils.paths import REPO_ROOT
+from tests.utils.platform import start_platform
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PORTALS = ("g1", "ge", "gshow")
 
 

@@ -1,27 +1,20 @@
-"""Fixtures for the serving tests: a key pair the tests own, a fake store reader, and a
-platform of a test's own to stop (the shared ``local_platform`` is in tests/conftest.py)."""
+"""Fixtures for the serving tests: a key pair the tests own, tokens signed with it, a
+verifier that trusts it, and a fake store reader (the user pool's names are in
+tests/utils/tokens.py, the reader in tests/utils/fakes.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
-from newslake.store import ScoredItem
 from serving.auth import JwksCache, TokenVerifier
-from serving.reader import StoreUnavailableError
-
-ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
-CLIENT_ID = "test-web-client"
-MACHINE_CLIENT_ID = "test-machine-client"
-KID = "test-key-1"
-
-TokenFactory = Callable[..., str]
+from tests.utils.fakes import FakeReader
+from tests.utils.tokens import CLIENT_ID, ISSUER, KID, MACHINE_CLIENT_ID, TokenFactory, jwks_of
 
 
 # ---- keys and tokens ------------------------------------------------------------------
@@ -36,30 +29,16 @@ def other_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _jwks_of(*keys: tuple[rsa.RSAPrivateKey, str]) -> dict[str, Any]:
-    """The JWKS document publishing each key's public half under its kid, as Cognito does."""
-    published = [
-        {
-            **RSAAlgorithm.to_jwk(key.public_key(), as_dict=True),
-            "kid": kid,
-            "alg": "RS256",
-            "use": "sig",
-        }
-        for key, kid in keys
-    ]
-    return {"keys": published}
-
-
 @pytest.fixture(scope="session")
 def make_jwks() -> Callable[..., dict[str, Any]]:
     """``make_jwks((key, kid), ...)``: a JWKS document publishing those keys."""
-    return _jwks_of
+    return jwks_of
 
 
 @pytest.fixture(scope="session")
 def jwks_document(signing_key: rsa.RSAPrivateKey) -> dict[str, Any]:
     """The user pool's keys: the signing key under kid ``test-key-1``."""
-    return _jwks_of((signing_key, KID))
+    return jwks_of((signing_key, KID))
 
 
 @pytest.fixture
@@ -129,38 +108,6 @@ def verifier(jwks_document: dict[str, Any]) -> TokenVerifier:
 
 
 # ---- a store reader in memory -----------------------------------------------------------
-class FakeReader:
-    """RecommendationReader over dicts; ``fail = True`` makes it act like DynamoDB down.
-
-    ``calls`` counts the reads, one per round trip, to check what the caches save.
-    """
-
-    def __init__(self) -> None:
-        self.versions: dict[str, str] = {}
-        self.records: dict[tuple[str, str], list[ScoredItem]] = {}
-        self.fail = False
-        self.calls = 0
-
-    def active_version(self, portal: str) -> str | None:
-        self._read()
-        return self.versions.get(portal)
-
-    def items(self, pk: str, sk: str) -> list[ScoredItem] | None:
-        self._read()
-        return self.records.get((pk, sk))
-
-    def items_many(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[ScoredItem]]:
-        self._read()
-        return {key: self.records[key] for key in keys if key in self.records}
-
-    def _read(self) -> None:
-        self.calls += 1
-        if self.fail:
-            raise StoreUnavailableError("fake store is down")
-
-
 @pytest.fixture
 def fake_reader() -> FakeReader:
     return FakeReader()

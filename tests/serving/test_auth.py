@@ -18,9 +18,7 @@ from serving.auth import (
     TokenVerifier,
 )
 from tests.serving.forged import alg_none, hs256_with_public_key
-
-ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
-TokenFactory = Callable[..., str]
+from tests.utils.tokens import ISSUER, TokenFactory
 
 
 class CountingFetcher:

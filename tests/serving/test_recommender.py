@@ -1,4 +1,4 @@
-"""Recommender's fallback chains, over an in-memory reader (see conftest.FakeReader)."""
+"""Recommender's fallback chains, over an in-memory reader (tests/utils/fakes.FakeReader)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import uvicorn
 from newslake.settings import Settings
 from serving.auth import TokenVerifier
 from serving.main import create_app
-from tests.conftest import free_port
+from tests.utils.ports import free_port
 
 
 @pytest.fixture

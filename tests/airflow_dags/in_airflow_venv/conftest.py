@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-DAGS_FOLDER = Path(__file__).resolve().parents[3] / "airflow_dags"
-
-EMR_ENV = {
-    "NEWSLAKE_SPARK_MODE": "emr",
-    "NEWSLAKE_EMR_APPLICATION_ID": "00fabc123",
-    "NEWSLAKE_EMR_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/newslake-emr",
-    "NEWSLAKE_EMR_CODE_URI": "s3://newslake-artifacts/code/",
-    "NEWSLAKE_EMR_RESULT_URI": "s3://newslake-artifacts/results",
-    "NEWSLAKE_EMR_LOG_URI": "s3://newslake-artifacts/logs/",
-    "NEWSLAKE_EMR_PYTHON_ENV_URI": "s3://newslake-artifacts/code/pyenv.tar.gz",
-}
+from tests.utils.airflow_venv import EMR_ENV
+from tests.utils.paths import DAGS_FOLDER
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from tests.airflow_dags.in_airflow_venv.conftest import EMR_ENV
+from tests.utils.airflow_venv import EMR_ENV
 
 LOCAL_TASKS = {
     "catch_up",

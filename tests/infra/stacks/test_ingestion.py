@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from aws_cdk.assertions import Match
 
 from ingestion import local_firehose
-
-from ..conftest import PORTALS, Synthesized, refers_to
+from tests.utils.cdk_app import PORTALS, Synthesized, refers_to
 
 
 def _by_name(resources: dict, key: str) -> dict:

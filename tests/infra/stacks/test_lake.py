@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..conftest import Synthesized, refers_to
+from tests.utils.cdk_app import Synthesized, refers_to
 
 
 def _buckets(synthesized: Synthesized) -> dict[str, dict]:

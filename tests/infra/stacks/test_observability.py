@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..conftest import Synthesized
+from tests.utils.cdk_app import Synthesized
 
 
 def test_alarms_cover_every_moving_part(synthesized: Synthesized) -> None:

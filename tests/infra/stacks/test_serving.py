@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from ..conftest import Synthesized, refers_to
+from tests.utils.cdk_app import Synthesized, refers_to
 
 
 def _tables(synthesized: Synthesized) -> dict[str, dict]:

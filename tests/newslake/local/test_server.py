@@ -6,7 +6,7 @@ import pytest
 
 from newslake.errors import PlatformError
 from newslake.local import server
-from tests.conftest import platform_settings
+from tests.utils.platform import platform_settings
 
 
 def test_start_refuses_a_port_held_by_something_else(tmp_path):

@@ -1,9 +1,9 @@
 """The app over the tests' own keys and an in-memory store, for the HTTP tests.
 
-The verifier is the real one (conftest.verifier, keys from memory) and the store is the
-FakeReader, both injected through create_app (as the overhead benchmark injects its
-store); moto
-port 9 has no server, so anything that reached for AWS would fail loudly.
+The verifier is the real one (the ``verifier`` fixture, keys from memory) and the store is
+the FakeReader (tests/utils/fakes.py), both injected through create_app (as the overhead
+benchmark injects its store); moto port 9 has no server, so anything that reached for AWS
+would fail loudly. Requests carry tokens with ``tests.utils.tokens.bearer``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,3 @@ def app(verifier: TokenVerifier, reader: Any) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

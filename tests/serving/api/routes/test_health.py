@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from newslake.settings import Settings
 from serving.main import create_app
 from serving.observability import JsonFormatter
-from tests.serving.api.conftest import bearer
+from tests.utils.tokens import bearer
 
 
 def test_healthz_is_ok_without_any_platform() -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.serving.api.conftest import bearer
-
-TokenFactory = Callable[..., str]
+from tests.utils.tokens import TokenFactory, bearer
 
 
 def test_related_prefers_covisitation_and_tops_up(

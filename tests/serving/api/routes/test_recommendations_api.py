@@ -5,15 +5,13 @@ The token matrix, shared by every route, is in test_token_matrix.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.serving.api.conftest import bearer
+from tests.utils.tokens import TokenFactory, bearer
 
-TokenFactory = Callable[..., str]
 URL = "/v1/portals/{portal}/users/{user}/recommendations"
 
 

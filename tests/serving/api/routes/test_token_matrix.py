@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from newslake.settings import Settings
 from serving.auth import AuthUnavailableError, JwksCache, TokenVerifier
 from serving.main import create_app
-from tests.serving.conftest import ISSUER
 from tests.serving.forged import alg_none, hs256_with_public_key
+from tests.utils.tokens import ISSUER
 
 RECS = "/v1/portals/g1/users/alice/recommendations"
 
