@@ -24,6 +24,7 @@ from newslake import aws, store, versions
 from newslake.settings import Settings
 from spark_jobs import als, export, gold, nightly, portal_run
 from spark_jobs.tables import GoldPaths, StreamPaths
+from tests.utils.store import stored_lists
 
 pytestmark = pytest.mark.slow
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # fakes shipped to executors
@@ -151,13 +152,7 @@ def test_a_rejected_portal_keeps_its_version_and_a_promoted_one_switches(nightly
 
 def test_the_published_lists_are_in_the_store(nightly_run):
     settings, _, ddb = nightly_run
-
-    def items(pk):
-        got = ddb.get_item(
-            TableName=settings.recommendations_table, Key=store.record_key(pk, VERSION)
-        )
-        return [i.article_id for i in store.items_of(got["Item"])]
-
+    items = stored_lists(ddb, settings.recommendations_table, version=VERSION)
     assert items(store.related_key("g1", "a0"))[0] == "b0"
     # the day before as_of: the readers' test-period reads, one view each (fillers are older)
     assert items(store.popular_key("g1")) == ["b0", "b1", "b2", "b3", "b4", "b5"]
