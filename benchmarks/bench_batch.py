@@ -32,7 +32,7 @@ from typing import Any
 
 from ingestion import g1
 from newslake.local import provision, server
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2017-10-14T00:00:00+00:00"  # test day: 2017-10-13, the last whole day of the copy
@@ -43,9 +43,10 @@ def _log(msg: str) -> None:
 
 
 def _settings() -> Settings:
-    base = Settings()
-    lake = os.environ.get("NEWSLAKE_LAKE_URI") or f"file://{base.state_dir.resolve()}/lake"
-    return Settings(**{**base.model_dump(), "portals": ("g1",), "lake_uri": lake})
+    """The settings for portal g1, the lake on local disk unless NEWSLAKE_LAKE_URI says."""
+    base = get_settings()
+    lake = base.lake_uri or f"file://{base.state_dir.resolve()}/lake"
+    return base.model_copy(update={"portals": ("g1",), "lake_uri": lake})
 
 
 def _nightly(settings: Settings, as_of: str, version: str) -> tuple[float, dict[str, Any]]:

@@ -44,7 +44,7 @@ from ingestion import bulk_load, g1
 from newslake import aws, store
 from newslake.local import provision, server
 from newslake.results import last_json_object
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 from spark_jobs.tables import StreamPaths
 
 REPO = Path(__file__).resolve().parent.parent
@@ -259,7 +259,7 @@ def _visibility(settings: Settings, accepted: dict[str, float]) -> dict[str, Any
 def catch_up(settings: Settings, last_hour: int, logs: Path) -> dict[str, Any]:
     tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     prefix, lake = f"bench-catchup-{tag}/pageviews", f"{settings.lake_root}-catchup-{tag}"
-    local = Settings(**{**settings.model_dump(), "landing_prefix": prefix, "lake_uri": lake})
+    local = settings.model_copy(update={"landing_prefix": prefix, "lake_uri": lake})
     total = sum(g1.hour_sizes(g1.DEFAULT_DIR)[: last_hour + 1])
     clicks = g1.read_clicks(g1.DEFAULT_DIR, last_hour=last_hour)
     bulk_load.bulk_load(local, aws.client("s3", local), map(g1.to_event, clicks), total=total)
@@ -320,13 +320,13 @@ def main(argv: list[str] | None = None) -> int:
         help="where the Delta lake lives: local disk (default) or the moto server's S3 via s3a",
     )
     args = parser.parse_args(argv)
-    settings = Settings()
+    settings = get_settings()
     logs = settings.state_dir / "bench-stream"
     logs.mkdir(parents=True, exist_ok=True)
     tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     if args.lake == "disk":
         lake = (settings.state_dir / "bench-lake" / tag).resolve()
-        settings = Settings(**{**settings.model_dump(), "lake_uri": f"file://{lake}"})
+        settings = settings.model_copy(update={"lake_uri": f"file://{lake}"})
     server.start(settings)
     server.reset(settings)
     provision.provision(settings)
