@@ -28,11 +28,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingestion import g1
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from spark_jobs.als import AlsParams
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2017-10-14T00:00:00+00:00"  # test day: 2017-10-13, the last whole day of the copy
@@ -74,11 +77,7 @@ def _als_versus_implicit(
     spark: Any, settings: Settings, version: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Fit MLlib ALS and implicit's ALS on the same user x article matrix; seconds each."""
-    import numpy as np
-    import scipy.sparse as sp
-    from implicit.cpu.als import AlternatingLeastSquares
     from pyspark.sql import functions as F
-    from threadpoolctl import threadpool_limits
 
     from spark_jobs import als, id_map
     from spark_jobs import columns as C
@@ -106,6 +105,30 @@ def _als_versus_implicit(
     started = time.monotonic()
     als.train(inter, users, items, p)
     spark_s = time.monotonic() - started
+    matrix_shape, implicit_s = _fit_implicit(inter, users, items, p)
+    inter.unpersist()
+    return {
+        "ratings": n,
+        "users": matrix_shape[0],
+        "articles": matrix_shape[1],
+        "params": p.as_dict(),
+        "mllib_s": round(spark_s, 2),
+        "implicit_s": round(implicit_s, 2),
+        "mllib_over_implicit": round(spark_s / implicit_s, 2) if implicit_s else None,
+    }
+
+
+def _fit_implicit(
+    inter: Any, users: Any, items: Any, p: AlsParams
+) -> tuple[tuple[int, int], float]:
+    """implicit's ALS on the interactions as a sparse matrix indexed like MLlib's: the
+    matrix's (users, articles) and the seconds the fit took."""
+    import numpy as np
+    import scipy.sparse as sp
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    from spark_jobs import columns as C
 
     pdf = (
         inter.join(users.withColumnRenamed(C.ENTITY_ID, C.USER_ID), C.USER_ID)
@@ -129,17 +152,8 @@ def _als_versus_implicit(
     with threadpool_limits(1, "blas"):  # implicit parallelises itself over users
         started = time.monotonic()
         model.fit(matrix, show_progress=False)
-        implicit_s = time.monotonic() - started
-    inter.unpersist()
-    return {
-        "ratings": n,
-        "users": int(matrix.shape[0]),
-        "articles": int(matrix.shape[1]),
-        "params": p.as_dict(),
-        "mllib_s": round(spark_s, 2),
-        "implicit_s": round(implicit_s, 2),
-        "mllib_over_implicit": round(spark_s / implicit_s, 2) if implicit_s else None,
-    }
+        seconds = time.monotonic() - started
+    return (int(matrix.shape[0]), int(matrix.shape[1])), seconds
 
 
 def main(argv: list[str] | None = None) -> int:

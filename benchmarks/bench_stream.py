@@ -112,6 +112,78 @@ def _has_recent(ddb: Any, settings: Settings, portal: str, user: str, article: s
     return bool(got) and article in {i.article_id for i in store.items_of(got)}
 
 
+class _Traffic:
+    """The bench's readers on every portal: batches of views POSTed to the gateway at
+    ``rate`` events/s, each visit's acceptance time kept by its pageview id."""
+
+    def __init__(self, settings: Settings, rate: float) -> None:
+        self.settings, self.rate = settings, rate
+        self.url = f"http://{settings.serve_host}:{settings.gateway_port}/pageview"
+        self.client = httpx.Client(timeout=10)
+        self.accepted: dict[str, float] = {}
+        self.sent, self._rng = 0, random.Random(7)
+
+    def gateway_up(self) -> bool:
+        try:
+            return self.client.options(self.url).status_code < 500
+        except httpx.TransportError:
+            return False
+
+    def post(self, events: list[dict[str, Any]]) -> None:
+        resp = self.client.post(self.url, json={"events": events})
+        if resp.status_code != 200:
+            raise SystemExit(f"error: POST /pageview answered {resp.status_code}: {resp.text}")
+        at = time.time()
+        for e in events:
+            self.accepted[e["pageview_id"]] = at
+
+    def send(self, for_s: float) -> tuple[str, str, str]:
+        """Send for ``for_s`` seconds; the last visit's (portal, user, article)."""
+        portals = self.settings.portals
+        started, first, last = time.monotonic(), self.sent, ("g1", "", "")
+        while time.monotonic() - started < for_s:
+            now_ms = int(time.time() * 1000)
+            batch = []
+            for _ in range(BATCH):
+                n = self.sent
+                portal = portals[n % len(portals)]
+                user, article = f"{portal}-bench-{n % READERS}", _article(self._rng)
+                session = f"s-{user}-{n // (READERS * SESSION_VIEWS)}"
+                batch.append(_event(portal, user, session, article, now_ms))
+                last = (portal, user, str(article))
+                self.sent += 1
+            self.post(batch)
+            time.sleep(max(0.0, started + (self.sent - first) / self.rate - time.monotonic()))
+        return last
+
+
+def _warm_up(
+    traffic: _Traffic, ddb: Any, procs: list[subprocess.Popen[bytes]], *, warmup_s: float
+) -> None:
+    """Until the streaming job runs warm; what was sent meanwhile is not measured."""
+    settings = traffic.settings
+    print("warming up: the first event must reach silver (Spark starts)...", file=sys.stderr)
+    traffic.post([_event("g1", "warmup", "s-warmup", 1, int(time.time() * 1000))])
+    _wait(lambda: _has_recent(ddb, settings, "g1", "warmup", "1"), 300, "for warm-up", procs)
+    # A long-running job is measured, not its first minutes: the JVM compiles the hot
+    # paths during the first micro-batches, which take several times longer. Traffic at
+    # the same rate, unmeasured, until WARMUP_BATCHES micro-batches have committed
+    # visits and at least ``warmup_s`` have passed.
+    log_dir = Path(StreamPaths.of(settings).visits.removeprefix("file://")) / "_delta_log"
+
+    def commits() -> int:
+        return len(list(log_dir.glob("*.json"))) if log_dir.exists() else 0
+
+    first, warm_started = commits(), time.monotonic()
+    print(f"warming up: {traffic.rate:.0f} events/s until {WARMUP_BATCHES} micro-batches "
+          f"have committed, not measured...", file=sys.stderr)  # fmt: skip
+    while commits() - first < WARMUP_BATCHES or time.monotonic() - warm_started < warmup_s:
+        if time.monotonic() - warm_started > 900:
+            raise SystemExit("error: the streaming job did not warm up within 15 minutes")
+        traffic.send(5)
+    traffic.accepted.clear()
+
+
 def freshness(
     settings: Settings, seconds: float, rate: float, warmup_s: float, logs: Path
 ) -> dict[str, Any]:
@@ -121,6 +193,7 @@ def freshness(
         NEWSLAKE_LAKE_URI=settings.lake_root,
         PYTHONPATH=str(REPO),
     )
+    traffic = _Traffic(settings, rate)
     py = sys.executable
     procs = [
         _spawn([py, "-m", "ingestion.gateway"], env, logs / "gateway.log"),
@@ -129,75 +202,19 @@ def freshness(
         _spawn([py, "-m", "spark_jobs.submit", "spark_jobs/streaming.py"], env,
                logs / "streaming.log"),
     ]  # fmt: skip
-    url = f"http://{settings.serve_host}:{settings.gateway_port}/pageview"
     ddb = aws.client("dynamodb", settings)
-    accepted: dict[str, float] = {}
     try:
-        client = httpx.Client(timeout=10)
-
-        def post(events: list[dict[str, Any]]) -> None:
-            resp = client.post(url, json={"events": events})
-            if resp.status_code != 200:
-                raise SystemExit(f"error: POST /pageview answered {resp.status_code}: {resp.text}")
-            at = time.time()
-            for e in events:
-                accepted[e["pageview_id"]] = at
-
-        def gateway_up() -> bool:
-            try:
-                return client.options(url).status_code < 500
-            except httpx.TransportError:
-                return False
-
-        _wait(gateway_up, 60, "for the gateway", procs)
-        print("warming up: the first event must reach silver (Spark starts)...", file=sys.stderr)
-        post([_event("g1", "warmup", "s-warmup", 1, int(time.time() * 1000))])
-        _wait(lambda: _has_recent(ddb, settings, "g1", "warmup", "1"), 300, "for warm-up", procs)
-        n, rng = 0, random.Random(7)
-
-        def send(for_s: float) -> tuple[str, str, str]:
-            nonlocal n
-            started, first, last = time.monotonic(), n, ("g1", "", "")
-            while time.monotonic() - started < for_s:
-                now_ms = int(time.time() * 1000)
-                batch = []
-                for _ in range(BATCH):
-                    portal = settings.portals[n % len(settings.portals)]
-                    user, article = f"{portal}-bench-{n % READERS}", _article(rng)
-                    session = f"s-{user}-{n // (READERS * SESSION_VIEWS)}"
-                    batch.append(_event(portal, user, session, article, now_ms))
-                    last = (portal, user, str(article))
-                    n += 1
-                post(batch)
-                time.sleep(max(0.0, started + (n - first) / rate - time.monotonic()))
-            return last
-
-        # A long-running job is measured, not its first minutes: the JVM compiles the hot
-        # paths during the first micro-batches, which take several times longer. Traffic at
-        # the same rate, unmeasured, until WARMUP_BATCHES micro-batches have committed
-        # visits and at least ``warmup_s`` have passed.
-        log_dir = Path(StreamPaths.of(settings).visits.removeprefix("file://")) / "_delta_log"
-
-        def commits() -> int:
-            return len(list(log_dir.glob("*.json"))) if log_dir.exists() else 0
-
-        first, warm_started = commits(), time.monotonic()
-        print(f"warming up: {rate:.0f} events/s until {WARMUP_BATCHES} micro-batches "
-              f"have committed, not measured...", file=sys.stderr)  # fmt: skip
-        while commits() - first < WARMUP_BATCHES or time.monotonic() - warm_started < warmup_s:
-            if time.monotonic() - warm_started > 900:
-                raise SystemExit("error: the streaming job did not warm up within 15 minutes")
-            send(5)
-        accepted.clear()
+        _wait(traffic.gateway_up, 60, "for the gateway", procs)
+        _warm_up(traffic, ddb, procs, warmup_s=warmup_s)
         print(f"sending {rate:.0f} events/s for {seconds:.0f}s...", file=sys.stderr)
         cpu = CpuShare(procs, settings)
-        last = send(seconds)
+        last = traffic.send(seconds)
         cores = cpu.cores()  # while sending: the steady state, not the drain after it
         _wait(lambda: _has_recent(ddb, settings, *last), 300, "for the last event", procs)
     finally:
         for p in reversed(procs):
             _stop(p)
-    return _visibility(settings, accepted) | {"cpu_cores": cores}
+    return _visibility(settings, traffic.accepted) | {"cpu_cores": cores}
 
 
 class CpuShare:

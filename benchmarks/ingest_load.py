@@ -135,6 +135,37 @@ class Connection(http1.Connection):
         return await self.request(self.head + b"%d\r\n\r\n" % len(body) + body)
 
 
+async def _post_batch(client: Connection, body: bytes) -> tuple[int, int]:
+    """POST one batch: the HTTP status (0 without an answer) and the events accepted."""
+    status = accepted = 0
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            status, content = await client.post(body)
+        if status == 200:
+            accepted = int(json.loads(content)["accepted"])
+    except (OSError, asyncio.IncompleteReadError, ValueError, KeyError, TypeError):
+        pass  # an error: no answer (status 0; timeouts too), or a 200 off contract
+    return status, accepted
+
+
+async def _report_progress(sent: list[Sent], start: float) -> None:
+    """A line on stderr every PROGRESS_EVERY_S: totals, and the rate and p99 since the last."""
+    shown = 0
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_S)
+        recent, shown = sent[shown:], len(sent)
+        p99 = f"{percentile([s.latency_ms for s in recent], 99):.0f}" if recent else "-"
+        print(
+            f"[{time.perf_counter() - start:5.1f}s] {len(sent)} requests, "
+            f"{sum(s.events for s in sent)} events, {sum(not s.ok for s in sent)} errors; "
+            f"last {PROGRESS_EVERY_S:.0f}s: "
+            f"{sum(s.events for s in recent if s.ok) / PROGRESS_EVERY_S:.0f} events/s, "
+            f"p99 {p99} ms",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 async def drive(
     url: str,
     *,
@@ -186,35 +217,12 @@ async def drive(
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
             else:
                 due = time.perf_counter()
-            status = accepted = 0
-            try:
-                async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    status, content = await client.post(body)
-                if status == 200:
-                    accepted = int(json.loads(content)["accepted"])
-            except (OSError, asyncio.IncompleteReadError, ValueError, KeyError, TypeError):
-                pass  # an error: no answer (status 0; timeouts too), or a 200 off contract
+            status, accepted = await _post_batch(client, body)
             latency_ms = (time.perf_counter() - due) * 1000
             sent.append(Sent(first_seq, size, status, accepted, latency_ms))
         client.close()
 
-    async def progress() -> None:
-        shown = 0
-        while True:
-            await asyncio.sleep(PROGRESS_EVERY_S)
-            recent, shown = sent[shown:], len(sent)
-            p99 = f"{percentile([s.latency_ms for s in recent], 99):.0f}" if recent else "-"
-            print(
-                f"[{time.perf_counter() - start:5.1f}s] {len(sent)} requests, "
-                f"{sum(s.events for s in sent)} events, {sum(not s.ok for s in sent)} errors; "
-                f"last {PROGRESS_EVERY_S:.0f}s: "
-                f"{sum(s.events for s in recent if s.ok) / PROGRESS_EVERY_S:.0f} events/s, "
-                f"p99 {p99} ms",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    reporter = asyncio.create_task(progress())
+    reporter = asyncio.create_task(_report_progress(sent, start))
     await asyncio.gather(*(connection() for _ in range(connections)))
     reporter.cancel()
     return sent, time.perf_counter() - start
