@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT_PREFIX = "_checkpoints/local-firehose"
 ERROR_PREFIX = "errors"
 GET_RECORDS_LIMIT = 10_000
+MIB = 1024 * 1024
 
 
 @dataclass
@@ -151,8 +152,10 @@ class FirehoseStandIn:
     Args:
         settings: streams, landing bucket and prefix.
         kinesis, s3: boto3 clients.
-        buffer_bytes: write a stream's objects once its buffer holds this much.
-        buffer_interval_s: ... or once its oldest record has waited this long.
+        buffer_bytes: write a stream's objects once its buffer holds this much
+            (default: the settings' ``local_firehose_buffer_mib``).
+        buffer_interval_s: ... or once its oldest record has waited this long
+            (default: the settings' ``local_firehose_buffer_interval_s``).
         clock: monotonic seconds (tests pass a fake one).
     """
 
@@ -162,15 +165,18 @@ class FirehoseStandIn:
         kinesis: Any,
         s3: Any,
         *,
-        buffer_bytes: int = 5 * 1024 * 1024,
-        buffer_interval_s: float = 60.0,
+        buffer_bytes: int | None = None,
+        buffer_interval_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.settings, self.kinesis, self.s3 = settings, kinesis, s3
-        self.buffer_bytes, self.buffer_interval_s, self.clock = (
-            buffer_bytes,
-            buffer_interval_s,
-            clock,
+        self.settings, self.kinesis, self.s3, self.clock = settings, kinesis, s3, clock
+        self.buffer_bytes = (
+            int(settings.local_firehose_buffer_mib * MIB) if buffer_bytes is None else buffer_bytes
+        )
+        self.buffer_interval_s = (
+            settings.local_firehose_buffer_interval_s
+            if buffer_interval_s is None
+            else buffer_interval_s
         )
         self.stats = DeliveryStats()
         self._streams: list[_Stream] = []
@@ -281,7 +287,7 @@ def _name(stream: str, recs: list[tuple[str, dict[str, Any]]]) -> str:
 
 
 def deliver(
-    settings: Settings, kinesis: Any, s3: Any, *, buffer_bytes: int = 5 * 1024 * 1024
+    settings: Settings, kinesis: Any, s3: Any, *, buffer_bytes: int | None = None
 ) -> DeliveryStats:
     """Move everything the streams hold beyond the checkpoints into the landing bucket."""
     stats = FirehoseStandIn(settings, kinesis, s3, buffer_bytes=buffer_bytes).drain()
@@ -296,8 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--once", action="store_true", help="catch up, write everything, stop")
-    parser.add_argument("--interval", type=float, default=60.0, help="buffer interval, seconds")
-    parser.add_argument("--buffer-mb", type=float, default=5.0, help="buffer size, MiB")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        help="buffer interval, seconds (default: NEWSLAKE_LOCAL_FIREHOSE_BUFFER_INTERVAL_S)",
+    )
+    parser.add_argument(
+        "--buffer-mb",
+        type=float,
+        help="buffer size, MiB (default: NEWSLAKE_LOCAL_FIREHOSE_BUFFER_MIB)",
+    )
     parser.add_argument("--poll", type=float, default=1.0, help="pause between polls, seconds")
     args = parser.parse_args(argv)
     logs.configure()
@@ -306,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         settings,
         aws.client("kinesis", settings),
         aws.client("s3", settings),
-        buffer_bytes=int(args.buffer_mb * 1024 * 1024),
+        buffer_bytes=None if args.buffer_mb is None else int(args.buffer_mb * MIB),
         buffer_interval_s=args.interval,
     )
     if args.once:
@@ -317,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         "delivering %s to s3://%s every %.0fs or %.1f MiB",
         ", ".join(settings.portals),
         settings.landing_bucket,
-        args.interval,
-        args.buffer_mb,
+        standin.buffer_interval_s,
+        standin.buffer_bytes / MIB,
     )
     try:
         while True:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     moto_host: str = "127.0.0.1"
     moto_port: int = 5055
     state_dir: Path = Path(".newslake")
+    # The local Firehose stand-in writes a stream's buffer at this size or age (Firehose's
+    # buffering hints; infra/ sets the real stream's).
+    local_firehose_buffer_mib: float = Field(default=5.0, gt=0)
+    local_firehose_buffer_interval_s: float = Field(default=60.0, ge=0)
 
     # Lake layout. Defaults derive from the bucket names and the profile.
     landing_prefix: str = "pageviews"
