@@ -31,9 +31,9 @@ bench_keep = mkdir -p $(BENCH_DIR) && set -o pipefail && $(1) | tee $(BENCH_DIR)
 	airflow-setup airflow synth deploy
 
 help: ## List the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-preflight:
+preflight: ## Check the machine first: Java 17+ for Spark, Maven for the jars
 	@$(PYTHON) -m newslake.preflight
 
 $(STAMP): pyproject.toml requirements.lock
@@ -87,7 +87,7 @@ up: setup ## Start the moto server on 127.0.0.1 and provision it (idempotent)
 down: ## Stop the local platform
 	@test -x $(PY) && $(PY) -m newslake.local down || true
 
-status:
+status: ## Say whether the local platform is running (exit 3 when stopped)
 	@$(PY) -m newslake.local status
 
 .PHONY: serve bench-serve
@@ -97,7 +97,7 @@ serve: up ## Serve the recommendation API on 127.0.0.1:8055 (uvicorn, JSON logs)
 gateway: up ## Serve POST /pageview on 127.0.0.1:8056 (local API Gateway -> handler), foreground
 	@$(PY) -m ingestion.gateway
 
-tracker: ## Minify the browser tracker into $(TRACKER).min.js (commit it with the source)
+tracker: ## Minify the browser tracker into ingestion/tracker/newslake-tracker.min.js (commit both)
 	@$(TERSER) $(TRACKER).js --compress --mangle --comments false \
 	  --format "preamble='/*! newslake-tracker, minified from source sha256 $$(sha256sum $(TRACKER).js | cut -c1-64) */'" \
 	  --output $(TRACKER).min.js
@@ -155,10 +155,10 @@ replay: up ## G1 clicks as pageviews (REPLAY_ARGS="api --last-hour 2 --speed-up 
 test: setup airflow-setup ## Every test (starts and stops its own local platform)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) ## Lint and format check (ruff), changing nothing
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-format: $(STAMP)
+format: $(STAMP) ## Format the code and apply ruff's safe fixes
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 check: lint ## Lint, format check and type check
