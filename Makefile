@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python packages into $(VENV) (pinned by requirements.lock)..."
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -c requirements.lock -e '.[dev,report,bench]'
+	@$(PY) -m pip install -q -c requirements.lock -e '.[dev,report,bench,local]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(AIRFLOW_STAMP): $(AIRFLOW_REQS)
