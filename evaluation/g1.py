@@ -9,9 +9,9 @@
   whole day inside the hours; results in ``.newslake/eval/protocol1.json``.
 
 Progress and tables go to stderr (the report reads the JSON files); the last stdout line is
-one JSON object: ``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's,
-``protocol2.models.<model>.<variant>`` every model's, ``protocol1.mean.<model>`` each
-model's metrics averaged over the test days.
+one JSON object: ``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's (20 is
+``protocol2.Config.k``), ``protocol2.models.<model>.<variant>`` every model's,
+``protocol1.mean.<model>`` each model's metrics averaged over the test days.
 """
 
 from __future__ import annotations
@@ -147,17 +147,18 @@ def protocol1_table(result: dict[str, Any]) -> str:
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:
     """The last line: newslake's figures per variant and every model's."""
+    k = result["config"]["k"]
+    metric_keys = (f"ndcg_at_{k}", f"hr_at_{k}")
     out: dict[str, Any] = {}
     for mode in ("online", "strict"):
         mine = result[mode]["last_click"]["newslake"]
-        out[mode] = {"ndcg_at_20": mine["ndcg_at_20"], "hr_at_20": mine["hr_at_20"]}
+        out[mode] = {key: mine[key] for key in metric_keys}
     models: dict[str, Any] = {}
     for mode in ("online", "strict"):
         for variant in ("last_click", "every_position"):
             for name, s in result[mode][variant].items():
                 models.setdefault(name, {})[f"{mode}_{variant}"] = {
-                    "ndcg_at_20": s["ndcg_at_20"],
-                    "hr_at_20": s["hr_at_20"],
+                    key: s[key] for key in metric_keys
                 }
     out["models"] = models
     out["hours"] = result["hours"]
@@ -168,9 +169,10 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     """The figures beside the paper's and the reference's (stderr)."""
+    k = result["config"]["k"]
     lines = [
         f"protocol 2, test half, hours {result['hours']['first']}-{result['hours']['last']} "
-        f"({result['hours']['scored']} scored), NDCG@20 / HR@20",
+        f"({result['hours']['scored']} scored), NDCG@{k} / HR@{k}",
         f"{'model':32} {'online last':>15} {'strict last':>15} {'online every':>15} "
         f"{'strict every':>15}",
     ]
@@ -185,7 +187,7 @@ def table(result: dict[str, Any]) -> str:
             ]
             if name in result[mode][variant]
         ]
-        figures = " ".join(f"{c['ndcg_at_20']:.4f}/{c['hr_at_20']:.4f}" for c in cells)
+        figures = " ".join(f"{c[f'ndcg_at_{k}']:.4f}/{c[f'hr_at_{k}']:.4f}" for c in cells)
         lines.append(f"{name:32} {figures}")
     lines.append("paper (G1, hours 0-384, all models a little lower on those hours):")
     lines += [f"  {name:40} {n:.4f}/{h:.4f}" for name, (n, h) in PAPER.items()]

@@ -14,7 +14,8 @@
   session's last click, predicted from the clicks before it; the every-position variant
   predicts each click from its prefix. Every model ranks over all articles and never
   shows an article already in the session (the engine removes any it returns).
-* NDCG@20 and HR@20 are averaged within each hour, then over hours.
+* NDCG@k and HR@k (k: ``Config.k``, 20 as in the paper) are averaged within each hour,
+  then over hours.
 
 The models evaluated are functions of the prefix and of the lists the streaming job would
 have published (:class:`Context`); ``newslake`` is the article page as served
@@ -25,9 +26,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -200,6 +201,90 @@ class SweepResult:
     shown: dict[str, np.ndarray]  # (queries, k) article ids, -1 padded (last clicks only)
     targets: np.ndarray
     seconds: float
+    k: int  # the lists' length (Config.k): what the metrics are "at"
+
+
+class _Query(NamedTuple):
+    """One prediction in plain Python values."""
+
+    place: int  # in the timeline, and so in SweepResult's arrays
+    session: int
+    prefix: list[int]  # the clicks before the target
+    target: int
+    at: int
+    trending_at: int
+    popular_at: int
+    shown_row: int  # its row in SweepResult.shown; -1: not the session's last click
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """The queries in the order they are answered (by time, ties in query order), each
+    with the moment every list it reads was last refreshed: in strict the hour's start, as
+    the lists are frozen there; online the streaming job's last refresh before it."""
+
+    session: np.ndarray
+    position: np.ndarray
+    start: np.ndarray  # the session's first click in Sessions.item
+    target: np.ndarray
+    last: np.ndarray
+    shown_row: np.ndarray
+    at: np.ndarray
+    related_at: np.ndarray
+    trending_at: np.ndarray
+    popular_at: np.ndarray
+
+    def refresh_groups(self) -> Iterator[tuple[int, int]]:
+        """``(first, end)`` of each run of queries that read the same related lists."""
+        moments = self.related_at
+        bounds = np.flatnonzero(np.r_[True, moments[1:] != moments[:-1], True])
+        return itertools.pairwise(bounds.tolist())
+
+    def queries(self, first: int, end: int, items: list[int]) -> Iterator[_Query]:
+        """Queries ``first .. end - 1``; ``items`` is ``Sessions.item`` as a list (indexing
+        Python lists per query is several times cheaper than indexing numpy arrays)."""
+        columns = [self.session, self.start, self.position, self.target]
+        columns += [self.at, self.trending_at, self.popular_at, self.shown_row]
+        rows = zip(*(column[first:end].tolist() for column in columns), strict=True)
+        for place, row in enumerate(rows, first):
+            session, start, position, target, at, trending_at, popular_at, shown_row = row
+            prefix = items[start : start + position]
+            yield _Query(place, session, prefix, target, at, trending_at, popular_at, shown_row)
+
+
+class _ClickFeed:
+    """Hands V-SkNN the clicks in replay order, up to the moment of each prediction."""
+
+    def __init__(self, vsknn: VSkNN, key: list[int], owner: list[int], item: list[int]) -> None:
+        self._vsknn = vsknn
+        self._key, self._owner, self._item = key, owner, item
+        self._next = 0
+
+    def feed_until(self, moment: int) -> None:
+        """Adds every click whose key (a time, or a session hour) is before ``moment``."""
+        key, i = self._key, self._next
+        while i < len(key) and key[i] < moment:
+            self._vsknn.add(self._owner[i], self._item[i])
+            i += 1
+        self._next = i
+
+
+class _Scores:
+    """Each model's rank of the target per query and, for last clicks, the list it showed."""
+
+    def __init__(self, models: Iterable[str], queries: int, last_clicks: int, k: int) -> None:
+        self.k = k
+        self.ranks = {name: np.zeros(queries, dtype=np.int32) for name in models}
+        self.shown = {name: np.full((last_clicks, k), -1, dtype=np.int64) for name in models}
+
+    def record(self, query: _Query, chosen: dict[str, Model], ctx: Context) -> None:
+        """Asks every model; the session's own articles are left out, whatever it returns."""
+        in_session = set(query.prefix)
+        for name, model in chosen.items():
+            kept = [x for x in model(query.prefix, ctx) if x not in in_session][: self.k]
+            self.ranks[name][query.place] = metrics.target_rank(kept, query.target)
+            if query.shown_row >= 0:
+                self.shown[name][query.shown_row, : len(kept)] = kept
 
 
 class Engine:
@@ -258,107 +343,102 @@ class Engine:
                 co-visitation lists (1: the article being read).
         """
         started = time.monotonic()
-        cfg, s = self.config, self.sessions
-        self.vsknn = VSkNN(cfg.vsknn)
+        self.vsknn = VSkNN(self.config.vsknn)
+        timeline = self._timeline(queries, mode)
+        clicks = self._click_feed(mode) if vsknn else None
+        scores = _Scores(chosen, len(timeline.at), int(timeline.last.sum()), self.config.k)
+        items = self.sessions.item.tolist()
+        ctx = Context(self)
+        for first, end in timeline.refresh_groups():
+            ctx.hour, ctx.related = self._related_lists(timeline, first, end, mode, related_depth)
+            for query in timeline.queries(first, end, items):
+                if clicks is not None:
+                    clicks.feed_until(query.at if ctx.hour is None else ctx.hour)
+                ctx.session = query.session
+                ctx.at_trending, ctx.at_popular = query.trending_at, query.popular_at
+                scores.record(query, chosen, ctx)
+        return SweepResult(
+            hour=self.sessions.hour[timeline.session],
+            last=timeline.last,
+            ranks=scores.ranks,
+            shown=scores.shown,
+            targets=timeline.target,
+            seconds=time.monotonic() - started,
+            k=self.config.k,
+        )
+
+    def _timeline(self, queries: Queries, mode: Mode) -> _Timeline:
+        """The queries by the moment they are answered, and the moments of their lists."""
+        s, config = self.sessions, self.config
         at = self.query_times(queries, mode)
         order = np.argsort(at, kind="stable")
         at = at[order]
-        q_session, q_position = queries.session[order], queries.position[order]
+        session, position = queries.session[order], queries.position[order]
 
-        def floor(t: np.ndarray, period: int) -> np.ndarray:
-            return t if mode == "strict" else t - t % period
+        def refreshed(period: int) -> np.ndarray:
+            return at if mode == "strict" else at - at % period
 
-        at_related = floor(at, cfg.covisit_refresh_ms)
-        at_trending = floor(at, cfg.trending_refresh_ms)
-        at_popular = floor(at, HOUR)
-        n = len(order)
-        targets = s.item[s.offsets[q_session] + q_position]
-        last = q_position == s.lengths[q_session] - 1
-        ranks = {name: np.zeros(n, dtype=np.int32) for name in chosen}
-        n_last = int(last.sum())
-        shown = {name: np.full((n_last, cfg.k), -1, dtype=np.int64) for name in chosen}
-        ctx = Context(self)
-        if mode == "strict":  # by session hour: the clicks of every earlier hour's sessions
-            order_clicks = self._strict_order
-            clicks_key = self.views.hour[order_clicks].tolist()
-        else:  # by time: every click before the prediction
-            order_clicks = np.arange(len(self.views.ts))
-            clicks_key = self.views.ts.tolist()
-        clicks_item = self.views.item[order_clicks].tolist()
-        owner = self._owner[order_clicks].tolist()
-        next_click = 0
-        row = 0
-        bounds = np.flatnonzero(np.r_[True, at_related[1:] != at_related[:-1], True])
-        items, offsets = s.item, s.offsets
-        # Python lists: indexing them per query is several times cheaper than numpy's.
-        at_list, sessions_list, positions_list = (
-            at.tolist(),
-            q_session.tolist(),
-            q_position.tolist(),
-        )
-        starts_list = offsets[q_session].tolist()
-        trending_list, popular_list = at_trending.tolist(), at_popular.tolist()
-        targets_list, items_list, last_list = targets.tolist(), items.tolist(), last.tolist()
-        for a, b in itertools.pairwise(bounds):
-            ends = offsets[q_session[a:b]] + q_position[a:b]
-            sources = np.concatenate(
-                [items[ends - d][q_position[a:b] >= d] for d in range(1, related_depth + 1)]
-            )
-            if mode == "strict":
-                ctx.hour = int(s.hour[q_session[a]])
-                ctx.related = self.covisitation.lists_of_earlier_hours(
-                    int(at_related[a]),
-                    cfg.covisit_window_ms,
-                    cfg.list_length,
-                    np.unique(sources),
-                    ctx.hour,
-                )
-            else:
-                ctx.related = self.covisitation.lists(
-                    int(at_related[a]), cfg.covisit_window_ms, cfg.list_length, np.unique(sources)
-                )
-            for i in range(a, b):
-                t = ctx.hour if mode == "strict" else at_list[i]
-                if vsknn:
-                    while next_click < len(clicks_key) and clicks_key[next_click] < t:
-                        self.vsknn.add(owner[next_click], clicks_item[next_click])
-                        next_click += 1
-                sess, pos = sessions_list[i], positions_list[i]
-                start = starts_list[i]
-                prefix = items_list[start : start + pos]
-                in_session = set(prefix)
-                ctx.session = sess
-                ctx.at_trending, ctx.at_popular = trending_list[i], popular_list[i]
-                target = targets_list[i]
-                for name, model in chosen.items():
-                    answer = model(prefix, ctx)
-                    kept = [x for x in answer if x not in in_session][: cfg.k]
-                    ranks[name][i] = metrics.target_rank(kept, target)
-                    if last_list[i]:
-                        shown[name][row, : len(kept)] = kept
-                row += last_list[i]
-        return SweepResult(
-            hour=s.hour[q_session],
+        start = s.offsets[session]
+        last = position == s.lengths[session] - 1
+        return _Timeline(
+            session=session,
+            position=position,
+            start=start,
+            target=s.item[start + position],
             last=last,
-            ranks=ranks,
-            shown=shown,
-            targets=targets,
-            seconds=time.monotonic() - started,
+            shown_row=np.where(last, np.cumsum(last) - 1, -1),
+            at=at,
+            related_at=refreshed(config.covisit_refresh_ms),
+            trending_at=refreshed(config.trending_refresh_ms),
+            popular_at=refreshed(HOUR),
         )
+
+    def _click_feed(self, mode: Mode) -> _ClickFeed:
+        """Strict feeds by session hour (every click of each earlier hour's sessions),
+        online by time (every click before the prediction)."""
+        if mode == "strict":
+            order = self._strict_order
+            key = self.views.hour[order].tolist()
+        else:
+            order = np.arange(len(self.views.ts))
+            key = self.views.ts.tolist()
+        return _ClickFeed(
+            self.vsknn, key, self._owner[order].tolist(), self.views.item[order].tolist()
+        )
+
+    def _related_lists(
+        self, timeline: _Timeline, first: int, end: int, mode: Mode, depth: int
+    ) -> tuple[int | None, dict[int, Ranked]]:
+        """The hour predicted (strict; None online) and the co-visitation lists of the
+        articles that queries ``first .. end - 1`` read last (``depth`` back), as refreshed
+        at the moment they share."""
+        s, config = self.sessions, self.config
+        position = timeline.position[first:end]
+        ends = timeline.start[first:end] + position
+        read = [s.item[ends - back][position >= back] for back in range(1, depth + 1)]
+        sources = np.unique(np.concatenate(read))
+        at = int(timeline.related_at[first])
+        window, length = config.covisit_window_ms, config.list_length
+        if mode == "online":
+            return None, self.covisitation.lists(at, window, length, sources)
+        hour = int(s.hour[timeline.session[first]])
+        return hour, self.covisitation.lists_of_earlier_hours(at, window, length, sources, hour)
 
 
 def summarise(result: SweepResult, *, last_only: bool) -> dict[str, dict[str, object]]:
-    """Per model: NDCG@k and HR@k over hours, the hourly figures, and how many predictions."""
+    """Per model: NDCG@k and HR@k over hours (k: the sweep's ``Config.k``), the hourly
+    figures, and how many predictions."""
     keep = result.last if last_only else np.ones(len(result.last), dtype=bool)
     hours = result.hour[keep]
+    k = result.k
     out: dict[str, dict[str, object]] = {}
     for name, ranks in result.ranks.items():
         r = ranks[keep]
-        ndcg = metrics.per_hour(hours, metrics.ndcg_array(r))
-        hr = metrics.per_hour(hours, metrics.hit_array(r))
+        ndcg = metrics.per_hour(hours, metrics.ndcg_array(r, k))
+        hr = metrics.per_hour(hours, metrics.hit_array(r, k))
         out[name] = {
-            "ndcg_at_20": round(metrics.over_hours(ndcg), 4),
-            "hr_at_20": round(metrics.over_hours(hr), 4),
+            f"ndcg_at_{k}": round(metrics.over_hours(ndcg), 4),
+            f"hr_at_{k}": round(metrics.over_hours(hr), 4),
             "predictions": int(keep.sum()),
             "hours": len(ndcg),
             "per_hour": {h: [round(ndcg[h], 4), round(hr[h], 4)] for h in ndcg},

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evaluation.metrics import K
+
 STATE = Path(".newslake")
 BENCH_FILES = ("ingest.json", "stream.json", "batch.json", "serve.json", "demo.json")
 VARIANTS = (
@@ -52,9 +54,15 @@ def _read(path: Path) -> dict[str, Any] | None:
         return {"error": f"{path} is not one JSON object: {exc}"}
 
 
+def _k(result: dict[str, Any]) -> int:
+    """The length the metrics are at: ``protocol2.Config.k`` as recorded by the run."""
+    return int(result.get("config", {}).get("k", K))
+
+
 def _cell(result: dict[str, Any], mode: str, variant: str, model: str) -> str:
     s = result.get(mode, {}).get(variant, {}).get(model)
-    return f"{s['ndcg_at_20']:.4f} / {s['hr_at_20']:.4f}" if s else "-"
+    k = _k(result)
+    return f"{s[f'ndcg_at_{k}']:.4f} / {s[f'hr_at_{k}']:.4f}" if s else "-"
 
 
 def summary_markdown(result: dict[str, Any]) -> str:
@@ -62,7 +70,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
     hours = result["hours"]
     lines = [
         f"Protocol 2 (session next click), G1 hourly files {hours['first']}-{hours['last']} "
-        f"({hours['scored']} hours scored), test half, NDCG@20 / HR@20:",
+        f"({hours['scored']} hours scored), test half, NDCG@{_k(result)} / HR@{_k(result)}:",
         "",
         "| Model | Online, last click | Strict, last click | Online, every position "
         "| Strict, every position | Coverage | Popularity bias |",
@@ -147,8 +155,8 @@ def hourly_plot(result: dict[str, Any]) -> str:
                 values = [per_hour[h][row] for h in hours]
                 axes[row][col].plot(hours, values, lw=0.8, label=LABELS.get(model, model))
         axes[0][col].set_title(f"{mode}, last click, test half")
-        axes[0][col].set_ylabel("NDCG@20")
-        axes[1][col].set_ylabel("HR@20")
+        axes[0][col].set_ylabel(f"NDCG@{_k(result)}")
+        axes[1][col].set_ylabel(f"HR@{_k(result)}")
         axes[1][col].set_xlabel("hourly file")
     axes[0][0].legend(fontsize=8)
     return _png(fig)

@@ -109,8 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary: dict[str, Any] = protocol2.summarise(result, last_only=True)
             for name, s in summary.items():
                 key = f"{pairs_name} | related every {refresh / 1000:g} s | {name}"
-                table[key] = [float(s["ndcg_at_20"]), float(s["hr_at_20"])]
-                print(f"{s['ndcg_at_20']:.4f} {s['hr_at_20']:.4f}  {key}", file=sys.stderr)
+                table[key] = [float(s[f"ndcg_at_{base.k}"]), float(s[f"hr_at_{base.k}"])]
+                print(f"{table[key][0]:.4f} {table[key][1]:.4f}  {key}", file=sys.stderr)
     out = {
         "mode": args.mode,
         "half": "validation",

@@ -98,6 +98,22 @@ def test_articles_of_the_session_are_left_out_whatever_a_model_returns():
     assert result.shown["careless"][:, :2].tolist() == [[3, -1], [3, -1]]
 
 
+def test_the_metrics_are_at_config_k_so_a_target_past_20_counts_when_k_is_30():
+    s = sessions([*HISTORY, *HOUR1])
+    engine = Engine(s, Config(k=30))
+    queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
+
+    def deep(prefix, ctx):
+        return [*range(100, 125), 3]  # 25 other articles, then the target
+
+    result = engine.sweep(queries, "strict", {"deep": deep}, vsknn=False)
+    summary = protocol2.summarise(result, last_only=True)["deep"]
+    assert result.ranks["deep"].tolist() == [26, 26]
+    assert summary["ndcg_at_30"] == pytest.approx(round(1 / np.log2(27), 4))
+    assert summary["hr_at_30"] == 1.0
+    assert "ndcg_at_20" not in summary and "hr_at_20" not in summary
+
+
 def test_every_split_label_is_validation_or_test():
     s = sessions([*HISTORY, *HOUR1])
     assert set(protocol2.split_sessions(s, seed=1).tolist()) <= {VALIDATION, TEST}
