@@ -44,6 +44,7 @@ def recommend(
     items: np.ndarray,
     ts: np.ndarray,
     as_of: int,
+    *,
     wanted: Sequence[int],
     candidates: Iterable[int],
     n: int,
@@ -61,13 +62,38 @@ def recommend(
         n: list length.
         params: the model's hyperparameters.
     """
+    fitted = _fit(strengths(users, items, ts, as_of), params)
+    if fitted is None:
+        return None
+    user_ids, item_ids, user_factors, item_factors = fitted
+    cand = np.array(sorted(set(candidates)), dtype=np.int64)
+    cand = cand[np.isin(cand, item_ids)]
+    wanted_arr = np.array(sorted(set(wanted)), dtype=np.int64)
+    known = wanted_arr[np.isin(wanted_arr, user_ids)]
+    if len(cand) == 0 or len(known) == 0:
+        return {}
+    return _best(
+        known,
+        user_factors[np.searchsorted(user_ids, known)],
+        cand,
+        item_factors[np.searchsorted(item_ids, cand)],
+        min(n, len(cand)),
+    )
+
+
+def _fit(
+    interactions: tuple[np.ndarray, np.ndarray, np.ndarray], params: AlsParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Reader ids, article ids (both sorted) and their factors, fitted on ``(user, item,
+    strength)``; None when ``implicit`` is missing."""
     try:
         import scipy.sparse as sp
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
     except ImportError:
         return None
-    u, i, strength = strengths(users, items, ts, as_of)
+
+    u, i, strength = interactions
     user_ids, u_idx = np.unique(u, return_inverse=True)
     item_ids, i_idx = np.unique(i, return_inverse=True)
     matrix = sp.csr_matrix(
@@ -84,25 +110,28 @@ def recommend(
             calculate_training_loss=False,
         )
         model.fit(matrix, show_progress=False)
-    cand = np.array(sorted(set(candidates)), dtype=np.int64)
-    cand = cand[np.isin(cand, item_ids)]
-    wanted_arr = np.array(sorted(set(wanted)), dtype=np.int64)
-    known = wanted_arr[np.isin(wanted_arr, user_ids)]
-    if len(cand) == 0 or len(known) == 0:
-        return {}
-    item_factors = np.asarray(model.item_factors)[np.searchsorted(item_ids, cand)]
-    user_factors = np.asarray(model.user_factors)[np.searchsorted(user_ids, known)]
+    return user_ids, item_ids, np.asarray(model.user_factors), np.asarray(model.item_factors)
+
+
+def _best(
+    readers: np.ndarray,
+    reader_factors: np.ndarray,
+    cand: np.ndarray,
+    cand_factors: np.ndarray,
+    k: int,
+) -> dict[int, list[int]]:
+    """Each reader's ``k`` best candidates, best first, ties by article id as text; readers
+    in blocks so the score matrix stays small."""
     text_rank = np.argsort(np.argsort(cand.astype(str), kind="stable"), kind="stable")
-    k = min(n, len(cand))
     out: dict[int, list[int]] = {}
-    for start in range(0, len(known), USERS_PER_BLOCK):
-        scores = user_factors[start : start + USERS_PER_BLOCK] @ item_factors.T
+    for start in range(0, len(readers), USERS_PER_BLOCK):
+        scores = reader_factors[start : start + USERS_PER_BLOCK] @ cand_factors.T
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         top = np.take_along_axis(scores, part, axis=1)
         order = np.lexsort((text_rank[part], -top), axis=1)
         best = cand[np.take_along_axis(part, order, axis=1)]
         for reader, row in zip(
-            known[start : start + USERS_PER_BLOCK].tolist(), best.tolist(), strict=True
+            readers[start : start + USERS_PER_BLOCK].tolist(), best.tolist(), strict=True
         ):
             out[reader] = row
     return out

@@ -288,8 +288,8 @@ def evaluate_day(
     if with_als:
         upto = clicks.until(cutoff)
         found = als.recommend(
-            clicks.user[upto], clicks.item[upto], clicks.ts[upto], cutoff, users,
-            day.fresh, p.candidates, p.als,
+            clicks.user[upto], clicks.item[upto], clicks.ts[upto], cutoff,
+            wanted=users, candidates=day.fresh, n=p.candidates, params=p.als,
         )  # fmt: skip
         if found is None:
             out["als"] = {"status": "not available: pip install implicit (make bench-batch)"}
