@@ -46,8 +46,10 @@ from newslake import aws, logs, versions
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
 from spark_jobs import columns as C
-from spark_jobs import delta_io, export, portal_run, streaming
+from spark_jobs import delta_io, export, portal_run
 from spark_jobs.interactions import to_interactions
+from spark_jobs.landing import silver_counts
+from spark_jobs.landing_query import catch_up
 from spark_jobs.popularity import most_viewed, trending
 from spark_jobs.tables import GoldPaths, StreamPaths, lake_tables
 
@@ -193,11 +195,11 @@ def run(
     report = RunReport()
     with report.stage("catch_up"):
         # The streaming job in availableNow mode: everything landed reaches silver first.
-        streaming.catch_up(spark, settings)
+        catch_up(spark, settings)
         if delta_io.read_if_exists(spark, silver.visits) is None:
             raise NewslakeError("silver.pageviews is empty: nothing has landed yet")
         if delta_io.read_if_exists(spark, silver.ingest_log) is not None:
-            report.counts = streaming.silver_counts(spark, silver)
+            report.counts = silver_counts(spark, silver)
     as_of = resolve_as_of(spark, settings, as_of)
     version = version or version_of(as_of)
     report.version, report.as_of = version, as_of.isoformat()
@@ -320,10 +322,10 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         out = check(spark, settings, args.as_of)
         return (0 if out["ok"] else EXIT_NO_DATA), out
     if args.stage == "catch_up":
-        streaming.catch_up(spark, settings)
+        catch_up(spark, settings)
         silver = StreamPaths.of(settings)
         counts = (
-            streaming.silver_counts(spark, silver)
+            silver_counts(spark, silver)
             if delta_io.read_if_exists(spark, silver.ingest_log) is not None
             else {}
         )

@@ -127,7 +127,7 @@ def _silver_rows(spark, settings: Settings, start_ms: int, ids: set[str]) -> lis
 
 @pytest.mark.slow
 def test_the_api_and_the_bulk_path_give_the_same_silver_rows(local_platform, spark, tmp_path):
-    from spark_jobs.streaming import catch_up
+    from spark_jobs.landing_query import catch_up
     from tests.ingestion.test_gateway import running_gateway
 
     folder = write(tmp_path / "g1", FOLDER_ROWS)

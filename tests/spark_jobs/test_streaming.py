@@ -14,8 +14,9 @@ from chispa import assert_df_equality
 
 from newslake import aws, store
 from newslake.settings import Settings
-from spark_jobs import streaming
-from spark_jobs.streaming import LandingBatch
+from spark_jobs.landing import LandingBatch, rebuild_silver
+from spark_jobs.landing_query import catch_up
+from spark_jobs.publisher import LivePublisher
 from spark_jobs.tables import StreamPaths
 
 pytestmark = pytest.mark.slow
@@ -118,7 +119,7 @@ def _table(spark, path):
 
 def test_landing_to_silver_with_quarantine_and_reconciled_counts(spark, settings):
     land(settings, "o1", FIRST)
-    streaming.catch_up(spark, settings)
+    catch_up(spark, settings)
     p = StreamPaths.of(settings)
 
     assert _table(spark, p.bronze).count() == 7
@@ -140,7 +141,7 @@ def test_landing_to_silver_with_quarantine_and_reconciled_counts(spark, settings
     assert_df_equality(visits, expected, ignore_row_order=True, ignore_nullable=True)
 
     land(settings, "o2", SECOND)
-    streaming.catch_up(spark, settings)
+    catch_up(spark, settings)
     assert _table(spark, p.bronze).count() == 9
     pv1 = _table(spark, p.visits).where("pageview_id = 'pv1'").first()
     assert (pv1.dwell_ms, pv1.scroll_depth, pv1.clicks) == (95_000, 90, 1)
@@ -152,7 +153,7 @@ def test_landing_to_silver_with_quarantine_and_reconciled_counts(spark, settings
 
 def test_fresh_signals_reach_the_serving_store(spark, settings):
     land(settings, "o1", FIRST + SECOND)
-    streaming.catch_up(spark, settings)
+    catch_up(spark, settings)
     ddb = aws.client("dynamodb", settings)
 
     def items(pk):
@@ -168,8 +169,8 @@ def test_fresh_signals_reach_the_serving_store(spark, settings):
 
 def test_continuous_rounds_publish_from_the_table_then_from_the_batches_views(spark, settings):
     land(settings, "o1", FIRST + SECOND)
-    streaming.catch_up(spark, Settings(**{**settings.model_dump(), "stream_publish_live": False}))
-    publisher = streaming.LivePublisher(spark, settings)
+    catch_up(spark, Settings(**{**settings.model_dump(), "stream_publish_live": False}))
+    publisher = LivePublisher(spark, settings)
     assert publisher.round()  # the first round: every list from the table, trending seeded
     views = spark.createDataFrame(
         [
@@ -223,12 +224,12 @@ def test_a_batch_killed_midway_and_replayed_ends_as_an_uninterrupted_run(spark, 
     land(settings, "o1", FIRST)
     land(settings, "o2", SECOND)
     with pytest.raises(Exception, match=f"killed at {step}"):
-        streaming.catch_up(spark, settings, LandingBatch(settings, fault=CrashOnce(step)))
-    streaming.catch_up(spark, settings)  # restart from the checkpoints
+        catch_up(spark, settings, LandingBatch(settings, fault=CrashOnce(step)))
+    catch_up(spark, settings)  # restart from the checkpoints
     replayed = _snapshot(spark, settings)
 
     clean = Settings(**{**settings.model_dump(), "lake_uri": settings.lake_root + "-clean"})
-    streaming.catch_up(spark, clean)
+    catch_up(spark, clean)
     assert replayed == _snapshot(spark, clean)
     assert len(replayed[1]) == 4 and replayed[2] == 4
 
@@ -236,13 +237,13 @@ def test_a_batch_killed_midway_and_replayed_ends_as_an_uninterrupted_run(spark, 
 def test_silver_rebuilt_from_bronze_equals_the_streamed_silver(spark, settings):
     land(settings, "o1", FIRST)
     land(settings, "o2", SECOND)
-    streaming.catch_up(spark, settings)
+    catch_up(spark, settings)
     streamed = _snapshot(spark, settings)
     with pytest.raises(ValueError, match="delete the silver tables"):
-        streaming.rebuild_silver(spark, settings)
+        rebuild_silver(spark, settings)
     for table in StreamPaths.of(settings).silver_tables():
         shutil.rmtree(table.removeprefix("file://"))
-    counts = streaming.rebuild_silver(spark, settings)
+    counts = rebuild_silver(spark, settings)
     assert (counts["bronze_rows"], counts["new_events"], counts["duplicates"]) == (9, 4, 1)
     visits, events, quarantined, _ = _snapshot(spark, settings)
     assert (visits, events, quarantined) == streamed[:3]  # the log has one batch, not two
@@ -257,7 +258,7 @@ def test_corrupt_and_truncated_objects_are_quarantined_and_the_stream_goes_on(sp
         Bucket=settings.landing_bucket, Key=f"{prefix}/cut.json.gz", Body=whole[:-8]
     )  # the gzip trailer is lost: every line is there, the object is not whole
     land(settings, "good", [ev("e7", "pv7", user_id="u7")])
-    streaming.catch_up(spark, settings)
+    catch_up(spark, settings)
     p = StreamPaths.of(settings)
     reasons = sorted(r.reason.split(" (")[0] for r in _table(spark, p.quarantine).collect())
     assert reasons == [
@@ -273,12 +274,56 @@ def test_a_batch_object_reused_after_a_crash_still_counts_its_replay_right(spark
     for a fresh one because the batch before it completed in this object."""
     batch = LandingBatch(settings)
     land(settings, "o1", [ev("e1")])
-    streaming.catch_up(spark, settings, batch)
+    catch_up(spark, settings, batch)
     land(settings, "o2", FIRST[1:3])  # e2 (same visit as e1) and e3: two new events
     batch.fault = CrashOnce("quarantined")  # after the events commit, before the log
     with pytest.raises(Exception, match="killed at quarantined"):
-        streaming.catch_up(spark, settings, batch)
-    streaming.catch_up(spark, settings, batch)  # restart, same object
+        catch_up(spark, settings, batch)
+    catch_up(spark, settings, batch)  # restart, same object
     log = sorted(tuple(r) for r in _table(spark, StreamPaths.of(settings).ingest_log).collect())
     # (batch_id, bronze_rows, new_events, duplicates, quarantined), written out by hand
     assert log == [(0, 1, 1, 0, 0), (1, 2, 2, 0, 0)]
+
+
+class FakeClock:
+    """A wall clock that stands still until the test moves it."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_live_publisher_times_every_expiry_by_its_clock(spark, settings):
+    # u1 reads a1, then a2 in the same session: a1 and a2 are related
+    land(
+        settings, "o1", [*FIRST, *SECOND, ev("e8", "pv8", article_id="a2", client_ts=T0 + 120_000)]
+    )
+    catch_up(spark, Settings(**{**settings.model_dump(), "stream_publish_live": False}))
+    clock = FakeClock(1_900_000_000.0)
+    publisher = LivePublisher(spark, settings, clock=clock)
+    ddb = aws.client("dynamodb", settings)
+    keys = [store.trending_key("g1"), store.recent_key("g1", "u1"), store.related_key("g1", "a1")]
+
+    def expiries():
+        got = [
+            ddb.get_item(
+                TableName=settings.recommendations_table, Key={"pk": {"S": k}, "sk": {"S": "live"}}
+            )["Item"]
+            for k in keys
+        ]
+        return [int(item[store.TTL_ATTRIBUTE]["N"]) for item in got]
+
+    assert publisher.round()  # from the table: trending, recent reads, related
+    assert expiries() == [1_900_172_800] * 3  # the clock's time plus live_ttl_hours (48)
+
+    clock.now += 3600  # an hour on: past related_refresh_s, so related is written again
+    views = spark.createDataFrame(
+        [("g1", "u1", "a2", "pv9", "view", datetime(2026, 1, 1, 12, 3))],
+        "portal string, user_id string, article_id string, pageview_id string, "
+        "event_type string, event_time timestamp",
+    )
+    publisher.feed(views)
+    assert publisher.round()  # from the fed views: trending, the reader's recent reads
+    assert expiries() == [1_900_176_400] * 3
