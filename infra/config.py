@@ -187,14 +187,48 @@ def load_config(context: Mapping[str, Any], base: Settings | None = None) -> Inf
         InfraConfigError: a value is missing, malformed or below its minimum.
     """
     base = base or Settings()
+    env_name = _env_name(context)
+    settings = _deployed_settings(context, base, env_name)
+    account = context.get("account")
+    if account is not None and not _ACCOUNT.match(str(account)):
+        raise InfraConfigError(f"account {account!r} is not a 12-digit AWS account id")
+    log_days, archive_days = _retention(context)
+    buffer_mib, interval_s = _firehose_buffering(context)
+    budget_usd, email = _budget(context)
+    domain = _cognito_domain(context, settings.name_prefix)
+    _check_scopes(settings)
+    layer_dir = context.get("lambda_layer_dir") or None
+    return InfraConfig(
+        env_name=env_name,
+        settings=settings,
+        account=str(account) if account is not None else None,
+        archive_after_days=archive_days,
+        log_retention_days=log_days,
+        firehose_buffer_mib=buffer_mib,
+        firehose_buffer_interval_s=interval_s,
+        budget_usd=budget_usd,
+        budget_email=email,
+        use_vpc=_flag(context, "vpc"),
+        emr_release_label=str(context.get("emr_release_label") or DEFAULT_EMR_RELEASE),
+        cognito_domain_prefix=domain,
+        lambda_layer_dir=str(layer_dir) if layer_dir else None,
+        tags={"project": "newslake", "environment": env_name},
+    )
+
+
+def _env_name(context: Mapping[str, Any]) -> str:
     env_name = str(context.get("env") or "dev")
     if not _ENV.match(env_name):
         raise InfraConfigError(
             f"ENV={env_name!r}: use 1-12 lower-case letters or digits, starting with a letter"
         )
+    return env_name
+
+
+def _deployed_settings(context: Mapping[str, Any], base: Settings, env_name: str) -> Settings:
+    """The aws-profile settings of the deployment, once every name they derive is valid."""
     prefix = str(context.get("name_prefix") or f"{base.name_prefix}-{env_name}")
     _check_prefix(prefix)
-
     portals = _portals(context.get("portals", base.portals))
     if not portals:
         raise InfraConfigError("the portal list is empty: name at least one, e.g. -c portals=g1,ge")
@@ -212,26 +246,31 @@ def load_config(context: Mapping[str, Any], base: Settings | None = None) -> Inf
             f"portal ids {too_long} make stream names over {MAX_FIREHOSE_NAME} characters "
             "(Firehose's limit): shorten them or the name prefix"
         )
+    return settings
 
-    account = context.get("account")
-    if account is not None and not _ACCOUNT.match(str(account)):
-        raise InfraConfigError(f"account {account!r} is not a 12-digit AWS account id")
 
-    log_days = _int(context, "log_retention_days", 30)
+def _retention(context: Mapping[str, Any]) -> tuple[int, int]:
+    """Days logs are kept, and days before landed objects go to Deep Archive."""
+    log_days = _int(context, "log_retention_days", InfraConfig.log_retention_days)
     if log_days < MIN_LOG_RETENTION_DAYS or log_days not in LOG_RETENTION_DAYS:
         allowed = [d for d in LOG_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]
         raise InfraConfigError(
             f"log_retention_days={log_days}: use one of CloudWatch's periods from "
             f"{MIN_LOG_RETENTION_DAYS} days up: {allowed}"
         )
-    archive_days = _int(context, "archive_after_days", 90)
+    archive_days = _int(context, "archive_after_days", InfraConfig.archive_after_days)
     if archive_days < MIN_ARCHIVE_AFTER_DAYS:
         raise InfraConfigError(
             f"archive_after_days={archive_days}: landed objects must stay readable at least "
             f"{MIN_ARCHIVE_AFTER_DAYS} days before Glacier Deep Archive"
         )
-    buffer_mib = _int(context, "firehose_buffer_mib", 64)
-    interval_s = _int(context, "firehose_buffer_interval_s", 300)
+    return log_days, archive_days
+
+
+def _firehose_buffering(context: Mapping[str, Any]) -> tuple[int, int]:
+    """Firehose's buffer size (MiB) and interval (s), within its limits."""
+    buffer_mib = _int(context, "firehose_buffer_mib", InfraConfig.firehose_buffer_mib)
+    interval_s = _int(context, "firehose_buffer_interval_s", InfraConfig.firehose_buffer_interval_s)
     if not FIREHOSE_BUFFER_MIB[0] <= buffer_mib <= FIREHOSE_BUFFER_MIB[1]:
         raise InfraConfigError(f"firehose_buffer_mib={buffer_mib}: Firehose buffers 1 to 128 MiB")
     if not FIREHOSE_INTERVAL_S[0] <= interval_s <= FIREHOSE_INTERVAL_S[1]:
@@ -239,9 +278,13 @@ def load_config(context: Mapping[str, Any], base: Settings | None = None) -> Inf
             f"firehose_buffer_interval_s={interval_s}: use {FIREHOSE_INTERVAL_S[0]} to "
             f"{FIREHOSE_INTERVAL_S[1]} seconds"
         )
+    return buffer_mib, interval_s
 
+
+def _budget(context: Mapping[str, Any]) -> tuple[float, str | None]:
+    """The monthly budget (USD) and the address its alerts go to, if any."""
     try:
-        budget_usd = float(context.get("budget_usd", 500))
+        budget_usd = float(context.get("budget_usd", InfraConfig.budget_usd))
     except (TypeError, ValueError):
         raise InfraConfigError(
             f"budget_usd={context.get('budget_usd')!r} is not a number"
@@ -251,13 +294,21 @@ def load_config(context: Mapping[str, Any], base: Settings | None = None) -> Inf
     email = context.get("budget_email") or None
     if email is not None and not _EMAIL.match(str(email)):
         raise InfraConfigError(f"budget_email={email!r} is not an e-mail address")
+    return budget_usd, str(email) if email else None
 
+
+def _cognito_domain(context: Mapping[str, Any], prefix: str) -> str:
     domain = str(context.get("cognito_domain_prefix") or f"{prefix}-auth")
     if not _DOMAIN.match(domain) or any(word in domain for word in _DOMAIN_RESERVED):
         raise InfraConfigError(
             f"Cognito domain prefix {domain!r}: lower-case letters, digits and hyphens, at "
             f"most 63, without {_DOMAIN_RESERVED}; set -c cognito_domain_prefix=..."
         )
+    return domain
+
+
+def _check_scopes(settings: Settings) -> None:
+    """The read scope and the portal scopes must name one Cognito resource server."""
     identifier, _, read = settings.serving_read_scope.partition("/")
     portal_identifier = settings.serving_portal_scope_prefix.partition("/")[0]
     if not read or identifier != portal_identifier:
@@ -265,21 +316,3 @@ def load_config(context: Mapping[str, Any], base: Settings | None = None) -> Inf
             "NEWSLAKE_SERVING_READ_SCOPE and NEWSLAKE_SERVING_PORTAL_SCOPE_PREFIX must share "
             "one resource server, e.g. newslake/recommendations.read and newslake/portal."
         )
-
-    layer_dir = context.get("lambda_layer_dir") or None
-    return InfraConfig(
-        env_name=env_name,
-        settings=settings,
-        account=str(account) if account is not None else None,
-        archive_after_days=archive_days,
-        log_retention_days=log_days,
-        firehose_buffer_mib=buffer_mib,
-        firehose_buffer_interval_s=interval_s,
-        budget_usd=budget_usd,
-        budget_email=str(email) if email else None,
-        use_vpc=_flag(context, "vpc"),
-        emr_release_label=str(context.get("emr_release_label") or DEFAULT_EMR_RELEASE),
-        cognito_domain_prefix=domain,
-        lambda_layer_dir=str(layer_dir) if layer_dir else None,
-        tags={"project": "newslake", "environment": env_name},
-    )

@@ -23,6 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -201,40 +202,9 @@ class IngestionStack(cdk.Stack):
     ) -> firehose.CfnDeliveryStream:
         s = config.settings
         name = s.stream_name(portal)
-        role = service_role(
-            self, f"FirehoseRole-{portal}", "firehose.amazonaws.com", f"Firehose {name}"
-        )
-        stream.grant_read(role)
         bucket = lake.landing
-        bucket.grant_put(role, f"{s.landing_prefix}/*")
-        bucket.grant_put(role, f"errors/{s.landing_prefix}/*")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-                resources=[
-                    bucket.arn_for_objects(f"{s.landing_prefix}/*"),
-                    bucket.arn_for_objects(f"errors/{s.landing_prefix}/*"),
-                ],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                resources=[bucket.bucket_arn],
-            )
-        )
-        log_group = logs.LogGroup(
-            self,
-            f"FirehoseLogs-{portal}",
-            log_group_name=f"/aws/kinesisfirehose/{name}",
-            retention=retention(config),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        log_stream = log_group.add_stream(
-            f"FirehoseLogStream-{portal}", log_stream_name="S3Delivery"
-        )
-        log_group.grant_write(role)
-
+        role = self._firehose_role(portal, name, stream, bucket, s.landing_prefix)
+        log_group, log_stream = self._firehose_logs(config, portal, name, role)
         prop = firehose.CfnDeliveryStream
         delivery = prop(
             self,
@@ -276,3 +246,47 @@ class IngestionStack(cdk.Stack):
         if policy is not None:
             delivery.node.add_dependency(policy)
         return delivery
+
+    def _firehose_role(
+        self, portal: str, name: str, stream: kinesis.Stream, bucket: s3.IBucket, landing: str
+    ) -> iam.Role:
+        """Firehose's role: read the stream, write (and clean up uploads) under landing."""
+        role = service_role(
+            self, f"FirehoseRole-{portal}", "firehose.amazonaws.com", f"Firehose {name}"
+        )
+        stream.grant_read(role)
+        bucket.grant_put(role, f"{landing}/*")
+        bucket.grant_put(role, f"errors/{landing}/*")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                resources=[
+                    bucket.arn_for_objects(f"{landing}/*"),
+                    bucket.arn_for_objects(f"errors/{landing}/*"),
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[bucket.bucket_arn],
+            )
+        )
+        return role
+
+    def _firehose_logs(
+        self, config: InfraConfig, portal: str, name: str, role: iam.Role
+    ) -> tuple[logs.LogGroup, logs.LogStream]:
+        """The delivery stream's error log, written by its role."""
+        log_group = logs.LogGroup(
+            self,
+            f"FirehoseLogs-{portal}",
+            log_group_name=f"/aws/kinesisfirehose/{name}",
+            retention=retention(config),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        log_stream = log_group.add_stream(
+            f"FirehoseLogStream-{portal}", log_stream_name="S3Delivery"
+        )
+        log_group.grant_write(role)
+        return log_group, log_stream

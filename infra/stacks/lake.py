@@ -20,6 +20,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_emrserverless as emrserverless
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -43,12 +44,23 @@ class LakeStack(cdk.Stack):
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        s = config.settings
         key = security.keys.s3
-        self.landing = secure_bucket(
+        self.landing = self._landing_bucket(config, key)
+        self.lake = self._lake_bucket(config, key)
+        self.artifacts = secure_bucket(
+            self, "ArtifactsBucket", name=config.artifacts_bucket, key=key
+        )
+        self.streaming_role = self._job_role("StreamingJobRole", "streaming job")
+        self.nightly_role = self._job_role("NightlyJobRole", "nightly chain and maintenance")
+        self._grant_jobs(config.settings.landing_prefix, serving)
+        self.application = self._emr_application(config, security.vpc)
+        self._outputs()
+
+    def _landing_bucket(self, config: InfraConfig, key: kms.IKey) -> s3.Bucket:
+        return secure_bucket(
             self,
             "LandingBucket",
-            name=s.landing_bucket,
+            name=config.settings.landing_bucket,
             key=key,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -62,10 +74,12 @@ class LakeStack(cdk.Stack):
                 )
             ],
         )
-        self.lake = secure_bucket(
+
+    def _lake_bucket(self, config: InfraConfig, key: kms.IKey) -> s3.Bucket:
+        return secure_bucket(
             self,
             "LakeBucket",
-            name=s.lake_bucket,
+            name=config.settings.lake_bucket,
             key=key,
             versioned=True,
             lifecycle_rules=[
@@ -76,14 +90,10 @@ class LakeStack(cdk.Stack):
                 )
             ],
         )
-        self.artifacts = secure_bucket(
-            self, "ArtifactsBucket", name=config.artifacts_bucket, key=key
-        )
 
-        self.streaming_role = self._job_role("StreamingJobRole", "streaming job")
-        self.nightly_role = self._job_role("NightlyJobRole", "nightly chain and maintenance")
+    def _grant_jobs(self, landing_prefix: str, serving: ServingStack) -> None:
         for role in (self.streaming_role, self.nightly_role):
-            self.landing.grant_read(role, f"{s.landing_prefix}/*")
+            self.landing.grant_read(role, f"{landing_prefix}/*")
             self.lake.grant_read_write(role)
             self.artifacts.grant_read(role, f"{JOBS_PREFIX}*")
             self.artifacts.grant_put(role, f"{EMR_LOGS_PREFIX}*")
@@ -92,8 +102,7 @@ class LakeStack(cdk.Stack):
         serving.versions_table.grant_read_write_data(self.nightly_role)
         serving.recommendations_table.grant_read_data(self.nightly_role)
 
-        self.application = self._emr_application(config, security.vpc)
-
+    def _outputs(self) -> None:
         outputs = {
             "LandingBucketName": (self.landing.bucket_name, "landing bucket (Firehose)"),
             "LakeUri": (f"s3://{self.lake.bucket_name}", "NEWSLAKE_LAKE_URI (the default)"),
