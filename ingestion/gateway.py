@@ -103,11 +103,17 @@ def proxy_event(
     multi_query = _multi(query)
     single_headers = {name: values[-1] for name, values in multi_headers.items()}
     lower = {name.lower(): value for name, value in single_headers.items()}
-    try:
-        text, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(body).decode("ascii"), True
-    request_time = datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    text, is_base64 = _event_body(body)
+    context = _request_context(
+        method=method,
+        path=path,
+        stage=stage,
+        resource=resource,
+        request_id=request_id,
+        now_ms=now_ms,
+        domain=lower.get("host"),
+    )
+    context["identity"] = _identity(source_ip, lower.get("user-agent"))
     return {
         "resource": resource,
         "path": path,
@@ -118,37 +124,65 @@ def proxy_event(
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": None,
         "stageVariables": None,
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": "local",
-            "resourceId": "local",
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/{stage}{path}",
-            "stage": stage,
-            "protocol": "HTTP/1.1",
-            "requestId": request_id,
-            "extendedRequestId": request_id,
-            "requestTime": request_time,
-            "requestTimeEpoch": now_ms,
-            "domainName": lower.get("host"),
-            "identity": {
-                "sourceIp": source_ip,
-                "userAgent": lower.get("user-agent"),
-                "accountId": None,
-                "caller": None,
-                "user": None,
-                "userArn": None,
-                "apiKey": None,
-                "accessKey": None,
-                "cognitoIdentityId": None,
-                "cognitoIdentityPoolId": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
-            },
-        },
-        "body": text if body else None,
+        "requestContext": context,
+        "body": text,
         "isBase64Encoded": is_base64,
+    }
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    """The event's body and whether it is base64: None when empty, base64 when not UTF-8."""
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    return (text if body else None), is_base64
+
+
+def _request_context(
+    *,
+    method: str,
+    path: str,
+    stage: str,
+    resource: str,
+    request_id: str,
+    now_ms: int,
+    domain: str | None,
+) -> dict[str, Any]:
+    """``requestContext`` without its ``identity``."""
+    request_time = datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return {
+        "accountId": ACCOUNT_ID,
+        "apiId": "local",
+        "resourceId": "local",
+        "resourcePath": resource,
+        "httpMethod": method,
+        "path": f"/{stage}{path}",
+        "stage": stage,
+        "protocol": "HTTP/1.1",
+        "requestId": request_id,
+        "extendedRequestId": request_id,
+        "requestTime": request_time,
+        "requestTimeEpoch": now_ms,
+        "domainName": domain,
+    }
+
+
+def _identity(source_ip: str | None, user_agent: str | None) -> dict[str, Any]:
+    """``requestContext.identity`` of an unauthenticated caller: its address and agent."""
+    return {
+        "sourceIp": source_ip,
+        "userAgent": user_agent,
+        "accountId": None,
+        "caller": None,
+        "user": None,
+        "userArn": None,
+        "apiKey": None,
+        "accessKey": None,
+        "cognitoIdentityId": None,
+        "cognitoIdentityPoolId": None,
+        "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None,
     }
 
 
