@@ -5,8 +5,8 @@ made at the cutoff (midnight ending D) from every click up to it, and each user 
 least one click on day D+1 is scored on the articles they clicked that day (HR, precision,
 recall, NDCG and MAP at k, and catalogue coverage). This is ``spark_jobs.evaluation``'s
 split (``Split.before(end, 24 h)``) and ``spark_jobs.portal_run.evaluate``'s models, in
-plain Python and numpy so that thirteen days run in minutes on two cores instead of a Spark
-job per day; the metrics are ``spark_jobs.metrics`` itself (plain Python). The models:
+plain Python and numpy, so that each test day is a pass over arrays instead of a Spark job
+of its own; the metrics are ``spark_jobs.metrics`` itself (plain Python). The models:
 
 * ``most_viewed``: views in the 24 h before the cutoff (``popular_window_hours``);
 * ``trending``: views of the last ``trending_window_hours``, each halved every

@@ -12,7 +12,8 @@ The handler keeps one invocation's state in module objects, as Lambda runs one i
 a time per instance; ``--workers N`` runs N processes, like N warm Lambda instances. A worker
 calls the handler on its event loop's thread, so it answers one request at a time while the
 handler runs (it did so before too, behind the handler's lock); handing each call to a
-thread cost 0.4 ms of CPU a request and doubled the p99 of ``make bench-ingest``.
+thread added CPU to every request and lengthened the tail latency of ``make bench-ingest``
+(figures in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ def create_app(
 def serve_app() -> Starlette:
     """The app of one server worker process (uvicorn's factory): the handler's resolver and
     clients are built now, then the worker's heap is frozen out of full collections, which
-    paused it for 60-190 ms under load (:mod:`newslake.gctune`)."""
+    paused it under load for longer than a request takes (:mod:`newslake.gctune`)."""
     from ingestion.handler import prepare
 
     prepare()
