@@ -30,7 +30,7 @@ import numpy as np
 from evaluation import data, protocol1, protocol2
 from evaluation.protocol2 import TEST, Engine, Mode, Queries
 from newslake.errors import NewslakeError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 OUT = Path(".newslake") / "eval" / "protocol2.json"
 OUT1 = Path(".newslake") / "eval" / "protocol1.json"
@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise NewslakeError(
                 f"--last-hour {args.last_hour}: the data has hourly files 0..{sessions.n_hours - 1}"
             )
-        settings = Settings()
+        settings = get_settings()
         config = protocol2.Config.from_settings(settings)
         result = run_protocol2(sessions, args.first_hour, args.last_hour, config)
         first = None if args.no_protocol1 else run_protocol1(args, settings)

@@ -43,7 +43,7 @@ import numpy as np
 from evaluation import als
 from evaluation.data import Sessions
 from newslake import ranking
-from newslake.settings import Settings
+from newslake.settings import Settings, setting_default
 from spark_jobs import metrics
 from spark_jobs.als import AlsParams
 
@@ -52,25 +52,29 @@ RRF_K = 10.0  # spark_jobs.blend.RRF_K
 MODELS = ("most_viewed", "trending", "covisitation", "als", "blend")
 UNCAPPED = 1 << 30  # the nightly batch reads every click of a session
 Ranked = list[tuple[int, float]]
+BLEND_SOURCES = ("hot", "trending", "covisit", "als", "popular")  # settings' blend_w_<source>
+
+
+def _default_weights() -> dict[str, float]:
+    return {source: setting_default(f"blend_w_{source}") for source in BLEND_SOURCES}
 
 
 @dataclass(frozen=True)
 class Params:
-    """The nightly run's windows, lengths and weights (:meth:`from_settings`)."""
+    """The nightly run's windows, lengths and weights (:meth:`from_settings`); each default
+    is the default of the setting it comes from."""
 
-    k: int = 10
-    min_users: int = 5
-    popular_window_ms: int = 24 * HOUR
-    trending_window_ms: int = 3 * HOUR
-    trending_half_life_ms: float = 30 * MINUTE
-    hot_half_life_ms: float = 2 * MINUTE
-    related_window_ms: int = 24 * HOUR
-    freshness_ms: int = 168 * HOUR
-    last_reads: int = 3
-    candidates: int = 50
-    weights: Mapping[str, float] = field(
-        default_factory=lambda: dict(hot=1.0, trending=0.0, covisit=0.0, als=0.0, popular=0.0)
-    )
+    k: int = setting_default("eval_k")
+    min_users: int = setting_default("eval_min_users")
+    popular_window_ms: int = setting_default("popular_window_hours") * HOUR
+    trending_window_ms: int = setting_default("trending_window_hours") * HOUR
+    trending_half_life_ms: float = setting_default("trending_half_life_minutes") * MINUTE
+    hot_half_life_ms: float = setting_default("blend_hot_half_life_minutes") * MINUTE
+    related_window_ms: int = setting_default("related_window_hours") * HOUR
+    freshness_ms: int = setting_default("freshness_horizon_hours") * HOUR
+    last_reads: int = setting_default("blend_last_reads")
+    candidates: int = setting_default("blend_candidates")
+    weights: Mapping[str, float] = field(default_factory=_default_weights)
     als: AlsParams = field(default_factory=AlsParams)
 
     @classmethod

@@ -37,7 +37,7 @@ from evaluation.data import Sessions
 from evaluation.signals import Covisitation, Ranked, Views, text_order
 from evaluation.vsknn import VSkNN, VSkNNParams
 from newslake.ranking import ARTICLE_PAGE, PAIR_WEIGHTS, ArticlePageParams, PairWeights, blend
-from newslake.settings import Settings
+from newslake.settings import Settings, setting_default
 
 Mode = Literal["strict", "online"]
 VALIDATION, TEST = 0, 1
@@ -48,16 +48,18 @@ MINUTE, HOUR = 60_000, 3_600_000
 class Config:
     """The lists' windows, lengths and refresh periods; :meth:`from_settings` takes them
     from what the streaming job is configured with, so the lists scored are the lists
-    served. Trending is refreshed every minute here (the streaming job: every micro-batch)."""
+    served. The defaults are those settings' defaults, except the related lists' refresh
+    (5 minutes here; :meth:`from_settings` takes ``related_refresh_s``). Trending is
+    refreshed every minute here (the streaming job: every micro-batch)."""
 
     seed: int = 2021
     k: int = metrics.K
-    covisit_window_ms: int = 3 * HOUR
+    covisit_window_ms: int = setting_default("covisit_window_hours") * HOUR
     covisit_refresh_ms: int = 5 * MINUTE
-    list_length: int = 20
-    trending_window_ms: int = 15 * MINUTE
+    list_length: int = setting_default("top_n")
+    trending_window_ms: int = setting_default("trending_window_minutes") * MINUTE
     trending_refresh_ms: int = MINUTE
-    popular_window_ms: int = 24 * HOUR
+    popular_window_ms: int = setting_default("popular_window_hours") * HOUR
     blend: ArticlePageParams = ARTICLE_PAGE
     pairs: PairWeights = PAIR_WEIGHTS
     vsknn: VSkNNParams = field(default_factory=VSkNNParams)

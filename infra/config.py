@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from newslake.errors import NewslakeError
 from newslake.local.provision import MAX_RECEIVE_COUNT
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 
 class InfraConfigError(NewslakeError):
@@ -186,7 +186,7 @@ def load_config(context: Mapping[str, Any], base: Settings | None = None) -> Inf
     Raises:
         InfraConfigError: a value is missing, malformed or below its minimum.
     """
-    base = base or Settings()
+    base = base or get_settings()
     env_name = _env_name(context)
     settings = _deployed_settings(context, base, env_name)
     account = context.get("account")

@@ -72,7 +72,8 @@ class ObservabilityStack(cdk.Stack):
                     period=FIVE_MINUTES,
                 ),
                 1,
-                "pageview records gave up after 5 receives: inspect, then `redrive`",
+                f"pageview records gave up after {config.max_receive_count} receives: inspect, "
+                "then `redrive`",
             ),
             _Watch(
                 "SparkJobFailed",
