@@ -84,9 +84,9 @@ def add_stacks(app: cdk.App, config: InfraConfig) -> Stacks:
         app,
         config.stack_name("observability"),
         config,
-        ingestion,
-        lake,
-        serving,
+        ingestion=ingestion,
+        lake=lake,
+        serving=serving,
         **common("observability"),
     )
     stacks = Stacks(security, serving, lake, ingestion, observability)

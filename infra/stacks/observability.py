@@ -48,6 +48,7 @@ class ObservabilityStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         config: InfraConfig,
+        *,
         ingestion: IngestionStack,
         lake: LakeStack,
         serving: ServingStack,
