@@ -17,8 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from newslake.errors import NewslakeError
-from newslake.local.provision import MAX_RECEIVE_COUNT
-from newslake.settings import Settings, get_settings
+from newslake.settings import Settings, get_settings, setting_default
 
 
 class InfraConfigError(NewslakeError):
@@ -77,7 +76,7 @@ class InfraConfig:
     emr_release_label: str = DEFAULT_EMR_RELEASE
     cognito_domain_prefix: str = ""
     lambda_layer_dir: str | None = None
-    max_receive_count: int = MAX_RECEIVE_COUNT
+    max_receive_count: int = setting_default("retry_max_receives")
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Client clocks may run max_clock_skew_future_s ahead (field under "Streaming lakehouse").
     # The tracker's offline queue may hold events for days (a phone offline over a weekend).
     max_event_age_s: int = Field(default=3 * 86400, gt=0)
+    # Receives of a refused event from the retry queue before it goes to the dead-letter
+    # queue (the queue's redrive policy, locally and in infra/).
+    retry_max_receives: int = Field(default=5, ge=1)
 
     # Local platform (profile "local" only).
     moto_host: str = "127.0.0.1"

@@ -29,7 +29,7 @@ LAMBDA_ASSET_EXCLUDE = [
     "!serving/",
     "!serving/**",
     "ingestion/tracker/",
-    "newslake/demo.py",
+    "newslake/local/",
     "**/__pycache__/",
     "**/*.pyc",
 ]

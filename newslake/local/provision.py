@@ -18,7 +18,6 @@ from newslake.settings import Settings
 from newslake.store import TTL_ATTRIBUTE
 
 SHARDS_PER_STREAM = 2
-MAX_RECEIVE_COUNT = 5
 RETRY_VISIBILITY_TIMEOUT_S = 30
 
 
@@ -47,7 +46,7 @@ def ensure_queues(settings: Settings) -> None:
     attributes = {
         "VisibilityTimeout": str(RETRY_VISIBILITY_TIMEOUT_S),
         "RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(settings.retry_max_receives)}
         ),
     }
     try:

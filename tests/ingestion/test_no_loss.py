@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ingestion import handler, local_firehose, retry_worker
 from newslake import aws
-from newslake.local import provision, server
+from newslake.local import server
 from newslake.settings import Settings
 from tests.utils.paths import REPO_ROOT
 from tests.utils.platform import start_platform
@@ -231,7 +231,7 @@ def test_a_record_kinesis_keeps_refusing_reaches_the_dlq_and_redrive_lands_it(pl
     broken = BrokenKinesis()
     stats = retry_worker.poll(sqs, queue_url, broken, platform, wait_s=1, once=True)
 
-    assert broken.attempts == provision.MAX_RECEIVE_COUNT == 5
+    assert broken.attempts == platform.retry_max_receives == 5
     assert (stats.received, stats.put_back, stats.failed) == (5, 0, 5)
     assert (_in_queue(sqs, queue_url), _in_queue(sqs, dlq_url)) == (0, 1)
     assert _landed_ids(platform) == []
