@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Generic, NamedTuple, TypeVar
 
 A = TypeVar("A", bound=Hashable)
 
@@ -162,3 +162,133 @@ def blend(
             if article not in excluded and (joins or article in scores):
                 scores[article] = scores.get(article, 0.0) + weight * score / best
     return top(scores, params.limit)
+
+
+# ---- the reader's list ----------------------------------------------------------------------
+READER_SOURCES = ("covisited", "hot", "trending", "personal", "popular")
+"""The lists a reader's list is fused from, in the order that breaks a tie of contributions."""
+
+
+@dataclass(frozen=True)
+class ReaderParams:
+    """How the reader's list fuses its sources; chosen on the validation half of G1
+    (``evaluation/README.md``, "The reader's list").
+
+    Each source is scaled so that its best item scores 1 and weighed; an article's score
+    is the sum over the sources that list it. ``covisited`` is itself the sum of the
+    co-visitation lists of the reader's ``last_reads`` newest reads, the i-th newest
+    (from 0) weighing ``read_decay ** i``, each scaled by its best first.
+
+    Attributes:
+        covisited: weight of the co-visitation of the reader's recent reads.
+        hot: weight of what is being read in the last minutes.
+        trending: weight of the trending list.
+        personal: weight of the nightly personal list (ALS and its blend).
+        popular: weight of the popular list (most read in the last day).
+        last_reads: how many of the newest reads lend their co-visitation list.
+        read_decay: how much less each older read's list weighs.
+        limit: how many articles the reader's page asks for.
+    """
+
+    covisited: float = 1.0
+    hot: float = 0.0
+    trending: float = 0.5
+    personal: float = 0.0
+    popular: float = 0.0
+    last_reads: int = 3
+    read_decay: float = 0.5
+    limit: int = 20
+
+    def weight(self, source: str) -> float:
+        return float(getattr(self, source))
+
+
+READER = ReaderParams()
+
+
+@dataclass(frozen=True)
+class ReaderLists(Generic[A]):
+    """What one reader's list is fused from, at one moment.
+
+    Attributes:
+        recent: the reader's reads, newest first (each left out of the answer).
+        covisited: live co-visitation lists by article, best first; only those of the
+            newest ``last_reads`` reads are used, missing ones count as empty.
+        hot, trending, personal, popular: ranked lists, best first.
+    """
+
+    recent: Sequence[A] = ()
+    covisited: Mapping[A, Sequence[tuple[A, float]]] = field(default_factory=dict)
+    hot: Sequence[tuple[A, float]] = ()
+    trending: Sequence[tuple[A, float]] = ()
+    personal: Sequence[tuple[A, float]] = ()
+    popular: Sequence[tuple[A, float]] = ()
+
+
+class Pick(NamedTuple, Generic[A]):
+    """One article of a reader's list: its fused score and the source that gave most."""
+
+    article: A
+    score: float
+    source: str
+
+
+def _scaled(items: Sequence[tuple[A, float]]) -> dict[A, float]:
+    """``items`` divided by their best score (empty when nothing scores above 0)."""
+    best = max((score for _, score in items), default=0.0)
+    if best <= 0:
+        return {}
+    scaled: dict[A, float] = {}
+    for article, score in items:
+        scaled.setdefault(article, score / best)
+    return scaled
+
+
+def recent_covisitation(lists: ReaderLists[A], params: ReaderParams) -> dict[A, float]:
+    """The co-visitation of the reader's newest reads, each list scaled by its best and
+    weighed ``read_decay ** i`` (i: 0 for the newest), summed, then scaled by its best."""
+    summed: dict[A, float] = defaultdict(float)
+    for i, read in enumerate(lists.recent[: params.last_reads]):
+        for article, score in _scaled(lists.covisited.get(read, ())).items():
+            summed[article] += params.read_decay**i * score
+    return _scaled(list(summed.items()))
+
+
+def reader_list(lists: ReaderLists[A], params: ReaderParams = READER) -> list[Pick[A]]:
+    """The reader's list: every source scaled by its best and weighed, summed per article,
+    the reader's reads left out; then, while the list is short, the rest of trending,
+    popular and hot in their own order (score 0), so an answer is full whenever the
+    portal has enough articles.
+
+    Returns:
+        Up to ``params.limit`` picks, best first, ties by article id as text.
+    """
+    sources: dict[str, dict[A, float]] = {
+        "covisited": recent_covisitation(lists, params),
+        **{name: _scaled(getattr(lists, name)) for name in READER_SOURCES[1:]},
+    }
+    read = set(lists.recent)
+    parts: dict[A, dict[str, float]] = defaultdict(dict)
+    for name in READER_SOURCES:
+        weight = params.weight(name)
+        if weight > 0:
+            for article, score in sources[name].items():
+                if article not in read:
+                    parts[article][name] = weight * score
+    fused = top({article: sum(p.values()) for article, p in parts.items()}, params.limit)
+    picks = [Pick(a, s, max(parts[a], key=lambda n: parts[a][n])) for a, s in fused]
+    return _topped_up(picks, lists, read, params.limit)
+
+
+def _topped_up(
+    picks: list[Pick[A]], lists: ReaderLists[A], read: set[A], limit: int
+) -> list[Pick[A]]:
+    taken = read | {p.article for p in picks}
+    for name in ("trending", "popular", "hot"):
+        for article, _ in getattr(lists, name):
+            if len(picks) >= limit:
+                return picks
+            if article not in taken:
+                taken.add(article)
+                picks.append(Pick(article, 0.0, name))
+    return picks

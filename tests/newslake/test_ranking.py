@@ -8,9 +8,13 @@ from newslake.ranking import (
     PAIR_WEIGHTS,
     ArticlePageParams,
     PairWeights,
+    Pick,
+    ReaderLists,
+    ReaderParams,
     blend,
     covisitation,
     most_viewed,
+    reader_list,
     top,
 )
 
@@ -93,3 +97,71 @@ def test_trending_can_be_kept_to_reordering_the_covisited_articles():
     )
     # b 1; c 0.5 + 0.5 = 1; e is trending but not co-visited: not in the blend
     assert ranked == [("b", 1.0), ("c", 1.0)]
+
+
+# ---- the reader's list ----------------------------------------------------------------------
+def test_reader_list_sums_the_newest_reads_covisitation_with_decay_and_names_the_main_source():
+    lists = ReaderLists(
+        recent=["r1", "r2", "r3", "r4"],  # newest first; r4 is past last_reads
+        covisited={
+            "r1": [("a", 2.0), ("b", 1.0)],
+            "r2": [("b", 4.0), ("r1", 4.0), ("c", 2.0)],
+            "r3": [("c", 1.0)],
+            "r4": [("z", 9.0)],
+        },
+        trending=[("t", 10.0), ("c", 5.0), ("r2", 10.0)],
+    )
+    params = ReaderParams(covisited=1.0, trending=0.5, last_reads=3, read_decay=0.5, limit=4)
+
+    picks = reader_list(lists, params)
+
+    # covisited before scaling: a 1; b 0.5 + 0.5 * 1 = 1; c 0.5 * 0.5 + 0.25 * 1 = 0.5
+    # (r1 is read: left out). Best is 1, so a 1, b 1, c 0.5.
+    # trending scaled: t 1, c 0.5 (r2 is read); times 0.5: t 0.5, c 0.25.
+    # a 1 (covisited), b 1 (covisited), c 0.5 + 0.25 = 0.75 (covisited), t 0.5 (trending).
+    assert picks == [
+        Pick("a", 1.0, "covisited"),
+        Pick("b", 1.0, "covisited"),
+        Pick("c", 0.75, "covisited"),
+        Pick("t", 0.5, "trending"),
+    ]
+
+
+def test_reader_list_tops_up_from_trending_then_popular_and_never_shows_a_read_article():
+    lists = ReaderLists(
+        recent=["p1"],
+        personal=[("x", 3.0)],
+        trending=[("t1", 2.0), ("x", 1.0)],
+        popular=[("p1", 9.0), ("p2", 8.0), ("p3", 7.0)],
+    )
+    params = ReaderParams(covisited=1.0, trending=0.0, personal=1.0, popular=0.0, limit=4)
+
+    picks = reader_list(lists, params)
+
+    assert picks == [
+        Pick("x", 1.0, "personal"),
+        Pick("t1", 0.0, "trending"),
+        Pick("p2", 0.0, "popular"),
+        Pick("p3", 0.0, "popular"),
+    ]
+
+
+def test_an_anonymous_reader_gets_the_fusion_of_the_shared_lists():
+    lists: ReaderLists[str] = ReaderLists(
+        hot=[("h", 4.0), ("t", 2.0)], trending=[("t", 6.0), ("u", 3.0)]
+    )
+    params = ReaderParams(hot=1.0, trending=1.0, limit=3)
+
+    # h 1 (hot); t 0.5 + 1 = 1.5, of which trending gives most; u 0.5 (trending)
+    assert reader_list(lists, params) == [
+        Pick("t", 1.5, "trending"),
+        Pick("h", 1.0, "hot"),
+        Pick("u", 0.5, "trending"),
+    ]
+
+
+def test_a_tie_of_contributions_goes_to_the_source_named_first():
+    lists = ReaderLists(recent=["r"], covisited={"r": [("a", 1.0)]}, trending=[("a", 5.0)])
+    assert reader_list(lists, ReaderParams(covisited=1.0, trending=1.0, limit=1)) == [
+        Pick("a", 2.0, "covisited")
+    ]
