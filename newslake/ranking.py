@@ -22,6 +22,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
 
+from newslake.settings import Settings, setting_default
+
 A = TypeVar("A", bound=Hashable)
 
 
@@ -190,14 +192,23 @@ class ReaderParams:
         limit: how many articles the reader's page asks for.
     """
 
-    covisited: float = 1.0
-    hot: float = 0.0
-    trending: float = 0.5
-    personal: float = 0.0
-    popular: float = 0.0
-    last_reads: int = 3
-    read_decay: float = 0.5
+    covisited: float = setting_default("reader_w_covisited")
+    hot: float = setting_default("reader_w_hot")
+    trending: float = setting_default("reader_w_trending")
+    personal: float = setting_default("reader_w_personal")
+    popular: float = setting_default("reader_w_popular")
+    last_reads: int = setting_default("reader_last_reads")
+    read_decay: float = setting_default("reader_read_decay")
     limit: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, limit: int = 20) -> ReaderParams:
+        return cls(
+            **{name: getattr(settings, f"reader_w_{name}") for name in READER_SOURCES},
+            last_reads=settings.reader_last_reads,
+            read_decay=settings.reader_read_decay,
+            limit=limit,
+        )
 
     def weight(self, source: str) -> float:
         return float(getattr(self, source))

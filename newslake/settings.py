@@ -131,6 +131,22 @@ class Settings(BaseSettings):
     blend_w_als: float = 0.0
     blend_w_popular: float = 0.0
     personal_active_days: int = Field(default=7, ge=1)  # personal lists for these readers
+
+    # The reader's list, fused at request time (newslake.ranking.reader_list): each source
+    # scaled by its best and weighed; co-visitation of the newest reader_last_reads reads,
+    # the i-th newest weighing reader_read_decay ** i. Chosen on G1's validation half
+    # (evaluation/README.md, "The reader's list").
+    reader_w_covisited: float = Field(default=1.0, ge=0)
+    reader_w_hot: float = Field(default=0.0, ge=0)
+    reader_w_trending: float = Field(default=0.5, ge=0)
+    reader_w_personal: float = Field(default=0.0, ge=0)
+    reader_w_popular: float = Field(default=0.0, ge=0)
+    reader_last_reads: int = Field(default=3, ge=1)
+    reader_read_decay: float = Field(default=0.5, ge=0, le=1)
+    # live hot: views counted in buckets of hot_bucket_s by the session-state consumer,
+    # each view halved every live_hot_half_life_s
+    hot_bucket_s: int = Field(default=60, ge=1)
+    live_hot_half_life_s: float = Field(default=120.0, gt=0)
     serve_host: str = "127.0.0.1"
     serve_port: int = 8055
     gateway_port: int = 8056

@@ -17,6 +17,7 @@ from newslake.ranking import (
     reader_list,
     top,
 )
+from newslake.settings import Settings
 
 
 def test_blend_scales_each_list_by_its_best_and_weighs_trending():
@@ -165,3 +166,13 @@ def test_a_tie_of_contributions_goes_to_the_source_named_first():
     assert reader_list(lists, ReaderParams(covisited=1.0, trending=1.0, limit=1)) == [
         Pick("a", 2.0, "covisited")
     ]
+
+
+def test_reader_params_come_from_the_settings():
+    settings = Settings(reader_w_hot=0.25, reader_w_personal=0.5, reader_last_reads=5)
+    params = ReaderParams.from_settings(settings, limit=7)
+    assert (params.hot, params.personal, params.last_reads, params.limit) == (0.25, 0.5, 5, 7)
+    assert (params.covisited, params.read_decay) == (
+        settings.reader_w_covisited,
+        settings.reader_read_decay,
+    )
