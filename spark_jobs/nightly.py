@@ -290,17 +290,44 @@ def _need_version(args: argparse.Namespace) -> str:
     raise NewslakeError(f"--stage {args.stage} needs --version (or --as-of)")
 
 
+def _switch_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[str, Any]]:
+    if not args.portal:
+        raise NewslakeError("--stage switch needs --portal")
+    (portal,) = _portals(settings, args.portal)
+    version = _need_version(args)
+    ddb = aws.client("dynamodb", settings)
+    previous = versions.switch(ddb, settings.versions_table, portal, version)
+    return 0, {"portal": portal, "version": version, "previous_version": previous}
+
+
+def _catch_up_stage(spark: SparkSession, settings: Settings, started: float) -> dict[str, Any]:
+    catch_up(spark, settings)
+    silver = StreamPaths.of(settings)
+    counts = (
+        silver_counts(spark, silver)
+        if delta_io.read_if_exists(spark, silver.ingest_log) is not None
+        else {}
+    )
+    return {"caught_up_s": round(time.monotonic() - started, 2), **counts}
+
+
+def _train_stage(
+    spark: SparkSession, settings: Settings, args: argparse.Namespace, as_of: datetime, version: str
+) -> tuple[int, dict[str, Any]]:
+    """Exit 1 only when a portal's training failed; one portal's outcome, else all."""
+    outcomes = {
+        p: portal_run.train_portal(spark, settings, p, as_of, version).as_json()
+        for p in _portals(settings, args.portal)
+    }
+    failed = any(o["status"] == portal_run.FAILED for o in outcomes.values())
+    out = next(iter(outcomes.values())) if args.portal else {"portals": outcomes}
+    return (1 if failed else 0), out
+
+
 def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[str, Any]]:
     """Run one stage; returns (exit code, the JSON object to print last)."""
     if args.stage == "switch":  # boto3 only: no SparkSession
-        if not args.portal:
-            raise NewslakeError("--stage switch needs --portal")
-        (portal,) = _portals(settings, args.portal)
-        version = _need_version(args)
-        ddb = aws.client("dynamodb", settings)
-        previous = versions.switch(ddb, settings.versions_table, portal, version)
-        return 0, {"portal": portal, "version": version, "previous_version": previous}
-
+        return _switch_stage(args, settings)
     from spark_jobs.session import get_spark
 
     spark = get_spark(settings, app_name=f"newslake-nightly-{args.stage}")
@@ -322,14 +349,7 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         out = check(spark, settings, args.as_of)
         return (0 if out["ok"] else EXIT_NO_DATA), out
     if args.stage == "catch_up":
-        catch_up(spark, settings)
-        silver = StreamPaths.of(settings)
-        counts = (
-            silver_counts(spark, silver)
-            if delta_io.read_if_exists(spark, silver.ingest_log) is not None
-            else {}
-        )
-        return 0, {"caught_up_s": round(time.monotonic() - started, 2), **counts}
+        return 0, _catch_up_stage(spark, settings, started)
     if args.stage == "maintain":
         tables = lake_tables(settings)
         retention = settings.vacuum_retention_hours
@@ -348,13 +368,7 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         }
         return 0, {"as_of": as_of.isoformat(), "portals": chosen}
     if args.stage == "train":
-        outcomes = {
-            p: portal_run.train_portal(spark, settings, p, as_of, version).as_json()
-            for p in _portals(settings, args.portal)
-        }
-        failed = any(o["status"] == portal_run.FAILED for o in outcomes.values())
-        out = next(iter(outcomes.values())) if args.portal else {"portals": outcomes}
-        return (1 if failed else 0), out
+        return _train_stage(spark, settings, args, as_of, version)
     if args.stage == "export":
         if not args.portal:
             raise NewslakeError("--stage export needs --portal")

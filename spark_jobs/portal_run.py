@@ -17,9 +17,6 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,13 +26,13 @@ from pyspark.sql import functions as F
 
 from newslake import aws, versions
 from newslake.settings import Settings
-from spark_jobs import als, blend, delta_io, gate, gold, id_map
+from spark_jobs import als, blend, delta_io, gate, gold
 from spark_jobs import columns as C
-from spark_jobs.evaluation import Evaluator, Split, relevant_sets, test_clicks
+from spark_jobs.evaluation import Split
 from spark_jobs.gold import ModelRun
 from spark_jobs.interactions import strengths
 from spark_jobs.popularity import most_viewed
-from spark_jobs.portal_inputs import portal_visits, signal_params
+from spark_jobs.portal_inputs import PortalRun, Scoring, signal_params
 from spark_jobs.tables import GoldPaths, StreamPaths
 
 log = logging.getLogger("newslake.nightly")
@@ -46,19 +43,6 @@ BASELINES = ("most_viewed", "trending")
 
 class _Skip(Exception):
     """Not enough data to train and evaluate the portal: not a failure."""
-
-
-@dataclass
-class Timings:
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            self.seconds[name] = round(time.monotonic() - started, 2)
 
 
 @dataclass
@@ -77,13 +61,34 @@ class PortalOutcome:
         return dict(self.__dict__)
 
 
-def chosen_params(
-    spark: SparkSession, settings: Settings, portal: str, as_of: datetime
-) -> tuple[als.AlsParams, blend.BlendWeights, str]:
+@dataclass(frozen=True)
+class Chosen:
+    """The ALS parameters and blend weights a run trains with, and who chose them."""
+
+    params: als.AlsParams
+    weights: blend.BlendWeights
+    source: str
+
+
+@dataclass
+class _Attempt:
+    """What one train attempt read and chose so far (recorded in ``gold.model_runs``
+    whatever happens) and the id maps it keeps cached until it ends."""
+
+    inputs: dict[str, int | None] = field(default_factory=dict)
+    chosen: Chosen | None = None
+    maps: tuple[DataFrame, DataFrame] | None = None
+
+    def close(self) -> None:
+        for m in self.maps or ():
+            m.unpersist()
+
+
+def chosen_params(spark: SparkSession, settings: Settings, portal: str, as_of: datetime) -> Chosen:
     """The newest search's choice for the portal, else the settings' defaults."""
     row = gold.latest_hyperparams(spark, GoldPaths.of(settings).hyperparams, portal, as_of)
     if row is None:
-        return (
+        return Chosen(
             als.AlsParams(
                 settings.als_rank,
                 settings.als_max_iter,
@@ -100,7 +105,7 @@ def chosen_params(
             ),
             "settings",
         )
-    return (
+    return Chosen(
         als.AlsParams(row["rank"], row["max_iter"], row["reg_param"], row["alpha"], row["seed"]),
         blend.BlendWeights(  # a row from before a source existed had it at 0
             trending=row["w_trending"],
@@ -113,82 +118,57 @@ def chosen_params(
     )
 
 
-def production_interactions(
-    spark: SparkSession, paths: GoldPaths, visits: DataFrame, portal: str, version: str,
-    as_of: datetime,
-) -> DataFrame:  # fmt: skip
+def production_interactions(run: PortalRun, version: str) -> DataFrame:
     """gold.interactions of ``version`` when the interactions stage wrote it, else computed."""
-    rows = gold.version_rows(spark, paths.interactions, portal, version)
+    rows = gold.version_rows(run.spark, run.paths.interactions, run.portal, version)
     if rows is not None and rows.limit(1).count():
         return rows.select(C.USER_ID, C.ARTICLE_ID, C.STRENGTH)
-    return strengths(visits, as_of)
+    return strengths(run.visits, run.as_of)
 
 
 def evaluate(
-    spark: SparkSession,
-    settings: Settings,
-    visits: DataFrame,
-    split: Split,
-    relevant: dict[str, set[str]],
+    run: PortalRun,
+    *,
     maps: tuple[DataFrame, DataFrame],
-    params: als.AlsParams,
-    weights: blend.BlendWeights,
+    chosen: Chosen,
     in_service: DataFrame | None,
-    t: Timings,
 ) -> dict[str, dict[str, Any]]:
-    """Metrics of every model on ``split``: ALS, the baselines, the blend, the version in
-    service (when its lists are given: (user_id, rank, article_id, score))."""
-    k = settings.eval_k
-    sig = blend.signals(visits, split.cutoff, signal_params(settings)).cache()
-    users = spark.createDataFrame([(u,) for u in relevant], f"{C.USER_ID} string").cache()
-    reads = sig.reads.join(users, C.USER_ID, "left_semi").cache()
-    catalogue = [r[0] for r in sig.catalogue.collect()]
-    evaluator = Evaluator(relevant, users, catalogue, k)
-    out: dict[str, dict[str, Any]] = {}
+    """Metrics of every model on the run's split: ALS, the baselines, the blend, the version
+    in service (when its lists are given: (user_id, rank, article_id, score))."""
+    t, scoring = run.timings, Scoring.of(run)
+    sig, out = scoring.signals, {}
     with t("evaluate.als_train"):
-        trained = als.train(strengths(visits, split.cutoff), *maps, params)
+        trained = als.train(strengths(run.visits, run.split.cutoff), *maps, chosen.params)
     with t("evaluate.als"):
-        als_top = als.recommend(trained, users, sig.fresh, sig.candidates).cache()
-        out["als"] = evaluator.score(als_top.transform(blend.unread(reads, k)))
+        als_top = als.recommend(trained, scoring.users, sig.fresh, sig.candidates).cache()
+        out["als"] = scoring.score_unread(als_top)
     with t("evaluate.baselines"):
         for name, ranked in (("most_viewed", sig.most_viewed), ("trending", sig.trending)):
-            out[name] = evaluator.score(
-                blend.for_users(users, ranked).transform(blend.unread(reads, k))
-            )
+            out[name] = scoring.score_unread(blend.for_users(scoring.users, ranked))
     with t("evaluate.blend"):
-        fused = blend.fuse(
-            blend.source_lists(sig, users, als_top),
-            weights.as_dict(),
-            reads=reads,
-            fresh=sig.fresh,
-            top_n=k,
-        )
-        out["blend"] = evaluator.score(fused)
+        lists = blend.source_lists(sig, scoring.users, als_top)
+        out["blend"] = scoring.score(scoring.fuse(lists, chosen.weights))
     if in_service is not None:
         with t("evaluate.in_service"):
-            out["in_service"] = evaluator.score(in_service.transform(blend.unread(reads, k)))
+            out["in_service"] = scoring.score_unread(in_service)
     als_top.unpersist()
-    reads.unpersist()
-    users.unpersist()
-    sig.unpersist()
+    scoring.close()
     return out
 
 
-def in_service_lists(
-    spark: SparkSession, paths: GoldPaths, portal: str, version: str | None, users: DataFrame
-) -> DataFrame | None:
-    """What the version in service shows ``users``: its stored personal lists, topped up
-    with its most-viewed list (as the service does); None when nothing is stored."""
+def in_service_lists(run: PortalRun, version: str | None) -> DataFrame | None:
+    """What the version in service shows the test readers: its stored personal lists, topped
+    up with its most-viewed list (as the service does); None when nothing is stored."""
     if version is None:
         return None
-    stored = gold.version_rows(spark, paths.recommendations, portal, version)
+    stored = gold.version_rows(run.spark, run.paths.recommendations, run.portal, version)
     if stored is None or not stored.limit(1).count():
         return None
     personal = stored.select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE)
-    popular = gold.version_rows(spark, paths.popular, portal, version)
+    popular = gold.version_rows(run.spark, run.paths.popular, run.portal, version)
     if popular is not None:
         topped = blend.for_users(
-            users,
+            run.test_readers(),
             popular.select(
                 (F.col(C.RANK) + 1000).alias(C.RANK),
                 C.ARTICLE_ID,
@@ -204,34 +184,29 @@ def in_service_lists(
 
 
 def build_lists(
-    spark: SparkSession,
-    settings: Settings,
-    paths: GoldPaths,
-    visits: DataFrame,
-    portal: str,
-    as_of: datetime,
+    run: PortalRun,
+    *,
     version: str,
     interactions: DataFrame,
     maps: tuple[DataFrame, DataFrame],
-    params: als.AlsParams,
-    weights: blend.BlendWeights,
-    t: Timings,
+    chosen: Chosen,
 ) -> dict[str, int]:
-    """The lists to publish, made at ``as_of`` from everything up to it, into gold."""
-    sig = blend.signals(visits, as_of, signal_params(settings)).cache()
+    """The lists to publish, made at the run's ``as_of`` from everything up to it, into gold."""
+    settings, paths, t, as_of = run.settings, run.paths, run.timings, run.as_of
+    sig = blend.signals(run.visits, as_of, signal_params(settings)).cache()
     since = F.lit(as_of - timedelta(days=settings.personal_active_days)).cast("timestamp")
-    active = visits.where(F.col(C.VISIT_START) > since).select(C.USER_ID).distinct().cache()
+    active = run.visits.where(F.col(C.VISIT_START) > since).select(C.USER_ID).distinct().cache()
     als_top = None
-    if weights.als > 0:
+    if chosen.weights.als > 0:
         with t("lists.als_train"):
-            trained = als.train(interactions, *maps, params)
+            trained = als.train(interactions, *maps, chosen.params)
         als_top = als.recommend(trained, active, sig.fresh, sig.candidates)
-    tag = [F.lit(portal).alias(C.PORTAL), F.lit(version).alias(C.VERSION)]
-    match = {C.VERSION: version, C.PORTAL: portal}
+    tag = [F.lit(run.portal).alias(C.PORTAL), F.lit(version).alias(C.VERSION)]
+    match = {C.VERSION: version, C.PORTAL: run.portal}
     with t("lists.recommendations"):
         recs = blend.fuse(
             blend.source_lists(sig, active, als_top),
-            weights.as_dict(),
+            chosen.weights.as_dict(),
             reads=sig.reads.join(active, C.USER_ID, "left_semi"),
             fresh=sig.fresh,
             top_n=settings.top_n,
@@ -248,7 +223,7 @@ def build_lists(
             paths.related,
             match=match,
         )
-        popular = visits.transform(
+        popular = run.visits.transform(
             most_viewed(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
         )
         delta_io.replace_rows(
@@ -259,9 +234,9 @@ def build_lists(
     active.unpersist()
     sig.unpersist()
     counts = (
-        spark.read.format("delta")
+        run.spark.read.format("delta")
         .load(paths.recommendations)
-        .where((F.col(C.PORTAL) == portal) & (F.col(C.VERSION) == version))
+        .where((F.col(C.PORTAL) == run.portal) & (F.col(C.VERSION) == version))
     )
     return {"users": counts.select(C.USER_ID).distinct().count()}
 
@@ -276,81 +251,11 @@ def train_portal(
     ddb: Any = None,
 ) -> PortalOutcome:
     """The ``train`` stage for one portal; never raises for the portal's own failures."""
-    paths, t = GoldPaths.of(settings), Timings()
-    outcome = PortalOutcome(portal, version, FAILED)
     split = Split.before(as_of, settings.eval_test_hours)
-    runs: list[ModelRun] = []
-    params, weights, source = None, None, ""
-    maps: tuple[DataFrame, ...] = ()
-    inputs: dict[str, int | None] = {}
-    visits = portal_visits(spark, settings, portal, as_of).cache()
+    run = PortalRun.open(spark, settings, portal, as_of, split)
+    outcome, attempt = PortalOutcome(portal, version, FAILED), _Attempt()
     try:
-        with t("split"):
-            inputs = {
-                "silver.pageviews": gold.table_version(spark, StreamPaths.of(settings).visits),
-                "gold.interactions": gold.table_version(spark, paths.interactions),
-                "gold.hyperparams": gold.table_version(spark, paths.hyperparams),
-                "gold.id_map": gold.table_version(spark, paths.id_map),
-            }
-            relevant = relevant_sets(test_clicks(visits, split))
-            history = (
-                visits.where(F.col(C.VISIT_START) <= F.lit(split.cutoff).cast("timestamp"))
-                .limit(1)
-                .count()
-            )
-        if not relevant and not history:
-            raise _Skip(f"no visits of {portal} up to {as_of}")
-        if not history:
-            raise _Skip(f"no visits before the split {split.cutoff}")
-        if len(relevant) < settings.eval_min_users:
-            raise _Skip(
-                f"too few users with clicks in the test period ({len(relevant)} < "
-                f"{settings.eval_min_users})"
-            )
-        params, weights, source = chosen_params(spark, settings, portal, as_of)
-        with t("id_map"):
-            interactions = production_interactions(spark, paths, visits, portal, version, as_of)
-            ids = id_map.assign_kinds(
-                spark,
-                {
-                    id_map.USER: interactions.select(F.col(C.USER_ID).alias(C.ENTITY_ID)),
-                    id_map.ARTICLE: interactions.select(F.col(C.ARTICLE_ID).alias(C.ENTITY_ID)),
-                },
-                paths.id_map,
-                portal=portal,
-            )
-            maps = (ids[id_map.USER].cache(), ids[id_map.ARTICLE].cache())
-        ddb = ddb or aws.client("dynamodb", settings)
-        serving = versions.active_version(ddb, settings.versions_table, portal)
-        with t("evaluate"):
-            users = spark.createDataFrame([(u,) for u in relevant], f"{C.USER_ID} string")
-            previous = in_service_lists(
-                spark, paths, portal, serving if serving != version else None, users
-            )
-            outcome.metrics = evaluate(
-                spark, settings, visits, split, relevant, maps, params, weights, previous, t
-            )
-        ndcg = f"ndcg_at_{settings.eval_k}"
-        decision = gate.decide(
-            outcome.metrics["blend"][ndcg],
-            {b: outcome.metrics[b][ndcg] for b in BASELINES},
-            outcome.metrics["in_service"][ndcg] if "in_service" in outcome.metrics else None,
-            margin=settings.gate_margin,
-            relative=settings.gate_margin_relative,
-            metric=ndcg,
-        )
-        outcome.gate = {"decision": decision.decision, "reason": decision.reason}
-        if serving is not None:
-            outcome.gate["in_service_version"] = serving
-        if decision.promoted:
-            with t("lists"):
-                build_lists(
-                    spark, settings, paths, visits, portal, as_of, version, interactions, maps,
-                    params, weights, t,
-                )  # fmt: skip
-            outcome.status = CANDIDATE
-        else:
-            outcome.status, outcome.reason = REJECTED, decision.reason
+        _train(run, outcome, attempt, ddb)
     except _Skip as skip:
         log.warning("%s: skipped: %s", portal, skip)
         outcome.status, outcome.reason = SKIPPED, str(skip)
@@ -361,35 +266,105 @@ def train_portal(
             f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
         )
     finally:
-        visits.unpersist()
-        for m in maps:
-            m.unpersist()
-        outcome.stage_s = dict(t.seconds)
-    model_params: dict[str, Any] = {
-        "als": params.as_dict() if params else {},
-        "blend": weights.as_dict() if weights else {},
-        "chosen_by": source,
-        "split": split.as_dict(),
+        run.close()
+        attempt.close()
+        outcome.stage_s = dict(run.timings.seconds)
+    _record(run, outcome, attempt)
+    return outcome
+
+
+def _train(run: PortalRun, outcome: PortalOutcome, attempt: _Attempt, ddb: Any) -> None:
+    """Check, evaluate, gate and (if promoted) build the lists; fills ``outcome``."""
+    with run.timings("split"):
+        attempt.inputs = _input_versions(run)
+        run.gather_test_readers()
+        history = run.has_history()
+    _check_enough(run, history)
+    chosen = attempt.chosen = chosen_params(run.spark, run.settings, run.portal, run.as_of)
+    with run.timings("id_map"):
+        interactions = production_interactions(run, outcome.version)
+        maps = attempt.maps = run.id_maps(interactions)
+    ddb = ddb or aws.client("dynamodb", run.settings)
+    serving = versions.active_version(ddb, run.settings.versions_table, run.portal)
+    with run.timings("evaluate"):
+        previous = in_service_lists(run, serving if serving != outcome.version else None)
+        outcome.metrics = evaluate(run, maps=maps, chosen=chosen, in_service=previous)
+    decision = _gate(run, outcome.metrics)
+    outcome.gate = {"decision": decision.decision, "reason": decision.reason}
+    if serving is not None:
+        outcome.gate["in_service_version"] = serving
+    if not decision.promoted:
+        outcome.status, outcome.reason = REJECTED, decision.reason
+        return
+    with run.timings("lists"):
+        build_lists(
+            run, version=outcome.version, interactions=interactions, maps=maps, chosen=chosen
+        )
+    outcome.status = CANDIDATE
+
+
+def _input_versions(run: PortalRun) -> dict[str, int | None]:
+    """The versions of the tables the run reads, recorded with it."""
+    spark, paths = run.spark, run.paths
+    return {
+        "silver.pageviews": gold.table_version(spark, StreamPaths.of(run.settings).visits),
+        "gold.interactions": gold.table_version(spark, paths.interactions),
+        "gold.hyperparams": gold.table_version(spark, paths.hyperparams),
+        "gold.id_map": gold.table_version(spark, paths.id_map),
     }
-    runs = [ModelRun(m, v, model_params) for m, v in outcome.metrics.items()]
+
+
+def _check_enough(run: PortalRun, history: bool) -> None:
+    """Raise _Skip when the portal has too little data to train and evaluate."""
+    readers, needed = len(run.relevant), run.settings.eval_min_users
+    if not run.relevant and not history:
+        raise _Skip(f"no visits of {run.portal} up to {run.as_of}")
+    if not history:
+        raise _Skip(f"no visits before the split {run.split.cutoff}")
+    if readers < needed:
+        raise _Skip(f"too few users with clicks in the test period ({readers} < {needed})")
+
+
+def _gate(run: PortalRun, metrics: dict[str, dict[str, Any]]) -> gate.Decision:
+    """The blend against the baselines and the version in service, on the run's metric."""
+    metric = run.metric
+    return gate.decide(
+        metrics["blend"][metric],
+        {b: metrics[b][metric] for b in BASELINES},
+        metrics["in_service"][metric] if "in_service" in metrics else None,
+        margin=run.settings.gate_margin,
+        relative=run.settings.gate_margin_relative,
+        metric=metric,
+    )
+
+
+def _record(run: PortalRun, outcome: PortalOutcome, attempt: _Attempt) -> None:
+    """The run in gold.model_runs; a candidate that cannot be recorded fails (export
+    refuses an unrecorded decision anyway)."""
+    chosen = attempt.chosen
+    model_params: dict[str, Any] = {
+        "als": chosen.params.as_dict() if chosen else {},
+        "blend": chosen.weights.as_dict() if chosen else {},
+        "chosen_by": chosen.source if chosen else "",
+        "split": run.split.as_dict(),
+    }
     try:
         gold.write_model_runs(
-            spark,
-            paths.model_runs,
-            portal=portal,
-            version=version,
-            as_of=as_of,
-            cutoff=split.cutoff,
-            k=settings.eval_k,
+            run.spark,
+            run.paths.model_runs,
+            portal=run.portal,
+            version=outcome.version,
+            as_of=run.as_of,
+            cutoff=run.split.cutoff,
+            k=run.settings.eval_k,
             status=outcome.status,
             decision=outcome.gate.get("decision", gate.REJECT),
             reason=outcome.reason or outcome.gate.get("reason", ""),
-            runs=runs,
-            input_versions=inputs,
+            runs=[ModelRun(m, v, model_params) for m, v in outcome.metrics.items()],
+            input_versions=attempt.inputs,
             stage_s=outcome.stage_s,
         )
     except Exception as exc:
-        log.exception("%s: could not record the run", portal)
-        if outcome.status == CANDIDATE:  # export refuses an unrecorded decision anyway
+        log.exception("%s: could not record the run", run.portal)
+        if outcome.status == CANDIDATE:
             outcome.status, outcome.reason = FAILED, f"recording the run failed: {exc}"
-    return outcome

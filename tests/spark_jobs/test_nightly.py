@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from newslake import aws, store, versions
 from newslake.settings import Settings
 from spark_jobs import als, export, gold, nightly, portal_run
+from spark_jobs.search import search_portal
 from spark_jobs.tables import GoldPaths, StreamPaths
 from tests.utils.store import stored_lists
 
@@ -240,3 +241,25 @@ def test_a_stage_result_goes_to_s3_or_a_local_file(local_platform, tmp_path):
 
     with pytest.raises(NewslakeError, match="expected s3://bucket/key"):
         write_result(f"s3://{bucket}", result, local_platform)
+
+
+def test_the_weekly_search_records_its_choice_and_every_trial(spark, nightly_run):
+    settings, _, _ = nightly_run
+    as_of = AS_OF + timedelta(days=1)  # validates on the day before AS_OF: ge's readers read f00
+    chosen = search_portal(spark, settings, "ge", as_of, quick=True)
+    # the quick grid: one ALS, then 2 x 2 x 1 x 2 weightings; trending puts f00 first
+    assert (chosen["status"], chosen["trials"]) == ("searched", 9)
+    assert chosen["blend"] == {
+        "trending": 1.0,
+        "covisit": 0.0,
+        "als": 0.0,
+        "popular": 0.0,
+        "hot": 1.0,
+    }
+    assert chosen["blend_ndcg_at_10"] == 1.0
+    row = gold.latest_hyperparams(spark, GoldPaths.of(settings).hyperparams, "ge", as_of)
+    assert (row["w_trending"], row["w_hot"], row["validation_ndcg"]) == (1.0, 1.0, 1.0)
+    assert search_portal(spark, settings, "quiet", as_of, quick=True) == {
+        "status": "skipped",
+        "reason": "too little data for a validation split ending 2026-01-10 00:00:00+00:00",
+    }
