@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newslake.results import last_json_object  # noqa: F401  (re-exported for the runner)
+from newslake.versions import version_of  # noqa: F401  (re-exported: the run's version id)
 
 MISSING_DATA_EXIT = 3
 PROMOTE = "promote"
@@ -33,11 +34,6 @@ def run_time(logical_date: datetime | None, run_after: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def version_of(moment: datetime) -> str:
-    """The model version id of a run: ``vYYYYmmddTHHMMSSZ`` of its (UTC) model time."""
-    return moment.astimezone(UTC).strftime("v%Y%m%dT%H%M%SZ")
 
 
 def iso(moment: datetime) -> str:

@@ -1,4 +1,5 @@
-"""The per-portal model-version pointer: read it, and switch it in one conditional write.
+"""Model versions: their ids, and the per-portal pointer (read it, switch it in one
+conditional write).
 
 Needs boto3 only (no pyspark), so an orchestrator's task can switch a portal after a Spark
 export: ``switch_active_version(aws.client("dynamodb", settings),
@@ -8,12 +9,21 @@ settings.versions_table, "g1", "v20171013T000000Z", expected=active_version(...)
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from newslake.errors import NewslakeError
 from newslake.store import ACTIVE_VERSION_ATTRIBUTE, version_key
+
+
+def version_of(moment: datetime) -> str:
+    """The model version id of a model time: ``vYYYYmmddTHHMMSSZ`` of it in UTC (a time
+    without a zone is taken as UTC). The nightly job and the DAG name a run's version alike."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("v%Y%m%dT%H%M%SZ")
 
 
 class VersionSwitchError(NewslakeError):

@@ -87,10 +87,6 @@ class RunReport:
         return [p for p, r in self.portals.items() if r["status"] == portal_run.FAILED]
 
 
-def version_of(as_of: datetime) -> str:
-    return as_of.strftime("v%Y%m%dT%H%M%SZ")
-
-
 def latest_visit(spark: SparkSession, settings: Settings) -> datetime | None:
     visits = delta_io.read_if_exists(spark, StreamPaths.of(settings).visits)
     row = visits.agg(F.max(C.VISIT_START)).first() if visits is not None else None
@@ -201,7 +197,7 @@ def run(
         if delta_io.read_if_exists(spark, silver.ingest_log) is not None:
             report.counts = silver_counts(spark, silver)
     as_of = resolve_as_of(spark, settings, as_of)
-    version = version or version_of(as_of)
+    version = version or versions.version_of(as_of)
     report.version, report.as_of = version, as_of.isoformat()
     with report.stage("interactions"):
         build_interactions(spark, settings, as_of, version)
@@ -286,7 +282,7 @@ def _need_version(args: argparse.Namespace) -> str:
     if args.version:
         return str(args.version)
     if args.as_of:
-        return version_of(args.as_of)
+        return versions.version_of(args.as_of)
     raise NewslakeError(f"--stage {args.stage} needs --version (or --as-of)")
 
 
@@ -355,7 +351,7 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         retention = settings.vacuum_retention_hours
         return 0, delta_io.optimize_and_vacuum(spark, tables, retention_hours=retention)
     as_of = resolve_as_of(spark, settings, args.as_of)
-    version = args.version or version_of(as_of)
+    version = args.version or versions.version_of(as_of)
     if args.stage == "interactions":
         out = build_interactions(spark, settings, as_of, version)
         return 0, out | {"seconds": round(time.monotonic() - started, 2)}
