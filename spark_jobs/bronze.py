@@ -9,7 +9,7 @@ before the damage go to bronze as usual, and one more row with no line and a
 
 Python only inflates each object (one call per object, not per line); Spark splits the
 text into lines, and the portal and event date that bronze is partitioned by come from the
-one JSON parse silver makes anyway (``silver.parse_events``).
+one JSON parse silver makes anyway (``silver.parse_lines``).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def event_date(client_ts_ms: Column) -> Column:
 
 
 def to_bronze(parsed: DataFrame) -> DataFrame:
-    """Bronze rows from parsed lines (``silver.parse_events``): the raw line, its read error,
+    """Bronze rows from parsed lines (``silver.parse_lines``): the raw line, its read error,
     the portal and event date to partition by (null when the line does not parse), and
     where and when it came from."""
     require_columns(parsed, [RAW, READ_ERROR, C.PORTAL, C.CLIENT_TS], where="to_bronze")

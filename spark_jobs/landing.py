@@ -41,7 +41,7 @@ from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io
 from spark_jobs.bronze import RAW, READ_ERROR, event_date, to_bronze, to_lines
-from spark_jobs.silver import REASON, check_rules, parse_events, to_visits, usable_events
+from spark_jobs.silver import REASON, check_rules, parse_lines, to_visits, usable_events
 from spark_jobs.tables import StreamPaths
 
 log = logging.getLogger("newslake.streaming")
@@ -118,7 +118,7 @@ class LandingBatch:
         """
         s = self.settings
         parsed = (
-            lines.transform(parse_events)
+            lines.transform(parse_lines)
             .transform(check_rules(s.portals, s.late_after_s, s.max_clock_skew_future_s))
             .cache()
         )

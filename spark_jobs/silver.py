@@ -48,9 +48,9 @@ REASON = "reason"
 REQUIRED = (C.EVENT_ID, C.EVENT_TYPE, C.PORTAL, C.USER_ID, C.PAGEVIEW_ID, C.CLIENT_TS)
 
 
-def parse_events(df: DataFrame) -> DataFrame:
+def parse_lines(df: DataFrame) -> DataFrame:
     """Typed event columns beside the raw line; a ``reason`` says why a row is unusable."""
-    require_columns(df, [RAW], where="parse_events")
+    require_columns(df, [RAW], where="parse_lines")
     parsed = df.withColumn("_e", F.from_json(RAW, EVENT_SCHEMA, {"mode": "PERMISSIVE"}))
     missing = [F.when(F.col(f"_e.{c}").isNull(), F.lit(c)) for c in REQUIRED]
     unreadable = F.col(READ_ERROR) if READ_ERROR in df.columns else F.lit(None).cast("string")

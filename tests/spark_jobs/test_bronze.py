@@ -7,7 +7,7 @@ from datetime import date
 from chispa import assert_df_equality
 
 from spark_jobs.bronze import Decoded, decode_object, to_bronze, to_lines
-from spark_jobs.silver import parse_events
+from spark_jobs.silver import parse_lines
 
 GOOD = '{"portal":"g1","client_ts":1767225600000,"event_id":"e1"}'  # 2026-01-01T00:00Z
 
@@ -44,7 +44,7 @@ def test_lines_then_bronze_keep_raw_lines_and_read_out_partition_columns(spark):
         ],
         "path string, content binary",
     )
-    actual = objects.transform(to_lines).transform(parse_events).transform(to_bronze)
+    actual = objects.transform(to_lines).transform(parse_lines).transform(to_bronze)
     expected = spark.createDataFrame(
         [
             (GOOD, None, "g1", date(2026, 1, 1), "s3a://b/o1.json.gz"),

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from chispa import assert_df_equality
 
-from spark_jobs.silver import parse_events, quarantined, to_visits, valid_events
+from spark_jobs.silver import parse_lines, quarantined, to_visits, valid_events
 
 
 def _event(**fields):
@@ -61,7 +61,7 @@ def bronze(spark):
 
 
 def test_quarantine_keeps_raw_line_and_reason(spark, bronze):
-    actual = quarantined(parse_events(bronze)).select("source_object", "reason")
+    actual = quarantined(parse_lines(bronze)).select("source_object", "reason")
     expected = spark.createDataFrame(
         [
             ("o1", "missing or mistyped: user_id"),
@@ -75,18 +75,18 @@ def test_quarantine_keeps_raw_line_and_reason(spark, bronze):
 
 
 def test_valid_events_are_deduplicated_by_event_id(bronze):
-    ids = sorted(r.event_id for r in valid_events(parse_events(bronze)).collect())
+    ids = sorted(r.event_id for r in valid_events(parse_lines(bronze)).collect())
     assert ids == ["e1", "e2"]
 
 
 def test_parse_counts_reconcile_with_bronze(bronze):
-    parsed = parse_events(bronze)
+    parsed = parse_lines(bronze)
     # 7 lines = 2 valid events + 1 duplicate + 4 quarantined
     assert (valid_events(parsed).count(), quarantined(parsed).count()) == (2, 4)
 
 
 def test_visit_merges_view_and_engagement(spark, bronze):
-    actual = to_visits(valid_events(parse_events(bronze)))
+    actual = to_visits(valid_events(parse_lines(bronze)))
     expected = spark.createDataFrame(
         [("p1", "g1", "u1", "s1", "a1", datetime(2026, 1, 1, 0, 0, 0), 90_000, 80, 1)],
         "pageview_id string, portal string, user_id string, session_id string, "
