@@ -46,8 +46,8 @@ def spark_conf(settings: Settings, *, local_dir: Path | None = None) -> dict[str
             "spark.hadoop.fs.s3a.attempts.maximum": "3",
             "spark.hadoop.fs.s3a.retry.limit": "3",
             # hadoop-aws 3.5's default "analytics" input stream keeps an entry for every
-            # object it ever read (HADOOP-20058): measured, about 400 bytes of heap per
-            # landed object in the long-running streaming job. The classic stream keeps none.
+            # object it ever read (HADOOP-20058), so the long-running streaming job's heap
+            # grows with every landed object. The classic stream keeps none.
             "spark.hadoop.fs.s3a.input.stream.type": "classic",
         }
     if local_dir is not None:

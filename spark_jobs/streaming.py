@@ -33,13 +33,12 @@ from spark_jobs.tables import StreamPaths
 log = logging.getLogger("newslake.streaming")
 
 # Micro-batches are small: adaptive re-planning and a two-way split of the Delta log cost
-# more than they save (measured: an idempotent append 2.2 s instead of 3.5 s on 2 cores).
+# more than they save.
 # Tables this job creates checkpoint their log every 30 commits instead of 10: a checkpoint
-# costs seconds, and every micro-batch commits to four tables (30 idempotent appends took
-# 46 s instead of 63 s on 2 cores).
+# is slow to write, and every micro-batch commits to four tables.
 # Planning a micro-batch, the file source lists each landed object again (s3a: a LIST and
 # a HEAD); past 32 objects Spark lists them in a job with a task per object by default,
-# and 8 tasks did it in 5.1 s instead of 9.1 s for 300 objects.
+# whose scheduling costs more than the listing: 8 tasks share the work.
 STREAM_SPARK_CONF = {
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "8",
     "spark.sql.adaptive.enabled": "false",
