@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -78,11 +78,61 @@ class TtlCache(Generic[K, V]):
                 entry.refreshing = False
             raise
         with self._lock:
-            self._entries.pop(key, None)  # re-inserted at the end: the newest entry
-            self._entries[key] = _Entry(value, self._clock())
-            while len(self._entries) > self._max_entries:
-                del self._entries[next(iter(self._entries))]
+            self._store(key, value)
         return value, False
+
+    def get_many(
+        self, keys: Sequence[K], load_many: Callable[[list[K]], Mapping[K, V]], missing: V
+    ) -> tuple[dict[K, V], bool]:
+        """The values of ``keys`` and whether any is a last-known value or absent because
+        the store failed; the keys that need loading are loaded in one ``load_many`` call.
+
+        A key ``load_many`` does not answer for is cached as ``missing`` (a record that
+        does not exist is cached too, as :meth:`get` does). When the load fails, stale
+        values are served and keys never loaded are left out.
+        """
+        now = self._clock()
+        values: dict[K, V] = {}
+        stale: dict[K, _Entry[V]] = {}
+        wanted: list[K] = []
+        with self._lock:
+            for key in dict.fromkeys(keys):
+                entry = self._entries.get(key)
+                if entry is not None and (now - entry.loaded_at < self._ttl_s or entry.refreshing):
+                    values[key] = entry.value
+                    continue
+                if entry is not None:
+                    entry.refreshing = True
+                    stale[key] = entry
+                wanted.append(key)
+        if not wanted:
+            return values, False
+        try:
+            loaded = load_many(wanted)
+        except StoreUnavailableError:
+            with self._lock:
+                for key, entry in stale.items():
+                    entry.refreshing = False
+                    entry.loaded_at = now
+                    values[key] = entry.value
+            return values, True
+        except BaseException:
+            with self._lock:
+                for entry in stale.values():
+                    entry.refreshing = False
+            raise
+        with self._lock:
+            for key in wanted:
+                values[key] = loaded.get(key, missing)
+                self._store(key, values[key])
+        return values, False
+
+    def _store(self, key: K, value: V) -> None:
+        """Keep ``value`` as the newest entry (called with the lock held)."""
+        self._entries.pop(key, None)
+        self._entries[key] = _Entry(value, self._clock())
+        while len(self._entries) > self._max_entries:
+            del self._entries[next(iter(self._entries))]
 
     def __len__(self) -> int:
         return len(self._entries)

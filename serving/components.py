@@ -12,6 +12,7 @@ import logging
 import threading
 from functools import cached_property
 
+from newslake.ranking import ReaderParams
 from newslake.settings import Settings, get_settings
 from serving.auth import AuthUnavailableError, TokenVerifier, verifier_from_settings
 from serving.authz import ScopePolicy
@@ -94,6 +95,8 @@ class Components:
                     GuardedReader(reader, breaker),
                     ttl_s=s.serving_cache_ttl_s,
                     max_entries=s.serving_cache_max_entries,
+                    reader_params=ReaderParams.from_settings(s),
+                    recent_reads_hours=s.recent_reads_hours,
                 )
             return self._recommender
 

@@ -1,7 +1,8 @@
 """Choosing what a reader sees, down a chain of sources, so every request gets an answer.
 
-* a reader: their personal list from the portal's active model version, less what they
-  read lately (the streaming job's recent reads), topped up from trending, then popular;
+* a reader: their list fused at request time (``newslake.ranking.reader_list``, the
+  function the offline evaluation scores) from the co-visitation lists of what they just
+  read, trending, their nightly personal list and popular, never an article they read;
 * an article page: the live co-visitation list blended with trending
   (``newslake.ranking.blend``, the function the offline evaluation scores), then the
   nightly related list, then the rest of trending and popular, never the article itself;
@@ -20,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from newslake import ranking
 from newslake.settings import setting_default
@@ -38,7 +39,7 @@ from serving.reader import RecommendationReader, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["personal", "covisited", "related", "trending", "popular"]
+Source = Literal["personal", "covisited", "related", "hot", "trending", "popular"]
 """Where an item came from: ``covisited`` is the live co-visitation list, ``related``
 the nightly model's related list."""
 
@@ -102,6 +103,10 @@ def _blended(
     return [own[article] for article, _ in ranked]
 
 
+def _pairs(items: Iterable[ScoredItem]) -> list[tuple[str, float]]:
+    return [(i.article_id, i.score) for i in items]
+
+
 class _Request:
     """What one request read; remembers whether any read failed."""
 
@@ -123,6 +128,9 @@ class Recommender:
         ttl_s: how long pointers and shared lists are served from memory.
         max_entries: cap of the per-article related cache.
         clock: monotonic seconds; tests pass their own.
+        reader_params: how the reader's list fuses its sources.
+        recent_reads_hours: only reads this recent lend their co-visitation lists.
+        wall_clock: epoch seconds, to age the reads; tests pass their own.
     """
 
     def __init__(
@@ -132,8 +140,14 @@ class Recommender:
         ttl_s: float = CACHE_TTL_S,
         max_entries: int = CACHE_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        reader_params: ranking.ReaderParams = ranking.READER,
+        recent_reads_hours: float = setting_default("recent_reads_hours"),
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._reader = reader
+        self._reader_params = reader_params
+        self._recent_reads_s = recent_reads_hours * 3600
+        self._wall_clock = wall_clock
         # Readers do network IO unless they say otherwise (an in-process reader does not).
         self.blocking: bool = getattr(reader, "blocking", True)
         self._versions: TtlCache[str, str | None] = TtlCache(ttl_s, clock=clock)
@@ -144,13 +158,23 @@ class Recommender:
 
     # ---- the four answers ---------------------------------------------------------------
     def for_user(self, portal: str, user_id: str, limit: int) -> Answer:
+        """The reader's list fused now (``newslake.ranking.reader_list``, the function the
+        offline evaluation scores) from their recent reads and personal list (one round
+        trip), the cached co-visitation lists of their newest reads, trending and popular."""
         request = _Request(f"{portal} user {user_id}")
         version = self._version(portal, request)
         personal, recent = self._read_personal(portal, user_id, version, request)
-        picker = _Picker(limit, leave_out=(i.article_id for i in recent))
-        picker.add(personal, "personal")
-        self._top_up(picker, portal, version, request)
-        return Answer(version, tuple(picker.items), request.degraded)
+        reads = sorted(recent, key=lambda i: (-i.score, i.article_id))  # newest first
+        lists = ranking.ReaderLists(
+            recent=[i.article_id for i in reads],
+            covisited=self._covisited(portal, self._lending_reads(reads), version, request),
+            trending=_pairs(self._trending(portal, request)),
+            personal=_pairs(personal),
+            popular=_pairs(self._popular(portal, version, request)),
+        )
+        picks = ranking.reader_list(lists, replace(self._reader_params, limit=limit))
+        items = tuple(Recommendation(p.article, p.score, cast(Source, p.source)) for p in picks)
+        return Answer(version, items, request.degraded)
 
     def related(self, portal: str, article_id: str, limit: int) -> Answer:
         request = _Request(f"{portal} article {article_id}")
@@ -232,6 +256,45 @@ class Recommender:
         found = self._reader.items_many(keys)
         nightly = found.get((pk, version), []) if version is not None else []
         return tuple(found.get((pk, LIVE), ())), tuple(nightly)
+
+    def _lending_reads(self, reads: list[ScoredItem]) -> list[str]:
+        """The newest reads whose co-visitation lists the reader's list uses: at most
+        ``last_reads``, none older than ``recent_reads_hours`` (the score is the read time)."""
+        since = self._wall_clock() - self._recent_reads_s
+        fresh = [i.article_id for i in reads if i.score >= since]
+        return fresh[: self._reader_params.last_reads]
+
+    def _covisited(
+        self, portal: str, articles: list[str], version: str | None, request: _Request
+    ) -> dict[str, list[tuple[str, float]]]:
+        """The live co-visitation lists of ``articles`` from the related cache; those not
+        cached are read in one round trip."""
+        if not articles:
+            return {}
+        keys = [(portal, article, version) for article in articles]
+
+        def load(missing: list[tuple[str, str, str | None]]) -> dict[Any, tuple[_Items, _Items]]:
+            return self._read_related_many(portal, [a for _, a, _ in missing], version)
+
+        found, degraded = self._related.get_many(keys, load, missing=((), ()))
+        if degraded:
+            request.failed(StoreUnavailableError("co-visitation lists of recent reads"))
+        return {a: _pairs(found[(p, a, v)][0]) for p, a, v in keys if (p, a, v) in found}
+
+    def _read_related_many(
+        self, portal: str, articles: list[str], version: str | None
+    ) -> dict[tuple[str, str, str | None], tuple[_Items, _Items]]:
+        sks = [LIVE] + ([version] if version is not None else [])
+        found = self._reader.items_many(
+            [(related_key(portal, a), sk) for a in articles for sk in sks]
+        )
+        return {
+            (portal, a, version): (
+                tuple(found.get((related_key(portal, a), LIVE), ())),
+                tuple(found.get((related_key(portal, a), version), ())) if version else (),
+            )
+            for a in articles
+        }
 
     @staticmethod
     def _cached(

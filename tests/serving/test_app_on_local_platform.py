@@ -4,6 +4,7 @@ in the layout the nightly and streaming jobs write (newslake.store)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,8 +28,19 @@ URL = "/v1/portals/serving-it/users/{user}/recommendations"
 FAR_FUTURE = 4102444800
 
 
+# The reader's list weighs what these tests expect, whatever the defaults become.
+READER_WEIGHTS = {
+    "reader_w_covisited": 1.0,
+    "reader_w_hot": 0.0,
+    "reader_w_trending": 0.5,
+    "reader_w_personal": 1.0,
+    "reader_w_popular": 0.0,
+}
+
+
 def _with_test_portal(settings: Settings, **overrides: Any) -> Settings:
-    return settings.model_copy(update={"portals": (*settings.portals, PORTAL), **overrides})
+    update = {"portals": (*settings.portals, PORTAL), **READER_WEIGHTS, **overrides}
+    return settings.model_copy(update=update)
 
 
 def _publish(settings: Settings) -> None:
@@ -40,7 +52,8 @@ def _publish(settings: Settings) -> None:
         ("serving-it#user#alice", "20261127T0600", [("stale", 1.0)]),
         ("serving-it#popular", VERSION, [("p-1", 120.0), ("p-2", 80.0)]),
         ("serving-it#trending", LIVE, [("t-1", 40.0)]),
-        ("serving-it#recent#alice", LIVE, [("a-102", 1_795_000_000.0)]),
+        ("serving-it#recent#alice", LIVE, [("a-102", time.time() - 60)]),
+        ("serving-it#related#a-102", LIVE, [("c-2", 3.0)]),
         ("serving-it#related#a-101", LIVE, [("c-1", 7.0), ("a-101", 5.0)]),
         ("serving-it#related#a-101", VERSION, [("r-1", 0.8)]),
     ]
@@ -79,29 +92,30 @@ def _items(*triples: tuple[str, float, str]) -> list[dict[str, Any]]:
     return [{"article_id": a, "score": s, "source": src} for a, s, src in triples]
 
 
-POPULAR = _items(("p-1", 120.0, "popular"), ("p-2", 80.0, "popular"))
+def _rounded(items: list[dict[str, Any]]) -> list[tuple[str, float, str]]:
+    return [(i["article_id"], round(i["score"], 4), i["source"]) for i in items]
 
 
-def test_reader_gets_their_list_less_recent_reads_topped_up(
+def test_reader_gets_their_list_fused_less_recent_reads_topped_up(
     client: TestClient, platform: Settings
 ) -> None:
-    response = client.get(URL.format(user="alice") + "?limit=4", headers=_bearer(platform, "alice"))
+    response = client.get(URL.format(user="alice") + "?limit=5", headers=_bearer(platform, "alice"))
+    body = response.json()
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, body["model_version"], body["degraded"]) == (
         200,
-        {
-            "portal": "serving-it",
-            "user_id": "alice",
-            "model_version": "20261128T0600",
-            "items": _items(
-                ("a-101", 0.91, "personal"),
-                ("a-103", 0.3, "personal"),
-                ("t-1", 40.0, "trending"),
-                ("p-1", 120.0, "popular"),
-            ),
-            "degraded": False,
-        },
+        "20261128T0600",
+        False,
     )
+    # personal scaled by its best (a-102 was read); a-102's co-visited c-2; trending x 0.5;
+    # popular tops up
+    assert _rounded(body["items"]) == [
+        ("a-101", 1.0, "personal"),
+        ("c-2", 1.0, "covisited"),
+        ("t-1", 0.5, "trending"),
+        ("a-103", 0.3297, "personal"),
+        ("p-1", 0.0, "popular"),
+    ]
 
 
 def test_reader_without_personal_list_gets_trending_then_popular(
@@ -109,9 +123,9 @@ def test_reader_without_personal_list_gets_trending_then_popular(
 ) -> None:
     response = client.get(URL.format(user="bob"), headers=_bearer(platform, "bob"))
 
-    assert (response.status_code, response.json()["items"]) == (
+    assert (response.status_code, _rounded(response.json()["items"])) == (
         200,
-        _items(("t-1", 40.0, "trending")) + POPULAR,
+        [("t-1", 0.5, "trending"), ("p-1", 0.0, "popular"), ("p-2", 0.0, "popular")],
     )
 
 
@@ -161,7 +175,9 @@ def test_store_down_answers_200_degraded_with_the_last_known_lists(
             "portal": "serving-it",
             "user_id": "alice",
             "model_version": "20261128T0600",
-            "items": _items(("t-1", 40.0, "trending")) + POPULAR,
+            "items": _items(
+                ("t-1", 0.5, "trending"), ("p-1", 0.0, "popular"), ("p-2", 0.0, "popular")
+            ),
             "degraded": True,
         },
     )
@@ -181,7 +197,7 @@ def test_slow_store_answers_200_degraded_instead_of_waiting(platform: Settings) 
 
     assert (response.status_code, response.json()["items"], response.json()["degraded"]) == (
         200,
-        _items(("t-1", 40.0, "trending"), ("p-1", 120.0, "popular")),
+        _items(("t-1", 0.5, "trending"), ("p-1", 0.0, "popular")),
         True,
     )
     assert 'route="/v1/portals/{portal}/users/{user_id}/recommendations",status="200"} 1' in metrics

@@ -90,3 +90,48 @@ def test_oldest_entry_goes_past_max_entries() -> None:
         ("a2", False),
         ("c", False),
     )
+
+
+class ManyLoader:
+    """Answers each call from a dict of values; records the keys asked; may fail."""
+
+    def __init__(self, values: dict[str, object], *, fail: bool = False) -> None:
+        self.values, self.fail = values, fail
+        self.asked: list[list[str]] = []
+
+    def __call__(self, keys: list[str]) -> dict[str, object]:
+        self.asked.append(keys)
+        if self.fail:
+            raise StoreUnavailableError("down")
+        return {k: self.values[k] for k in keys if k in self.values}
+
+
+def test_get_many_loads_only_what_is_not_fresh_in_one_call() -> None:
+    clock = FakeClock()
+    cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
+    cache.get("a", Loader("a1"))
+    clock.now += 6.0
+    cache.get("b", Loader("b1"))
+    load = ManyLoader({"a": "a2", "c": "c1"})
+
+    values, degraded = cache.get_many(["a", "b", "c", "d", "a"], load, missing="none")
+
+    assert load.asked == [["a", "c", "d"]]  # a is stale, b fresh, d absent: cached as missing
+    assert (values, degraded) == ({"a": "a2", "b": "b1", "c": "c1", "d": "none"}, False)
+    assert cache.get_many(["c", "d"], ManyLoader({}), missing="none") == (
+        {"c": "c1", "d": "none"},
+        False,
+    )
+
+
+def test_get_many_in_an_outage_serves_stale_values_and_leaves_out_the_never_loaded() -> None:
+    clock = FakeClock()
+    cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
+    cache.get("a", Loader("a1"))
+    clock.now += 6.0
+    down = ManyLoader({}, fail=True)
+
+    assert cache.get_many(["a", "b"], down, missing="none") == ({"a": "a1"}, True)
+    clock.now += 1.0  # the failed reload counts as a load for a: only b is asked again
+    assert cache.get_many(["a", "b"], down, missing="none") == ({"a": "a1"}, True)
+    assert down.asked == [["a", "b"], ["b"]]

@@ -55,7 +55,13 @@ def handler(fake_reader: Any, verifier: TokenVerifier) -> Mangum:
     fake_reader.versions["g1"] = "v2"
     fake_reader.records[("g1#user#alice", "v2")] = [ScoredItem("a-101", 0.91)]
     app = create_app(
-        Settings(profile="local", moto_port=9, portals=("g1",), serving_access_log=False),
+        Settings(
+            profile="local",
+            moto_port=9,
+            portals=("g1",),
+            serving_access_log=False,
+            reader_w_personal=1.0,  # alice's list shows, whatever the default weight
+        ),
         reader=fake_reader,
         verifier=verifier,
     )
@@ -77,7 +83,7 @@ def test_recommendations_through_lambda(handler: Mangum, make_token: Callable[..
             "portal": "g1",
             "user_id": "alice",
             "model_version": "v2",
-            "items": [{"article_id": "a-101", "score": 0.91, "source": "personal"}],
+            "items": [{"article_id": "a-101", "score": 1.0, "source": "personal"}],
             "degraded": False,
         },
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from newslake.ranking import ReaderParams
 from newslake.store import ScoredItem
 from serving.recommender import Answer, Recommendation, Recommender
 
@@ -39,62 +40,110 @@ def reader(fake_reader: Any) -> Any:
     return fake_reader
 
 
+NOW = 1_795_000_000.0  # epoch seconds of the recommender's wall clock
+READER_PARAMS = ReaderParams(
+    covisited=1.0, hot=0.0, trending=0.5, personal=1.0, popular=0.0, last_reads=2, read_decay=0.5
+)
+
+
+def _recommender(reader: Any, clock: FakeClock | None = None) -> Recommender:
+    return Recommender(
+        reader,
+        ttl_s=5.0,
+        clock=clock or FakeClock(),
+        reader_params=READER_PARAMS,
+        recent_reads_hours=24,
+        wall_clock=lambda: NOW,
+    )
+
+
 @pytest.fixture
 def recommender(reader: Any, clock: FakeClock) -> Recommender:
-    return Recommender(reader, ttl_s=5.0, clock=clock)
+    return _recommender(reader, clock)
 
 
 def _items(*triples: tuple[str, float, Any]) -> tuple[Recommendation, ...]:
     return tuple(Recommendation(a, s, src) for a, s, src in triples)
 
 
+def _rounded(answer: Answer) -> list[tuple[str, float, str]]:
+    return [(i.article_id, round(i.score, 4), i.source) for i in answer.items]
+
+
 # ---- a reader's recommendations ----------------------------------------------------------
-def test_reader_with_a_personal_list_gets_it_best_first(recommender: Recommender) -> None:
+# Scaled by their best and weighed (READER_PARAMS): personal a-101 1, a-102 0.55/0.91,
+# a-103 0.12/0.91; trending x 0.5: t-1 0.5, a-101 0.375, t-2 0.25; popular only tops up.
+def test_reader_list_fuses_the_personal_list_with_trending(recommender: Recommender) -> None:
     answer = recommender.for_user("g1", "alice", limit=3)
 
-    assert answer == Answer(
-        "v2",
-        _items(
-            ("a-101", 0.91, "personal"), ("a-102", 0.55, "personal"), ("a-103", 0.12, "personal")
-        ),
-    )
-
-
-def test_limit_keeps_the_best(recommender: Recommender) -> None:
-    answer = recommender.for_user("g1", "alice", limit=2)
-
-    assert [i.article_id for i in answer.items] == ["a-101", "a-102"]
-
-
-def test_articles_read_lately_are_left_out(recommender: Recommender, reader: Any) -> None:
-    reader.records[("g1#recent#alice", "live")] = [
-        ScoredItem("a-102", 1_795_000_000.0),
-        ScoredItem("x-9", 1_794_990_000.0),
+    assert (answer.model_version, answer.degraded) == ("v2", False)
+    assert _rounded(answer) == [
+        ("a-101", 1.375, "personal"),  # 1 + 0.375: personal gave most
+        ("a-102", 0.6044, "personal"),
+        ("t-1", 0.5, "trending"),
     ]
 
-    answer = recommender.for_user("g1", "alice", limit=2)
 
-    assert answer.items == _items(("a-101", 0.91, "personal"), ("a-103", 0.12, "personal"))
-
-
-def test_too_few_left_are_topped_up_from_trending_then_popular(
+def test_recent_reads_are_left_out_and_lend_their_covisitation(
     recommender: Recommender, reader: Any
 ) -> None:
-    reader.records[("g1#recent#alice", "live")] = [ScoredItem("a-103", 1.0), ScoredItem("t-2", 1.0)]
+    reader.records[("g1#recent#alice", "live")] = [
+        ScoredItem("x-9", NOW - 120),
+        ScoredItem("a-102", NOW - 60),  # newest: its list weighs 1, x-9's 0.5
+        ScoredItem("old-1", NOW - 25 * 3600),  # older than a day: left out, lends nothing
+    ]
+    reader.records[("g1#related#a-102", "live")] = [
+        ScoredItem("c-1", 2.0),
+        ScoredItem("a-101", 1.0),
+    ]
+    reader.records[("g1#related#x-9", "live")] = [ScoredItem("c-2", 4.0), ScoredItem("c-1", 4.0)]
+    reader.records[("g1#related#old-1", "live")] = [ScoredItem("z-1", 9.0)]
 
     answer = recommender.for_user("g1", "alice", limit=6)
 
-    # a-101 is in trending too and t-1 in popular too: each article once, under its first source.
-    assert answer == Answer(
-        "v2",
-        _items(
-            ("a-101", 0.91, "personal"),
-            ("a-102", 0.55, "personal"),
-            ("t-1", 40.0, "trending"),
-            ("p-1", 120.0, "popular"),
-            ("p-2", 80.0, "popular"),
-        ),
-    )
+    # covisited: c-1 1 + 0.5 = 1.5, a-101 0.5, c-2 0.5; scaled by 1.5: 1, 1/3, 1/3.
+    # a-101: 1/3 + 1 (personal) + 0.375 (trending); a-102 is read, so out.
+    assert _rounded(answer) == [
+        ("a-101", 1.7083, "personal"),
+        ("c-1", 1.0, "covisited"),
+        ("t-1", 0.5, "trending"),
+        ("c-2", 0.3333, "covisited"),
+        ("t-2", 0.25, "trending"),
+        ("a-103", 0.1319, "personal"),
+    ]
+
+
+def test_covisitation_of_recent_reads_is_one_round_trip_then_cached(
+    recommender: Recommender, reader: Any
+) -> None:
+    reader.records[("g1#recent#alice", "live")] = [
+        ScoredItem("x-9", NOW - 120),
+        ScoredItem("a-102", NOW - 60),
+        ScoredItem("x-8", NOW - 180),  # third newest: past last_reads (2)
+    ]
+    recommender.for_user("g1", "alice", limit=3)  # pointer, reader, trending, popular, related
+    first = reader.calls
+
+    recommender.for_user("g1", "alice", limit=3)  # only the reader's keys
+
+    assert (first, reader.calls) == (5, 6)
+
+
+def test_a_short_list_is_topped_up_from_trending_then_popular(
+    recommender: Recommender, reader: Any
+) -> None:
+    reader.records[("g1#recent#alice", "live")] = [ScoredItem("a-103", NOW), ScoredItem("t-2", NOW)]
+
+    answer = recommender.for_user("g1", "alice", limit=6)
+
+    # each article once: t-1 is in popular too; popular has no weight, so it only tops up
+    assert _rounded(answer) == [
+        ("a-101", 1.375, "personal"),
+        ("a-102", 0.6044, "personal"),
+        ("t-1", 0.5, "trending"),
+        ("p-1", 0.0, "popular"),
+        ("p-2", 0.0, "popular"),
+    ]
 
 
 def test_reader_without_a_personal_list_gets_trending_then_popular(
@@ -102,15 +151,12 @@ def test_reader_without_a_personal_list_gets_trending_then_popular(
 ) -> None:
     answer = recommender.for_user("g1", "bob", limit=4)
 
-    assert answer == Answer(
-        "v2",
-        _items(
-            ("t-1", 40.0, "trending"),
-            ("a-101", 30.0, "trending"),
-            ("t-2", 20.0, "trending"),
-            ("p-1", 120.0, "popular"),
-        ),
-    )
+    assert _rounded(answer) == [
+        ("t-1", 0.5, "trending"),
+        ("a-101", 0.375, "trending"),
+        ("t-2", 0.25, "trending"),
+        ("p-1", 0.0, "popular"),
+    ]
 
 
 def test_empty_personal_list_falls_back_like_a_missing_one(
@@ -120,31 +166,31 @@ def test_empty_personal_list_falls_back_like_a_missing_one(
 
     answer = recommender.for_user("g1", "carol", limit=1)
 
-    assert answer.items == _items(("t-1", 40.0, "trending"))
+    assert _rounded(answer) == [("t-1", 0.5, "trending")]
 
 
 def test_portal_without_a_model_yet_serves_trending(fake_reader: Any) -> None:
     fake_reader.records[("ge#trending", "live")] = [ScoredItem("t-7", 5.0), ScoredItem("t-8", 4.0)]
-    fake_reader.records[("ge#recent#bob", "live")] = [ScoredItem("t-7", 1.0)]
+    fake_reader.records[("ge#recent#bob", "live")] = [ScoredItem("t-7", NOW)]
 
-    answer = Recommender(fake_reader).for_user("ge", "bob", limit=10)
+    answer = _recommender(fake_reader).for_user("ge", "bob", limit=10)
 
-    assert answer == Answer(None, _items(("t-8", 4.0, "trending")))
+    assert (answer.model_version, _rounded(answer)) == (None, [("t-8", 0.4, "trending")])
 
 
 def test_portal_with_nothing_published_answers_empty(fake_reader: Any) -> None:
-    assert Recommender(fake_reader).for_user("ge", "bob", limit=10) == Answer(None, ())
+    assert _recommender(fake_reader).for_user("ge", "bob", limit=10) == Answer(None, ())
 
 
 def test_personal_list_and_recent_reads_are_one_round_trip(
     recommender: Recommender, reader: Any
 ) -> None:
-    recommender.for_user("g1", "alice", limit=3)  # pointer, then personal + recent reads
+    recommender.for_user("g1", "alice", limit=3)  # pointer, reader, trending, popular
     calls = reader.calls
 
     recommender.for_user("g1", "alice", limit=3)
 
-    assert (calls, reader.calls) == (2, 3)
+    assert (calls, reader.calls) == (4, 5)
 
 
 # ---- the cache and the store going down --------------------------------------------------
@@ -178,16 +224,13 @@ def test_store_down_serves_last_known_lists_degraded(
 
     answer = recommender.for_user("g1", "alice", limit=4)
 
-    assert answer == Answer(
-        "v2",
-        _items(
-            ("t-1", 40.0, "trending"),
-            ("a-101", 30.0, "trending"),
-            ("t-2", 20.0, "trending"),
-            ("p-1", 120.0, "popular"),
-        ),
-        degraded=True,
-    )
+    assert (answer.model_version, answer.degraded) == ("v2", True)
+    assert _rounded(answer) == [
+        ("t-1", 0.5, "trending"),
+        ("a-101", 0.375, "trending"),
+        ("t-2", 0.25, "trending"),
+        ("p-1", 0.0, "popular"),
+    ]
 
 
 def test_store_down_within_the_ttl_still_marks_the_missing_personal_list(
@@ -198,7 +241,7 @@ def test_store_down_within_the_ttl_still_marks_the_missing_personal_list(
 
     answer = recommender.for_user("g1", "alice", limit=1)
 
-    assert answer == Answer("v2", _items(("t-1", 40.0, "trending")), degraded=True)
+    assert (answer.degraded, _rounded(answer)) == (True, [("t-1", 0.5, "trending")])
 
 
 def test_store_down_before_anything_was_read_answers_empty_degraded(

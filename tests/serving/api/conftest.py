@@ -38,7 +38,16 @@ def reader(fake_reader: Any) -> Any:
 @pytest.fixture
 def app(verifier: TokenVerifier, reader: Any) -> FastAPI:
     settings = Settings(
-        profile="local", moto_port=9, portals=("g1", "ge"), serving_access_log=False
+        profile="local",
+        moto_port=9,
+        portals=("g1", "ge"),
+        serving_access_log=False,
+        # the reader's list weighs what these tests expect, whatever the defaults become
+        reader_w_covisited=1.0,
+        reader_w_hot=0.0,
+        reader_w_trending=0.5,
+        reader_w_personal=1.0,
+        reader_w_popular=0.0,
     )
     return create_app(settings, reader=reader, verifier=verifier)
 

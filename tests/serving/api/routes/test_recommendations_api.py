@@ -27,9 +27,9 @@ def test_reader_gets_their_list_less_what_they_read_topped_up(
             "user_id": "alice",
             "model_version": "v2",
             "items": [
-                {"article_id": "a-101", "score": 0.91, "source": "personal"},
-                {"article_id": "t-1", "score": 40.0, "source": "trending"},
-                {"article_id": "p-1", "score": 120.0, "source": "popular"},
+                {"article_id": "a-101", "score": 1.0, "source": "personal"},
+                {"article_id": "t-1", "score": 0.5, "source": "trending"},
+                {"article_id": "p-1", "score": 0.0, "source": "popular"},
             ],
             "degraded": False,
         },
@@ -82,8 +82,8 @@ def test_reader_without_personal_list_gets_trending_then_popular(
     )
 
     assert response.json()["items"] == [
-        {"article_id": "t-1", "score": 40.0, "source": "trending"},
-        {"article_id": "p-1", "score": 120.0, "source": "popular"},
+        {"article_id": "t-1", "score": 0.5, "source": "trending"},
+        {"article_id": "p-1", "score": 0.0, "source": "popular"},
     ]
 
 
@@ -114,8 +114,8 @@ def test_store_outage_answers_200_degraded_from_memory(
             "user_id": "alice",
             "model_version": "v2",
             "items": [
-                {"article_id": "t-1", "score": 40.0, "source": "trending"},
-                {"article_id": "p-1", "score": 120.0, "source": "popular"},
+                {"article_id": "t-1", "score": 0.5, "source": "trending"},
+                {"article_id": "p-1", "score": 0.0, "source": "popular"},
             ],
             "degraded": True,
         },
