@@ -10,8 +10,9 @@ and each partition of users is scored with one matrix product (numpy), best ``n`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import product
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,17 +20,36 @@ from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
 from spark_jobs.validation import require_columns
 
 
+def _setting(name: str) -> Any:
+    """A field whose default is the settings' value, read when the parameters are made."""
+    return field(default_factory=lambda: getattr(get_settings(), name))
+
+
 @dataclass(frozen=True)
 class AlsParams:
-    rank: int = 16
-    max_iter: int = 10
-    reg_param: float = 0.1
-    alpha: float = 10.0
-    seed: int = 42
+    """ALS hyperparameters; what is not given comes from settings (``als_*``)."""
+
+    rank: int = _setting("als_rank")
+    max_iter: int = _setting("als_max_iter")
+    reg_param: float = _setting("als_reg_param")
+    alpha: float = _setting("als_alpha")
+    seed: int = _setting("als_seed")
+
+    @classmethod
+    def of(cls, settings: Settings) -> AlsParams:
+        """The parameters ``settings`` name."""
+        return cls(
+            settings.als_rank,
+            settings.als_max_iter,
+            settings.als_reg_param,
+            settings.als_alpha,
+            settings.als_seed,
+        )
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from pyspark.sql import DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 
+from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs.fresh import covisitation
 from spark_jobs.popularity import first_seen, most_viewed, trending
@@ -50,11 +51,24 @@ HOT, TRENDING, POPULAR, COVISIT, ALS = "hot", "trending", "popular", "covisit", 
 
 @dataclass(frozen=True)
 class BlendWeights:
-    trending: float = 0.0
-    covisit: float = 0.0
-    als: float = 0.0
-    popular: float = 0.0
-    hot: float = 1.0
+    """Each source's weight in the fusion."""
+
+    trending: float
+    covisit: float
+    als: float
+    popular: float
+    hot: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> BlendWeights:
+        """The weights ``settings`` name (``blend_w_*``), used until a search chooses."""
+        return cls(
+            trending=settings.blend_w_trending,
+            covisit=settings.blend_w_covisit,
+            als=settings.blend_w_als,
+            popular=settings.blend_w_popular,
+            hot=settings.blend_w_hot,
+        )
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -25,7 +25,7 @@ from pyspark.sql.types import StringType
 
 from ingestion import g1
 from newslake.errors import NewslakeError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io
 from spark_jobs.tables import StreamPaths
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="g1_silver", description=__doc__)
     parser.add_argument("--data", type=Path, default=g1.DEFAULT_DIR, help="G1 data folder")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    settings = Settings()
+    settings = get_settings()
     started = time.monotonic()
     try:
         spark = get_spark(settings, app_name="newslake-g1-silver")

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from newslake.settings import get_settings
+
 PROMOTE, REJECT = "promote", "reject"
 
 
@@ -35,10 +37,19 @@ def decide(
     in_service: float | None,
     *,
     margin: float,
-    relative: bool = True,
-    metric: str = "ndcg_at_10",
+    relative: bool | None = None,
+    metric: str | None = None,
 ) -> Decision:
-    """Gate ``candidate``'s metric against the baselines' and the version in service's."""
+    """Gate ``candidate``'s metric against the baselines' and the version in service's.
+
+    ``relative`` (is ``margin`` a share of the version in service's figure?) and ``metric``
+    (its name in the reasons) default to the settings' ``gate_margin_relative`` and NDCG
+    at ``eval_k``.
+    """
+    if relative is None:
+        relative = get_settings().gate_margin_relative
+    if metric is None:
+        metric = f"ndcg_at_{get_settings().eval_k}"
     if baselines:
         best_name = max(baselines, key=lambda name: (baselines[name], name))
         best = baselines[best_name]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyspark
 
 from newslake.errors import SetupError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 
 POM = Path(__file__).with_name("pom.xml")
 _VERSION_SUFFIX = re.compile(r"-\d[^/]*\.jar$")
@@ -98,7 +98,7 @@ def resolve(settings: Settings) -> list[str]:
 
 def main() -> int:
     try:
-        jars = resolve(Settings())
+        jars = resolve(get_settings())
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

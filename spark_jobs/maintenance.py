@@ -19,7 +19,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from newslake import logs
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 from spark_jobs import delta_io
 from spark_jobs.tables import lake_tables
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-vacuum", action="store_true")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logs.configure()
-    settings = Settings()
+    settings = get_settings()
     spark = get_spark(settings, app_name="newslake-maintenance")
     report = maintain(spark, settings, optimize=not args.no_optimize, vacuum=not args.no_vacuum)
     print(json.dumps(report))

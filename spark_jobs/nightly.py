@@ -44,7 +44,7 @@ from pyspark.sql import functions as F
 
 from newslake import aws, logs, versions
 from newslake.errors import NewslakeError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export, portal_run
 from spark_jobs.interactions import to_interactions
@@ -378,7 +378,7 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
 def main(argv: list[str] | None = None) -> int:
     logs.configure()
     args = _parse_args(sys.argv[1:] if argv is None else argv)
-    settings = Settings()
+    settings = get_settings()
     try:
         code, out = run_stage(args, settings)
     except NewslakeError as exc:

@@ -88,23 +88,7 @@ def chosen_params(spark: SparkSession, settings: Settings, portal: str, as_of: d
     """The newest search's choice for the portal, else the settings' defaults."""
     row = gold.latest_hyperparams(spark, GoldPaths.of(settings).hyperparams, portal, as_of)
     if row is None:
-        return Chosen(
-            als.AlsParams(
-                settings.als_rank,
-                settings.als_max_iter,
-                settings.als_reg_param,
-                settings.als_alpha,
-                settings.als_seed,
-            ),
-            blend.BlendWeights(
-                trending=settings.blend_w_trending,
-                covisit=settings.blend_w_covisit,
-                als=settings.blend_w_als,
-                popular=settings.blend_w_popular,
-                hot=settings.blend_w_hot,
-            ),
-            "settings",
-        )
+        return Chosen(als.AlsParams.of(settings), blend.BlendWeights.of(settings), "settings")
     return Chosen(
         als.AlsParams(row["rank"], row["max_iter"], row["reg_param"], row["alpha"], row["seed"]),
         blend.BlendWeights(  # a row from before a source existed had it at 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyspark
 
 from newslake.errors import SetupError
-from newslake.settings import Settings
+from newslake.settings import Settings, get_settings
 from spark_jobs import jars
 from spark_jobs.session import LOOPBACK, spark_conf
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if rest and rest[0] == "--":
         rest = rest[1:]
     try:
-        return run(Settings(), entry, rest)
+        return run(get_settings(), entry, rest)
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

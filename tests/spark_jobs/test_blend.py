@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 
+from newslake.settings import Settings
 from spark_jobs import blend
 
 RANKED = "user_id string, rank int, article_id string, score double"
@@ -162,3 +163,10 @@ def test_the_search_tries_hot_alone_first_and_keeps_hot_in_every_blend():
     assert grid[0] == blend.BlendWeights(trending=0.0, covisit=0.0, als=0.0, popular=0.0, hot=1.0)
     assert {w.hot for w in grid} == {1.0}
     assert len(grid) == 8
+
+
+def test_weights_before_any_search_are_the_settings():
+    settings = Settings(blend_w_hot=0.5, blend_w_covisit=2.0)
+    assert blend.BlendWeights.of(settings) == blend.BlendWeights(
+        trending=0.0, covisit=2.0, als=0.0, popular=0.0, hot=0.5
+    )
