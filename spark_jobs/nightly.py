@@ -2,24 +2,11 @@
 
 ``python -m spark_jobs.submit spark_jobs/nightly.py -- [--stage STAGE] [--portal P]
 [--as-of ISO8601] [--version V]`` (or ``python -m spark_jobs.nightly ...`` in process).
-Every stage prints one JSON object as its last stdout line; logs go to stderr.
+Every stage prints one JSON object as its last stdout line; logs go to stderr. The
+default stage, ``all``, runs the chain in one process: catch_up, interactions, then per
+portal train, export and switch; one portal's failure spares the others.
 
-========================  ==================================================================
-stage                      what it does (exit code)
-========================  ==================================================================
-``all`` (default)          catch_up -> interactions -> per portal train, export, switch ->
-                           summary; a portal's failure spares the others (1 if any failed;
-                           a rejected or skipped portal is not a failure)
-``check``                  silver.pageviews has visits in the 24 h before --as-of (0, else 3)
-``catch_up``               the streaming job in availableNow mode: landing -> silver
-``maintain``               OPTIMIZE and VACUUM every table
-``interactions``           gold.interactions, gold.popular, gold.trending for --version
-``search``                 the weekly hyperparameter search -> gold.hyperparams
-``train``                  evaluate, gate, gold.model_runs, gold.recommendations (0 for
-                           candidate, rejected, skipped; 1 for failed)
-``export``                 the version's items to DynamoDB, no switch (1 unless promoted)
-``switch``                 the portal's pointer to --version, one conditional write
-========================  ==================================================================
+What each stage does and its exit codes: spark_jobs/README.md, section "Nightly stages".
 
 ``--as-of`` defaults to the latest visit in silver; ``--version`` to ``vYYYYmmddTHHMMSSZ``
 of the as-of time. Every path comes from settings.
