@@ -147,6 +147,19 @@ class Settings(BaseSettings):
     # each view halved every live_hot_half_life_s
     hot_bucket_s: int = Field(default=60, ge=1)
     live_hot_half_life_s: float = Field(default=120.0, gt=0)
+    # A hot bucket is kept this long after it closes (or the trending window, if longer):
+    # many half-lives, so what ages out no longer weighs anything.
+    live_hot_keep_s: int = Field(default=3600, ge=60)
+    # The session-state consumer (ingestion/session_state.py): Kinesis records per batch
+    # (the local poller's GetRecords limit, the Lambda's batch size); the poller's pause
+    # once caught up (Kinesis allows 5 reads a second per shard) and its backoff after a
+    # failure, doubled up to the maximum; conditional writes tried per item while other
+    # writers keep changing it.
+    session_state_batch_size: int = Field(default=500, ge=1, le=10_000)
+    session_state_poll_s: float = Field(default=0.2, gt=0)
+    session_state_backoff_s: float = Field(default=0.5, gt=0)
+    session_state_backoff_max_s: float = Field(default=10.0, gt=0)
+    session_state_write_attempts: int = Field(default=8, ge=1)
     serve_host: str = "127.0.0.1"
     serve_port: int = 8055
     gateway_port: int = 8056
