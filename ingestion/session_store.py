@@ -1,8 +1,9 @@
 """The session-state consumer's writes to the recommendations table: no read lost, no view
 counted twice, whoever else writes and however often a batch is replayed.
 
-* **Recent reads** (``{portal}#recent#{user_id}`` / ``live``): read, merge
-  (:func:`newslake.store.merge_recent_reads`), write back on condition that the item is
+* **Recent reads** (``{portal}#recent#{user_id}`` / ``live``): read (one ``BatchGetItem``
+  for the batch's readers), merge (:func:`newslake.store.merge_recent_reads`), put the
+  whole item back (``PutItem``) on condition that the item is
   still the one read: its ``rev`` unchanged (or, for an item some other writer put without
   one, its ``items`` unchanged; or, for a new reader, no item). A writer that lost the race
   reads again and merges again. Merging is idempotent, so a replayed batch changes nothing
@@ -128,8 +129,8 @@ class SessionStore:
             if record is not None and merged == current:
                 return False
             try:
-                self.ddb.update_item(
-                    TableName=self.table, Key=key, **_reads_update(record, merged, self._ttl(now))
+                self.ddb.put_item(
+                    TableName=self.table, **_reads_put(key, record, merged, self._ttl(now))
                 )
                 return True
             except ClientError as exc:
@@ -178,15 +179,15 @@ class SessionStore:
         raise WriteConflictError(f"{key['sk']['S']}: {sequence} changed on every attempt")
 
 
-def _reads_update(
-    record: dict[str, Any] | None, merged: list[store.ScoredItem], expires_at: int
+def _reads_put(
+    key: dict[str, Any],
+    record: dict[str, Any] | None,
+    merged: list[store.ScoredItem],
+    expires_at: int,
 ) -> dict[str, Any]:
-    """The UpdateItem arguments writing ``merged`` over ``record``, if still unchanged."""
-    names = {"#items": "items", "#exp": store.TTL_ATTRIBUTE, "#rev": store.REVISION_ATTRIBUTE}
-    values: dict[str, Any] = {
-        ":items": {"S": store.encode_items(merged)},
-        ":exp": {"N": str(expires_at)},
-    }
+    """The PutItem arguments writing ``merged`` over ``record``, if it is still unchanged
+    (a whole item, as the list is rewritten whole: cheaper than an update expression)."""
+    values: dict[str, Any] = {}
     if record is None:
         condition, revision = "attribute_not_exists(pk)", 1
     elif store.REVISION_ATTRIBUTE in record:
@@ -196,13 +197,18 @@ def _reads_update(
     else:  # put by a writer that keeps no revision: the whole list must be unchanged
         condition, revision = "attribute_not_exists(#rev) AND #items = :old", 1
         values[":old"] = record["items"]
-    values[":next"] = {"N": str(revision)}
-    return {
-        "UpdateExpression": "SET #items = :items, #exp = :exp, #rev = :next",
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
+    item = {
+        **store.item_record(key["pk"]["S"], key["sk"]["S"], merged, expires_at),
+        store.REVISION_ATTRIBUTE: {"N": str(revision)},
     }
+    names = {"#rev": store.REVISION_ATTRIBUTE, "#items": "items"}
+    arguments: dict[str, Any] = {"Item": item, "ConditionExpression": condition}
+    used = {n: v for n, v in names.items() if n in condition}
+    if used:
+        arguments["ExpressionAttributeNames"] = used
+    if values:
+        arguments["ExpressionAttributeValues"] = values
+    return arguments
 
 
 def _hot_update(

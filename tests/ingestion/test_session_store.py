@@ -150,7 +150,7 @@ def test_a_writer_that_races_loses_no_read(platform, ddb):
 
     class RacedOnce(Flaky):
         def __getattr__(self, operation: str) -> Any:
-            if operation == "update_item" and not self.calls:
+            if operation == "put_item" and not self.calls:
                 self.calls["raced"] = 1
                 consume(batch(view("e9", "u1", "a9", NOW - 5), first=9), other, now=NOW)
             return getattr(self.client, operation)
@@ -189,7 +189,7 @@ def test_a_reader_with_10000_reads_keeps_a_bounded_item(platform, ddb):
 
 def test_a_store_that_throttles_leaves_the_batch_to_be_delivered_again(platform, ddb):
     events = [view("e1", "u1", "a1", NOW - 5), view("e2", "u2", "a2", NOW - 4)]
-    throttled = Flaky(ddb, {"update_item": 10})  # more than the attempts: it stays down
+    throttled = Flaky(ddb, {"put_item": 10, "update_item": 10})  # it stays down
 
     failed = consume(batch(*events), SessionStore(throttled, platform), now=NOW)
     recovered = consume(batch(*events), SessionStore(ddb, platform), now=NOW)
