@@ -81,11 +81,12 @@ jars: $(STAMP) ## Resolve the Spark jars (Delta, hadoop-aws) once into ~/.m2
 
 setup: preflight $(STAMP) sysdeps chromium jars ## Create the venv, install packages and jars
 
-up: setup ## Start the moto server on 127.0.0.1 and provision it (idempotent)
+up: setup ## Start the moto server on 127.0.0.1, provision it, start the session-state poller (idempotent)
 	@$(PY) -m newslake.local up
+	@$(PY) -m ingestion.session_daemon start
 
-down: ## Stop the local platform
-	@test -x $(PY) && $(PY) -m newslake.local down || true
+down: ## Stop the local platform (the session-state poller, then the moto server)
+	@test -x $(PY) && { $(PY) -m ingestion.session_daemon stop; $(PY) -m newslake.local down; } || true
 
 status: ## Say whether the local platform is running (exit 3 when stopped)
 	@$(PY) -m newslake.local status
@@ -108,6 +109,12 @@ retry-worker: up ## Put what Kinesis refused back from the SQS retry queue (ONCE
 
 redrive: up ## Move the dead-letter queue's messages back to the retry queue
 	@$(PY) -m ingestion.retry_worker redrive
+
+.PHONY: session-state
+session-state: setup ## Session-state poller in the foreground, instead of make up's (ONCE=1: catch up, exit)
+	@$(PY) -m newslake.local up
+	@$(PY) -m ingestion.session_daemon stop >/dev/null
+	@$(PY) -m ingestion.session_poller $(if $(ONCE),--once)
 
 firehose: up ## Local Firehose stand-in: Kinesis -> S3 landing, continuous (ONCE=1: drain, exit)
 	@$(PY) -m ingestion.local_firehose $(if $(ONCE),--once)
