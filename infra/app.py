@@ -7,7 +7,8 @@ CloudFormation deploys them:
 1. ``<prefix>-security``: KMS keys, CloudTrail, API Gateway's log role, optional VPC;
 2. ``<prefix>-serving``: DynamoDB tables, Cognito, the recommendation API;
 3. ``<prefix>-lake``: landing, lake and artifacts buckets, EMR Serverless, job roles;
-4. ``<prefix>-ingestion``: pageview API, Kinesis, Firehose, SQS retry queue and worker;
+4. ``<prefix>-ingestion``: pageview API, Kinesis, Firehose, SQS retry queue and worker,
+   the session-state consumer;
 5. ``<prefix>-observability``: alarms, dashboard, budget.
 """
 
@@ -78,7 +79,13 @@ def add_stacks(app: cdk.App, config: InfraConfig) -> Stacks:
     serving = ServingStack(app, config.stack_name("serving"), config, security, **common("serving"))
     lake = LakeStack(app, config.stack_name("lake"), config, security, serving, **common("lake"))
     ingestion = IngestionStack(
-        app, config.stack_name("ingestion"), config, security, lake, **common("ingestion")
+        app,
+        config.stack_name("ingestion"),
+        config,
+        security,
+        lake,
+        serving=serving,
+        **common("ingestion"),
     )
     observability = ObservabilityStack(
         app,

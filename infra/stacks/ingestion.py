@@ -1,5 +1,6 @@
 """Ingestion: ``POST /pageview`` (API Gateway + Lambda), a Kinesis stream and a Firehose
-delivery stream per portal, the SQS retry queue with its DLQ and the retry Lambda.
+delivery stream per portal, the SQS retry queue with its DLQ and the retry Lambda, and the
+session-state Lambda reading every stream beside Firehose (``infra/stacks/session_state.py``).
 
 Kinesis runs **on demand**: pageviews jump with breaking news, and on-demand streams
 absorb up to twice their previous peak without shard arithmetic or a scaling function.
@@ -31,6 +32,8 @@ from infra.config import InfraConfig
 from infra.stacks.common import dependencies_layer, python_function, retention, service_role
 from infra.stacks.lake import LakeStack
 from infra.stacks.security import SecurityStack
+from infra.stacks.serving import ServingStack
+from infra.stacks.session_state import SessionState
 
 HOUR_PATH = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 RETRY_FUNCTION_TIMEOUT_S = 30
@@ -55,6 +58,8 @@ class IngestionStack(cdk.Stack):
         config: InfraConfig,
         security: SecurityStack,
         lake: LakeStack,
+        *,
+        serving: ServingStack,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -97,6 +102,16 @@ class IngestionStack(cdk.Stack):
         layer = dependencies_layer(self, config)
         self.pageview_function = self._pageview_function(config, security, layer)
         self.retry_function = self._retry_function(config, security, layer)
+        self.session_state = SessionState(
+            self,
+            "SessionState",
+            config=config,
+            streams=self.streams,
+            table=serving.recommendations_table,
+            queue_key=keys.sqs,
+            layer=layer,
+            vpc=security.vpc,
+        )
         self.api = self._api(config)
         self.delivery_streams = {
             p: self._delivery_stream(config, p, stream, lake, keys.s3)

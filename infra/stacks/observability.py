@@ -28,6 +28,8 @@ from infra.stacks.serving import ServingStack
 FIVE_MINUTES = cdk.Duration.minutes(5)
 API_P99_LATENCY_MS = {"pageview": 1000, "serving": 500}
 ITERATOR_AGE_ALARM_MS = 10 * 60 * 1000  # Firehose is ten minutes behind a stream
+# The session state is meant to be seconds behind: a minute means readers see stale lists.
+SESSION_STATE_AGE_ALARM_MS = 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ObservabilityStack(cdk.Stack):
             *self._api_watches(ingestion, serving, config),
             *self._function_watches(ingestion, serving),
             *self._stream_watches(ingestion, config),
+            *self._session_state_watches(ingestion),
             _Watch(
                 "RetryDlqDepth",
                 cw.Metric(
@@ -134,6 +137,7 @@ class ObservabilityStack(cdk.Stack):
         for label, fn in (
             ("Pageview", ingestion.pageview_function),
             ("RetryWorker", ingestion.retry_function),
+            ("SessionState", ingestion.session_state.function),
             ("Recommendations", serving.function),
         ):
             for metric_name in ("Errors", "Throttles"):
@@ -212,6 +216,37 @@ class ObservabilityStack(cdk.Stack):
                 ),
             ]
         return watches
+
+    def _session_state_watches(self, ingestion: IngestionStack) -> list[_Watch]:
+        fn = ingestion.session_state.function
+        failures = ingestion.session_state.failures
+        return [
+            _Watch(
+                "SessionStateIteratorAge",
+                cw.Metric(
+                    namespace="AWS/Lambda",
+                    metric_name="IteratorAge",
+                    dimensions_map={"FunctionName": fn.function_name},
+                    statistic="Maximum",
+                    period=cdk.Duration.minutes(1),
+                ),
+                SESSION_STATE_AGE_ALARM_MS,
+                f"{fn.function_name}: readers' recent reads are more than a minute behind",
+                evaluation_periods=3,
+            ),
+            _Watch(
+                "SessionStateGaveUp",
+                cw.Metric(
+                    namespace="AWS/SQS",
+                    metric_name="ApproximateNumberOfMessagesVisible",
+                    dimensions_map={"QueueName": failures.queue_name},
+                    statistic="Maximum",
+                    period=FIVE_MINUTES,
+                ),
+                1,
+                f"{fn.function_name} gave up on records older than the recent-reads window",
+            ),
+        ]
 
     # ---- how ------------------------------------------------------------------------
     def _alarm(self, watch: _Watch) -> cw.Alarm:

@@ -27,9 +27,9 @@ def test_no_wildcard_grants_in_any_policy(synthesized: Synthesized) -> None:
 
 
 def test_policies_were_actually_checked(synthesized: Synthesized) -> None:
-    # The check above passes trivially if it finds no policies at all. Seven: three
+    # The check above passes trivially if it finds no policies at all. Eight: four
     # functions, two Spark job roles, one Firehose role per portal.
-    assert len(synthesized.all_resources("AWS::IAM::Policy")) == 7
+    assert len(synthesized.all_resources("AWS::IAM::Policy")) == 8
 
 
 def test_every_key_is_customer_managed_and_rotated(synthesized: Synthesized) -> None:
@@ -46,7 +46,7 @@ def test_every_function_logs_to_a_group_with_retention(synthesized: Synthesized)
     functions = synthesized.all_resources("AWS::Lambda::Function")
     groups = synthesized.all_resources("AWS::Logs::LogGroup")
 
-    assert len(functions) == 3
+    assert len(functions) == 4
     for name, group in groups.items():
         assert group["Properties"]["RetentionInDays"] == 30, name
     for name, fn in functions.items():

@@ -17,28 +17,34 @@ def test_alarms_cover_every_moving_part(synthesized: Synthesized) -> None:
     assert by_metric == {
         ("AWS/ApiGateway", "5XXError"): 2,  # pageview and serving APIs
         ("AWS/ApiGateway", "Latency"): 2,
-        ("AWS/Lambda", "Errors"): 3,  # pageview, retry worker, recommendations
-        ("AWS/Lambda", "Throttles"): 3,
+        ("AWS/Lambda", "Errors"): 4,  # pageview, retry worker, session state, recommendations
+        ("AWS/Lambda", "Throttles"): 4,
+        ("AWS/Lambda", "IteratorAge"): 1,  # the session state
         ("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"): 2,  # per portal
         ("AWS/Kinesis", "WriteProvisionedThroughputExceeded"): 2,
         ("AWS/Firehose", "DeliveryToS3.Success"): 2,
         ("AWS/Firehose", "DeliveryToS3.DataFreshness"): 2,
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): 1,  # the DLQ
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): 2,  # the DLQ, session-state failures
         ("AWS/Events", "TriggeredRules"): 1,  # failed Spark job runs
     }
 
 
-def test_dlq_alarm_watches_the_dead_letter_queue(synthesized: Synthesized) -> None:
-    (alarm,) = [
+def test_queue_alarms_watch_the_dlq_and_the_session_state_failures(
+    synthesized: Synthesized,
+) -> None:
+    queues = [
         a["Properties"]
         for a in synthesized.resources("observability", "AWS::CloudWatch::Alarm").values()
         if a["Properties"]["Namespace"] == "AWS/SQS"
     ]
 
-    (dimension,) = alarm["Dimensions"]
-    assert dimension["Name"] == "QueueName"
-    assert "DeadLetterQueue" in str(dimension["Value"])
-    assert alarm["Threshold"] == 1
+    watched = sorted(str(alarm["Dimensions"][0]["Value"]) for alarm in queues)
+    assert ["DeadLetterQueue" in w for w in watched] == [True, False]
+    assert ["SessionStateFailureQueue" in w for w in watched] == [False, True]
+    for alarm in queues:
+        (dimension,) = alarm["Dimensions"]
+        assert dimension["Name"] == "QueueName"
+        assert alarm["Threshold"] == 1
 
 
 def test_every_alarm_notifies_the_topic(synthesized: Synthesized) -> None:
