@@ -27,6 +27,7 @@ bench_keep = mkdir -p $(BENCH_DIR) && set -o pipefail && $(1) | tee $(BENCH_DIR)
 
 .PHONY: help setup preflight sysdeps chromium jars up down status gateway tracker retry-worker \
 	redrive firehose stream maintain batch demo test check lint format bench-demo bench-ingest bench-stream \
+	bench-fresh \
 	bench-batch clean \
 	airflow-setup airflow synth deploy
 
@@ -139,6 +140,9 @@ bench-ingest: up ## POST /pageview over HTTP for 60 s: events/s, p50/p99, none l
 
 bench-serve: up ## Recommendation API under load on loopback, store and own overhead (last line: JSON)
 	@$(call bench_keep,$(PY) -m benchmarks.bench_serve $(BENCH_ARGS),serve)
+
+bench-fresh: setup ## A reader's own read in their next answer: freshness p50/p95 at 100 events/s (last line: JSON)
+	@$(call bench_keep,$(PY) -m benchmarks.bench_fresh $(BENCH_ARGS),fresh)
 
 bench-stream: up ## Streaming freshness (continuous) and catch-up speed on G1 (last line: JSON)
 	@$(call bench_keep,$(PY) -m benchmarks.bench_stream $(BENCH_ARGS),stream)
