@@ -117,6 +117,9 @@ class IngestionStack(cdk.Stack):
             p: self._delivery_stream(config, p, stream, lake, keys.s3)
             for p, stream in self.streams.items()
         }
+        self._outputs(config)
+
+    def _outputs(self, config: InfraConfig) -> None:
         cdk.CfnOutput(
             self,
             "PageviewApiUrl",
@@ -126,7 +129,7 @@ class IngestionStack(cdk.Stack):
         cdk.CfnOutput(
             self,
             "StreamNames",
-            value=",".join(s.stream_name(p) for p in config.portals),
+            value=",".join(config.settings.stream_name(p) for p in config.portals),
             description="Kinesis streams (Settings.stream_name per NEWSLAKE_PORTALS)",
         )
         cdk.CfnOutput(self, "RetryQueueName", value=self.retry_queue.queue_name)

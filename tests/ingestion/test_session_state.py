@@ -69,9 +69,7 @@ def test_malformed_records_are_skipped_and_counted() -> None:
 
 
 def test_an_event_id_twice_in_a_batch_is_read_once() -> None:
-    parsed = parse_batch(
-        batch(view("e1", "u1", "a1", NOW), view("e1", "u1", "a1", NOW)), SETTINGS
-    )
+    parsed = parse_batch(batch(view("e1", "u1", "a1", NOW), view("e1", "u1", "a1", NOW)), SETTINGS)
 
     assert (len(parsed.reads), parsed.duplicates) == (1, 1)
 
