@@ -1,5 +1,10 @@
-"""``python -m ingestion.session_daemon start|stop|status``: the local session-state poller
-in the background, started by ``make up`` after the moto server and stopped by ``make down``.
+"""``python -m ingestion.session_daemon start|stop|restart|status``: the local session-state
+poller in the background, started by ``make up`` after the moto server and stopped by
+``make down``.
+
+A command that resets the platform (new streams, no checkpoints) stops the poller before
+the reset and starts it once the platform is provisioned again: a poller left running
+would go on reading the new streams with its old positions and skip their first records.
 
 Its process id and log are in the settings' ``state_dir`` (``session-state.pid``,
 ``session-state.log``), beside the moto server's. The poller is killed with SIGTERM: it
@@ -114,13 +119,6 @@ def stop(settings: Settings) -> bool:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
     return True
-
-
-def restart(settings: Settings) -> None:
-    """Stop the poller and start a new one, which opens every stream afresh: what a command
-    that resets the platform (new streams, no checkpoints) calls once it is provisioned."""
-    stop(settings)
-    start(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -126,7 +126,7 @@ class SessionStore:
                 window=timedelta(hours=s.recent_reads_hours),
                 limit=s.recent_reads_limit,
             )
-            if record is not None and merged == current:
+            if merged == current:  # nothing new, or only reads already past the window
                 return False
             try:
                 self.ddb.put_item(

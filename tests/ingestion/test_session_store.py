@@ -236,3 +236,13 @@ def test_a_failed_chunk_stops_its_bucket_but_not_the_others(platform, ddb, monke
     assert _hot(ddb, platform) == {T - 120: {"a3": 1}}
     consume(batch(*events), SessionStore(ddb, platform), now=NOW)
     assert _hot(ddb, platform) == {T - 120: {"a3": 1}, T - 60: {"a1": 1, "a2": 1}}
+
+
+def test_reads_already_past_the_window_write_no_item(platform, ddb):
+    old = NOW - 25 * 3600  # a tracker's offline queue, sent a day late
+
+    consumed = consume(batch(view("e1", "u1", "a1", old)), SessionStore(ddb, platform), now=NOW)
+
+    assert consumed.readers_written == 0
+    key = store.record_key(store.recent_key("g1", "u1"), store.LIVE)
+    assert "Item" not in ddb.get_item(TableName=platform.recommendations_table, Key=key)
