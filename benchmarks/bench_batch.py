@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingestion import g1
+from ingestion import g1, session_daemon
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
 
@@ -169,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     load_avg = os.getloadavg()
     _log(f"moto on port {settings.moto_port}, lake {settings.lake_root}")
     server.start(settings)
+    session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)
     provision.provision(settings)
+    session_daemon.start(settings)
     if settings.lake_root.startswith("file://"):
         shutil.rmtree(settings.lake_root.removeprefix("file://"), ignore_errors=True)
 

@@ -48,7 +48,7 @@ from benchmarks.ingest_load import (
     tracker_batch,
 )
 from benchmarks.stats import percentile
-from ingestion import local_firehose, retry_worker
+from ingestion import local_firehose, retry_worker, session_daemon
 from newslake import aws
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
@@ -256,8 +256,10 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     domains = _portal_domains(settings)
     load_before = os.getloadavg()
     print(f"== resetting the local platform at {settings.endpoint_url}", file=sys.stderr)
+    session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)
     provision.provision(settings)
+    session_daemon.start(settings)
 
     run = secrets.token_hex(4)
     with _gateway(args.workers, domains) as (url, gateway_pids):

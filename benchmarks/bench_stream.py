@@ -40,7 +40,7 @@ import httpx
 
 from benchmarks import procs
 from benchmarks.stats import percentile
-from ingestion import bulk_load, g1
+from ingestion import bulk_load, g1, session_daemon
 from newslake import aws, store
 from newslake.local import provision, server
 from newslake.results import last_json_object
@@ -345,8 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         lake = (settings.state_dir / "bench-lake" / tag).resolve()
         settings = settings.model_copy(update={"lake_uri": f"file://{lake}"})
     server.start(settings)
+    session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)
     provision.provision(settings)
+    session_daemon.start(settings)
     result: dict[str, Any] = {
         "rate_events_per_s": args.rate,
         "seconds": args.seconds,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from demo.pageviews import send_events
 from demo.service import REPO_ROOT, ask_as_readers, running_service
-from ingestion import local_firehose
+from ingestion import local_firehose, session_daemon
 from ingestion.schema import Pageview
 from ingestion.synthetic import TrafficSpec, generate
 from newslake import aws
@@ -55,8 +55,11 @@ def _run(settings: Settings, started: float) -> int:
 def _fresh_platform(settings: Settings) -> CognitoApp:
     print(f"== local platform at {settings.endpoint_url}")
     server.start(settings)
+    session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)  # a rerun, or a run after an interrupted one, starts clean
-    return provision.provision(settings)
+    app = provision.provision(settings)
+    session_daemon.start(settings)
+    return app
 
 
 def _synthetic_events(settings: Settings) -> list[Pageview]:
