@@ -1,6 +1,6 @@
 """Landing zone (GZIP JSON lines written by Firehose) to ``bronze/pageviews``: the raw line
 plus where and when it came from. Bronze is the replayable source of truth: silver and gold
-can be rebuilt from it (``streaming.rebuild_silver``).
+can be rebuilt from it (``landing.rebuild_silver``).
 
 Landed objects are read whole and decompressed here rather than by Spark's text reader, so
 that a corrupt or truncated object is not lost silently (nor stops the stream): the lines

@@ -84,7 +84,7 @@ class LandingBatch:
         settings: table paths, portals, late-data limits.
         fault: a test hook called between steps as ``fault(batch_id, step)``.
         on_views: given the batch's usable events once its visits are in silver
-            (continuous mode: :meth:`LivePublisher.feed`).
+            (continuous mode: :meth:`spark_jobs.publisher.LivePublisher.feed`).
     """
 
     def __init__(
