@@ -246,9 +246,10 @@ def fuse(
     read: set[int],
     fresh: set[int],
     k: int,
-) -> list[int]:
-    """``spark_jobs.blend.fuse`` for one reader: sum of ``w / (RRF_K + rank)`` over the
-    sources listing an article (ranks from 1), fresh and unread articles only, best ``k``."""
+) -> Ranked:
+    """``spark_jobs.blend.fuse`` for one reader, with the scores it publishes: sum of
+    ``w / (RRF_K + rank)`` over the sources listing an article (ranks from 1), fresh and
+    unread articles only, best ``k``."""
     scores: dict[int, float] = defaultdict(float)
     for name, ranked in sources.items():
         weight = weights.get(name, 0.0)
@@ -257,7 +258,11 @@ def fuse(
         for rank, a in enumerate(ranked, start=1):
             scores[a] += weight / (RRF_K + rank)
     kept = {a: s for a, s in scores.items() if a in fresh and a not in read}
-    return [a for a, _ in _top(kept, k)]
+    return _top(kept, k)
+
+
+def _ids(ranked: Ranked) -> list[int]:
+    return [a for a, _ in ranked]
 
 
 def relevant_sets(clicks: Clicks, cutoff: int) -> dict[int, set[int]]:
@@ -304,15 +309,15 @@ def evaluate_day(
         read = day.reads.get(u, empty)
         lists["most_viewed"][u] = unread(popular, read, p.k)
         lists["trending"][u] = unread(trending, read, p.k)
-        lists["covisitation"][u] = fuse(
-            {"covisit": personal[u]}, {"covisit": 1.0}, read=read, fresh=day.fresh, k=p.k
+        lists["covisitation"][u] = _ids(
+            fuse({"covisit": personal[u]}, {"covisit": 1.0}, read=read, fresh=day.fresh, k=p.k)
         )
         if als_top:
             lists["als"][u] = unread(als_top.get(u, ()), read, p.k)
         sources = {"hot": hot, "trending": trending, "popular": popular, "covisit": personal[u]}
         if als_top:
             sources["als"] = als_top.get(u, [])
-        lists["blend"][u] = fuse(sources, p.weights, read=read, fresh=day.fresh, k=p.k)
+        lists["blend"][u] = _ids(fuse(sources, p.weights, read=read, fresh=day.fresh, k=p.k))
     # spark_jobs.metrics on string ids, as the nightly run scores them
     relevant_text = {str(u): {str(a) for a in found} for u, found in relevant.items()}
     catalogue = [str(a) for a in day.catalogue]

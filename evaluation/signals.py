@@ -2,7 +2,8 @@
 
 The lists are those of ``newslake.ranking.covisitation`` and ``most_viewed`` (and so of
 ``spark_jobs.fresh`` and ``spark_jobs.popularity``), for every refresh of the streaming
-job over two weeks of G1: too many refreshes for plain Python, so this module computes
+job over two weeks of G1, and the hot list serving computes from the session-state
+consumer's counts: too many refreshes for plain Python, so this module computes
 them in bulk. ``tests/evaluation/test_signals.py`` checks it against ``newslake.ranking``
 and ``tests/spark_jobs/test_fresh_matches_ranking.py`` checks Spark against the same.
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from evaluation.data import Sessions
 from newslake.ranking import PAIR_WEIGHTS, PairWeights
+from newslake.settings import Settings, setting_default
 
 Ranked = list[tuple[int, float]]
 """(article id, score), best first."""
@@ -136,6 +138,24 @@ class Covisitation:
         return top_per_group(keys >> 32, keys & 0xFFFFFFFF, score, self.tie, top_k)
 
 
+@dataclass(frozen=True)
+class HotShape:
+    """How the live hot list counts views (all in ms): the window its buckets start in
+    (trending's), the bucket's length, and the half-life of a view."""
+
+    window: int = setting_default("trending_window_minutes") * 60_000
+    bucket: int = setting_default("hot_bucket_s") * 1000
+    half_life: float = setting_default("live_hot_half_life_s") * 1000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HotShape:
+        return cls(
+            window=settings.trending_window_minutes * 60_000,
+            bucket=settings.hot_bucket_s * 1000,
+            half_life=settings.live_hot_half_life_s * 1000,
+        )
+
+
 @dataclass
 class Views:
     """Every click in time order, for most-viewed lists over a window."""
@@ -164,6 +184,28 @@ class Views:
         lists = top_per_group(
             np.zeros(len(items), dtype=np.int64), items, counts.astype(float), self.tie, top_n
         )
+        return lists.get(0, [])
+
+    def hot(self, at: int, shape: HotShape, top_n: int, hour: int | None = None) -> Ranked:
+        """What is being read in the last minutes, as serving computes it from the
+        session-state consumer's counts: views counted per bucket of ``shape.bucket`` ms,
+        the buckets that start after ``at - shape.window``, each bucket's views halved every
+        ``shape.half_life`` ms of the age of its start at ``at``. Online, the views before
+        ``at``; with ``hour`` (strict), those of sessions of earlier hours, later ones at age 0
+        (as strict trending counts them)."""
+        bucket = shape.bucket
+        lo = np.searchsorted(self.ts, ((at - shape.window) // bucket + 1) * bucket, side="left")
+        if hour is None:
+            hi = np.searchsorted(self.ts, at, side="left")
+            clicked, ts = self.item[lo:hi], self.ts[lo:hi]
+        else:
+            earlier = self.hour[lo:] < hour
+            clicked, ts = self.item[lo:][earlier], self.ts[lo:][earlier]
+        age = np.maximum(at - (ts - ts % bucket), 0)
+        weight = np.power(0.5, age / shape.half_life)
+        items, inverse = np.unique(clicked, return_inverse=True)
+        scores = np.bincount(inverse.ravel(), weights=weight, minlength=len(items))
+        lists = top_per_group(np.zeros(len(items), dtype=np.int64), items, scores, self.tie, top_n)
         return lists.get(0, [])
 
     def counts(self, at: int, window: int) -> dict[int, int]:

@@ -111,7 +111,8 @@ def test_fuse_sums_weighted_reciprocal_ranks_of_fresh_unread_articles():
         k=3,
     )
     # c1: 1/12 + 2/11 = 0.265; t1: 1/11 + 2/12 = 0.258; a1: 0.5/11; old is stale, r1 read
-    assert fused == [c1, t1, a1]
+    assert [a for a, _ in fused] == [c1, t1, a1]
+    assert [s for _, s in fused] == pytest.approx([1 / 12 + 2 / 11, 1 / 11 + 2 / 12, 0.5 / 11])
 
 
 def test_a_day_with_too_few_readers_is_skipped_with_the_reason():

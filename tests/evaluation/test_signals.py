@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.signals import Covisitation, Views, text_order
+from evaluation.signals import Covisitation, HotShape, Views, text_order
 from newslake import ranking
 from tests.evaluation.g1files import sessions
 
@@ -53,3 +53,26 @@ def test_most_viewed_equals_newslake_ranking():
         ((i, t) for _, i, t in _visits()), as_of=AT - 1, window=WINDOW - 1, top_n=3
     )
     assert fast == plain == [(1, 3.0), (2, 2.0), (3, 2.0)]
+
+
+def test_the_hot_list_halves_each_buckets_views_by_the_age_of_its_start():
+    views = Views.of(SESSIONS, text_order(SESSIONS.item))
+    shape = HotShape(window=5_000, bucket=2_000, half_life=1_000)
+
+    hot = views.hot(AT, shape, top_n=3)
+
+    # Buckets starting after 5,000 (1 at 5,000 is in bucket 4,000: out), clicks before
+    # 10,000: 3 (6,000), 10 (7,000) and 2 (7,500) in bucket 6,000, 4 half-lives old; 1
+    # (9,000) in bucket 8,000, 2 half-lives old; 8 at 10,000 is not yet seen. 3 is fourth
+    # ("10" < "2" < "3" as text).
+    assert hot == [(1, 0.25), (10, 0.0625), (2, 0.0625)]
+
+
+def test_strict_hot_counts_earlier_hours_views_after_the_moment_at_age_0():
+    views = Views.of(SESSIONS, text_order(SESSIONS.item))
+    shape = HotShape(window=5_000, bucket=2_000, half_life=1_000)
+
+    hot = views.hot(AT, shape, top_n=2, hour=1)
+
+    # every session is of hour 0: 8 (10,000, at age 0) weighs 1 and leads
+    assert hot == [(8, 1.0), (1, 0.25)]
