@@ -8,12 +8,11 @@
   prediction (other sessions of the same hour included, later clicks of earlier sessions
   not), each list as fresh as the streaming job would have it (related lists refreshed
   every ``covisit_refresh_ms``, trending every ``trending_refresh_ms``).
-* Each hour's sessions are split 50:50 into validation and test with a fixed seed
-  (:func:`split_sessions`; the split of an hour does not depend on the hours evaluated).
-* Sessions are capped at their first 20 clicks (``evaluation.data``). The target is the
-  session's last click, predicted from the clicks before it; the every-position variant
-  predicts each click from its prefix. Every model ranks over all articles and never
-  shows an article already in the session (the engine removes any it returns).
+* Each hour's sessions are split 50:50 into validation and test with a fixed seed, and the
+  targets are chosen in them (``evaluation.targets``).
+* Sessions are capped at their first 20 clicks (``evaluation.data``). Every model ranks
+  over all articles and never shows an article already in the session (the engine
+  removes any it returns; for arrivals, also the reader's recent reads).
 * NDCG@k and HR@k (k: ``Config.k``, 20 as in the paper) are averaged within each hour,
   then over hours.
 
@@ -28,19 +27,30 @@ import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
 from evaluation import metrics
 from evaluation.data import Sessions
-from evaluation.signals import Covisitation, Ranked, Views, text_order
+from evaluation.history import ReaderClicks, ReadQueries, ReadsShape
+from evaluation.nightly import Nightly, NightlyParams
+from evaluation.signals import Covisitation, HotShape, Ranked, Views, text_order
+from evaluation.targets import Queries
 from evaluation.vsknn import VSkNN, VSkNNParams
-from newslake.ranking import ARTICLE_PAGE, PAIR_WEIGHTS, ArticlePageParams, PairWeights, blend
+from newslake.ranking import (
+    ARTICLE_PAGE,
+    PAIR_WEIGHTS,
+    READER,
+    ArticlePageParams,
+    PairWeights,
+    ReaderParams,
+    blend,
+)
 from newslake.settings import Settings, setting_default
 
 Mode = Literal["strict", "online"]
-VALIDATION, TEST = 0, 1
 MINUTE, HOUR = 60_000, 3_600_000
 
 
@@ -63,70 +73,60 @@ class Config:
     blend: ArticlePageParams = ARTICLE_PAGE
     pairs: PairWeights = PAIR_WEIGHTS
     vsknn: VSkNNParams = field(default_factory=VSkNNParams)
+    hot: HotShape = field(default_factory=HotShape)
+    hot_refresh_ms: int = int(setting_default("serving_cache_ttl_s") * 1000)
+    reads: ReadsShape = field(default_factory=ReadsShape)
+    reader: ReaderParams = READER
+    lend_ms: int = int(setting_default("reader_lend_minutes") * MINUTE)
+    nightly: NightlyParams = field(default_factory=NightlyParams)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> Config:
-        """covisit_window_hours, related_refresh_s, top_n, trending_window_minutes and
-        popular_window_hours of ``settings``; ``overrides`` win."""
+        """covisit_window_hours, related_refresh_s, top_n, trending_window_minutes,
+        popular_window_hours, the live hot list's, the recent reads' and the reader's
+        list's settings, and how long serving caches a shared list; ``overrides`` win."""
         values: dict[str, Any] = {
             "covisit_window_ms": settings.covisit_window_hours * HOUR,
             "covisit_refresh_ms": settings.related_refresh_s * 1000,
             "list_length": settings.top_n,
             "trending_window_ms": settings.trending_window_minutes * MINUTE,
             "popular_window_ms": settings.popular_window_hours * HOUR,
+            "hot": HotShape.from_settings(settings),
+            "hot_refresh_ms": max(1, int(settings.serving_cache_ttl_s * 1000)),
+            "reads": ReadsShape.from_settings(settings),
+            "reader": ReaderParams.from_settings(settings, limit=cls.k),
+            "lend_ms": int(settings.reader_lend_minutes * MINUTE),
+            "nightly": NightlyParams.from_settings(settings),
         }
         return cls(**{**values, **overrides})
 
 
-def split_sessions(sessions: Sessions, seed: int) -> np.ndarray:
-    """VALIDATION or TEST for every session: per hour, sessions in id order, shuffled with
-    a generator seeded by ``(seed, hour)``; the first half (rounded down) is validation."""
-    labels = np.full(len(sessions), TEST, dtype=np.int8)
-    order = np.lexsort((sessions.session_id, sessions.hour))
-    hours = sessions.hour[order]
-    bounds = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1], True])
-    for a, b in itertools.pairwise(bounds):
-        members = order[a:b]
-        shuffled = members[np.random.default_rng([seed, int(hours[a])]).permutation(len(members))]
-        labels[shuffled[: len(members) // 2]] = VALIDATION
-    return labels
-
-
-@dataclass(frozen=True)
-class Queries:
-    """Predictions to make: session index and the target's position in the session."""
-
-    session: np.ndarray
-    position: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.session)
-
-
-def make_queries(sessions: Sessions, chosen: np.ndarray, *, every_position: bool) -> Queries:
-    """The last click of each chosen session (with at least 2 clicks), or every click
-    after the first."""
-    idx = np.flatnonzero(chosen & (sessions.lengths >= 2))
-    if not every_position:
-        return Queries(idx, sessions.lengths[idx] - 1)
-    counts = sessions.lengths[idx] - 1
-    session = np.repeat(idx, counts)
-    position = np.arange(len(session)) - np.repeat(np.cumsum(counts) - counts, counts) + 1
-    return Queries(session, position)
-
-
 class Context:
-    """What a model may know for one prediction: the lists at the right moment."""
+    """What a model may know for one prediction: the lists at the right moment and, when
+    the sweep replays readers, the reader's recent reads and nightly lists."""
 
     def __init__(self, engine: Engine) -> None:
         self._e = engine
-        self.session = 0
+        self.session = self.user = self.at = 0
         self.hour: int | None = None  # strict: the hour predicted (lists of earlier hours)
         self.at_related = self.at_trending = self.at_popular = 0
         self.related: dict[int, Ranked] = {}
+        self.recent: list[int] = []  # the reader's reads, newest first (reader sweeps)
+        self.read_at: list[int] = []  # when each was read
 
     def covisited(self, article: int) -> Ranked:
         return self.related.get(article, [])
+
+    def hot(self) -> Ranked:
+        """The live hot list as serving reads it (refreshed every ``hot_refresh_ms``)."""
+        config = self._e.config
+        return self._e.hot(self.at - self.at % config.hot_refresh_ms, self.hour)
+
+    def nightly(self, kind: str) -> Ranked:
+        """The reader's list of ``kind`` (``evaluation.nightly.KINDS``) published by the last
+        nightly run before this moment; empty without one."""
+        nightly = self._e.nightly
+        return nightly.ranked(kind, self.user, self.at) if nightly is not None else []
 
     def trending(self, window_ms: int | None = None) -> Ranked:
         window = window_ms or self._e.config.trending_window_ms
@@ -211,6 +211,7 @@ class _Query(NamedTuple):
 
     place: int  # in the timeline, and so in SweepResult's arrays
     session: int
+    user: int
     prefix: list[int]  # the clicks before the target
     target: int
     at: int
@@ -226,6 +227,7 @@ class _Timeline:
     the lists are frozen there; online the streaming job's last refresh before it."""
 
     session: np.ndarray
+    user: np.ndarray
     position: np.ndarray
     start: np.ndarray  # the session's first click in Sessions.item
     target: np.ndarray
@@ -245,13 +247,13 @@ class _Timeline:
     def queries(self, first: int, end: int, items: list[int]) -> Iterator[_Query]:
         """Queries ``first .. end - 1``; ``items`` is ``Sessions.item`` as a list (indexing
         Python lists per query is several times cheaper than indexing numpy arrays)."""
-        columns = [self.session, self.start, self.position, self.target]
+        columns = [self.session, self.user, self.start, self.position, self.target]
         columns += [self.at, self.trending_at, self.popular_at, self.shown_row]
         rows = zip(*(column[first:end].tolist() for column in columns), strict=True)
         for place, row in enumerate(rows, first):
-            session, start, position, target, at, trending_at, popular_at, shown_row = row
+            session, user, start, position, target, at, trending_at, popular_at, shown = row
             prefix = items[start : start + position]
-            yield _Query(place, session, prefix, target, at, trending_at, popular_at, shown_row)
+            yield _Query(place, session, user, prefix, target, at, trending_at, popular_at, shown)
 
 
 class _ClickFeed:
@@ -274,16 +276,22 @@ class _ClickFeed:
 class _Scores:
     """Each model's rank of the target per query and, for last clicks, the list it showed."""
 
-    def __init__(self, models: Iterable[str], queries: int, last_clicks: int, k: int) -> None:
+    def __init__(
+        self, models: Iterable[str], queries: int, last_clicks: int, k: int, *, reads: bool
+    ) -> None:
         self.k = k
         self.ranks = {name: np.zeros(queries, dtype=np.int32) for name in models}
         self.shown = {name: np.full((last_clicks, k), -1, dtype=np.int64) for name in models}
+        self.reads = reads
 
     def record(self, query: _Query, chosen: dict[str, Model], ctx: Context) -> None:
-        """Asks every model; the session's own articles are left out, whatever it returns."""
-        in_session = set(query.prefix)
+        """Asks every model; the session's own articles (with ``reads``, the reader's recent
+        reads) are left out, whatever it returns."""
+        read = set(query.prefix)
+        if self.reads:
+            read.update(ctx.recent)
         for name, model in chosen.items():
-            kept = [x for x in model(query.prefix, ctx) if x not in in_session][: self.k]
+            kept = [x for x in model(query.prefix, ctx) if x not in read][: self.k]
             self.ranks[name][query.place] = metrics.target_rank(kept, query.target)
             if query.shown_row >= 0:
                 self.shown[name][query.shown_row, : len(kept)] = kept
@@ -292,9 +300,12 @@ class _Scores:
 class Engine:
     """Replays the clicks in time order and answers queries at their moment."""
 
-    def __init__(self, sessions: Sessions, config: Config = Config()) -> None:
+    def __init__(
+        self, sessions: Sessions, config: Config = Config(), nightly: Nightly | None = None
+    ) -> None:
         self.sessions = sessions
         self.config = config
+        self.nightly = nightly
         tie = text_order(sessions.item)
         self.covisitation = Covisitation.of(sessions, tie, config.pairs)
         self.views = Views.of(sessions, tie)
@@ -307,6 +318,11 @@ class Engine:
         # Strict replays the clicks session hour by session hour (later clicks included).
         self._strict_order = np.lexsort((self.views.ts, self.views.hour))
 
+    @cached_property
+    def readers(self) -> ReaderClicks:
+        """The clicks by reader (built on the first sweep that replays readers)."""
+        return ReaderClicks(self.sessions)
+
     def most_viewed(self, at: int, window: int, hour: int | None = None) -> Ranked:
         key = (at, window, hour)
         found = self._cache.get(key)
@@ -318,12 +334,26 @@ class Engine:
             )
         return found
 
+    def hot(self, at: int, hour: int | None = None) -> Ranked:
+        key = (at, -1, hour)  # window -1: the hot list's entries in the same cache
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            found = self._cache[key] = self.views.hot(
+                at, self.config.hot, self.config.list_length, hour
+            )
+        return found
+
     def query_times(self, queries: Queries, mode: Mode) -> np.ndarray:
+        """Strict: the hour's start. Online: the last click before the target, or the
+        target's own time for a session's first click (an arrival)."""
         s = self.sessions
         if mode == "strict":
             starts = np.array([self.hour_start[int(h)] for h in s.hour[queries.session]])
             return starts.astype(np.int64)
-        return s.ts[s.offsets[queries.session] + queries.position - 1]
+        start = s.offsets[queries.session]
+        return s.ts[start + np.maximum(queries.position - 1, 0)]
 
     def sweep(
         self,
@@ -333,6 +363,8 @@ class Engine:
         *,
         vsknn: bool = True,
         related_depth: int = 1,
+        reads: int = 0,
+        leave_out_reads: bool = False,
     ) -> SweepResult:
         """Every model's answer to every query, with the state of its moment.
 
@@ -343,21 +375,32 @@ class Engine:
             vsknn: replay the clicks into V-SkNN (only needed when a model uses it).
             related_depth: how many of the session's latest articles need their
                 co-visitation lists (1: the article being read).
+            reads: how many of the reader's newest reads need their co-visitation lists;
+                above 0, each query's recent reads are found (``evaluation.history``) and
+                handed to the models as ``Context.recent``.
+            leave_out_reads: leave the reader's recent reads out of every model's list
+                (arrivals), not only the session's articles.
         """
         started = time.monotonic()
         self.vsknn = VSkNN(self.config.vsknn)
         timeline = self._timeline(queries, mode)
+        recent = self._recent_reads(timeline, mode) if reads or leave_out_reads else None
         clicks = self._click_feed(mode) if vsknn else None
-        scores = _Scores(chosen, len(timeline.at), int(timeline.last.sum()), self.config.k)
+        last_clicks = int(timeline.last.sum())
+        k = self.config.k
+        scores = _Scores(chosen, len(timeline.at), last_clicks, k, reads=leave_out_reads)
         items = self.sessions.item.tolist()
         ctx = Context(self)
+        depth = (related_depth, reads)
         for first, end in timeline.refresh_groups():
-            ctx.hour, ctx.related = self._related_lists(timeline, first, end, mode, related_depth)
+            ctx.hour, ctx.related = self._related_lists(timeline, first, end, mode, depth, recent)
             for query in timeline.queries(first, end, items):
                 if clicks is not None:
                     clicks.feed_until(query.at if ctx.hour is None else ctx.hour)
-                ctx.session = query.session
+                ctx.session, ctx.user, ctx.at = query.session, query.user, query.at
                 ctx.at_trending, ctx.at_popular = query.trending_at, query.popular_at
+                known = recent[query.place] if recent is not None else []
+                ctx.recent, ctx.read_at = [a for a, _ in known], [t for _, t in known]
                 scores.record(query, chosen, ctx)
         return SweepResult(
             hour=self.sessions.hour[timeline.session],
@@ -384,6 +427,7 @@ class Engine:
         last = position == s.lengths[session] - 1
         return _Timeline(
             session=session,
+            user=s.user[session],
             position=position,
             start=start,
             target=s.item[start + position],
@@ -408,16 +452,32 @@ class Engine:
             self.vsknn, key, self._owner[order].tolist(), self.views.item[order].tolist()
         )
 
+    def _recent_reads(self, timeline: _Timeline, mode: Mode) -> list[list[tuple[int, int]]]:
+        """Each query's recent reads (article, time), newest first, in timeline order."""
+        queries = ReadQueries(timeline.session, timeline.position, timeline.at)
+        found = self.readers.recent(queries, self.config.reads, strict=mode == "strict")
+        return list(found)
+
     def _related_lists(
-        self, timeline: _Timeline, first: int, end: int, mode: Mode, depth: int
+        self,
+        timeline: _Timeline,
+        first: int,
+        end: int,
+        mode: Mode,
+        depth: tuple[int, int],
+        recent: list[list[tuple[int, int]]] | None,
     ) -> tuple[int | None, dict[int, Ranked]]:
         """The hour predicted (strict; None online) and the co-visitation lists of the
-        articles that queries ``first .. end - 1`` read last (``depth`` back), as refreshed
-        at the moment they share."""
+        articles that queries ``first .. end - 1`` read last (``depth``: how far back in
+        the session, and among the reader's recent reads), as refreshed at the moment they
+        share."""
         s, config = self.sessions, self.config
         position = timeline.position[first:end]
         ends = timeline.start[first:end] + position
-        read = [s.item[ends - back][position >= back] for back in range(1, depth + 1)]
+        read = [s.item[ends - back][position >= back] for back in range(1, depth[0] + 1)]
+        if recent is not None and depth[1]:
+            newest = [a for reads in recent[first:end] for a, _ in reads[: depth[1]]]
+            read.append(np.array(newest, dtype=np.int64))
         sources = np.unique(np.concatenate(read))
         at = int(timeline.related_at[first])
         window, length = config.covisit_window_ms, config.list_length

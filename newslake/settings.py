@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     reader_w_popular: float = Field(default=0.0, ge=0)
     reader_last_reads: int = Field(default=3, ge=1)
     reader_read_decay: float = Field(default=0.5, ge=0, le=1)
+    # Only reads of the last reader_lend_minutes lend their co-visitation lists: a reader
+    # back after a break is better served by what is read now than by their last session.
+    reader_lend_minutes: float = Field(default=30.0, gt=0)
     # live hot: views counted in buckets of hot_bucket_s by the session-state consumer,
     # each view halved every live_hot_half_life_s
     hot_bucket_s: int = Field(default=60, ge=1)

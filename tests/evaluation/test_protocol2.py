@@ -1,45 +1,16 @@
-"""Protocol 2's pieces: the split, the queries, leave-out, strict against online."""
+"""Protocol 2's replay: leave-out, strict against online, arrivals' moment, the metrics' k."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from evaluation import protocol2
-from evaluation.protocol2 import TEST, VALIDATION, Config, Engine
+from evaluation import protocol2, targets
+from evaluation.protocol2 import Config, Engine
 from newslake.ranking import ArticlePageParams
-from tests.evaluation.g1files import sessions
+from tests.evaluation.g1files import RETURNS, sessions
 
 MIN = 60_000
-
-
-def test_the_split_is_half_and_half_per_hour_fixed_by_the_seed_and_the_hour_alone():
-    hour1 = [(1, [(i, 3_600_000 + i), (i + 100, 3_600_000 + i + 1)]) for i in range(5)]
-    both = sessions([(0, [(9, 0), (8, 1)]), *hour1], ids=[50, 10, 11, 12, 13, 14])
-    alone = sessions(hour1, ids=[10, 11, 12, 13, 14])
-
-    labels = protocol2.split_sessions(both, seed=7)
-
-    assert (labels[1:] == VALIDATION).sum() == 2  # 5 sessions: 2 validation, 3 test
-    assert labels[1:].tolist() == protocol2.split_sessions(alone, seed=7).tolist()
-    assert labels.tolist() == protocol2.split_sessions(both, seed=7).tolist()
-    seeds = {tuple(protocol2.split_sessions(alone, seed=s).tolist()) for s in range(20)}
-    assert len(seeds) > 1  # the seed matters
-
-
-def test_the_target_is_the_last_click_or_every_click_after_the_first():
-    s = sessions([(0, [(1, 0), (2, 1), (3, 2)]), (0, [(4, 5)]), (0, [(5, 7), (6, 8)])])
-    everyone = np.ones(len(s), dtype=bool)
-
-    last = protocol2.make_queries(s, everyone, every_position=False)
-    every = protocol2.make_queries(s, everyone, every_position=True)
-
-    assert list(zip(last.session.tolist(), last.position.tolist(), strict=True)) == [(0, 2), (2, 1)]
-    assert list(zip(every.session.tolist(), every.position.tolist(), strict=True)) == [
-        (0, 1),
-        (0, 2),
-        (2, 1),
-    ]
 
 
 # Hour 0 (history): 1 -> 2 twice, 1 -> 3 once. Hour 1: two sessions read 1 then 3.
@@ -54,7 +25,7 @@ HOUR1 = [(1, [(1, 60 * MIN), (3, 61 * MIN)]), (1, [(1, 65 * MIN), (3, 66 * MIN)]
 def _newslake_ranks(mode, history=HISTORY):
     s = sessions([*history, *HOUR1])
     engine = Engine(s, Config(blend=ArticlePageParams(trending_weight=0.5)))
-    queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
+    queries = targets.make_queries(s, s.hour == 1, every_position=False)
     models = {"newslake": protocol2.models(engine.config)["newslake"]}
     return engine.sweep(queries, mode, models, vsknn=False)
 
@@ -88,7 +59,7 @@ def test_online_lists_see_the_hours_earlier_clicks_as_the_streaming_job_publishe
 def test_articles_of_the_session_are_left_out_whatever_a_model_returns():
     s = sessions([*HISTORY, *HOUR1])
     engine = Engine(s)
-    queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
+    queries = targets.make_queries(s, s.hour == 1, every_position=False)
 
     def careless(prefix, ctx):
         return [*prefix, 3]
@@ -101,7 +72,7 @@ def test_articles_of_the_session_are_left_out_whatever_a_model_returns():
 def test_the_metrics_are_at_config_k_so_a_target_past_20_counts_when_k_is_30():
     s = sessions([*HISTORY, *HOUR1])
     engine = Engine(s, Config(k=30))
-    queries = protocol2.make_queries(s, s.hour == 1, every_position=False)
+    queries = targets.make_queries(s, s.hour == 1, every_position=False)
 
     def deep(prefix, ctx):
         return [*range(100, 125), 3]  # 25 other articles, then the target
@@ -114,6 +85,19 @@ def test_the_metrics_are_at_config_k_so_a_target_past_20_counts_when_k_is_30():
     assert "ndcg_at_20" not in summary and "hr_at_20" not in summary
 
 
-def test_every_split_label_is_validation_or_test():
-    s = sessions([*HISTORY, *HOUR1])
-    assert set(protocol2.split_sessions(s, seed=1).tolist()) <= {VALIDATION, TEST}
+def test_an_arrival_is_predicted_at_its_own_click_and_its_session_is_not_read_yet():
+    engine = Engine(RETURNS, Config(trending_window_ms=90 * MIN))
+    queries = targets.arrivals(RETURNS, np.ones(len(RETURNS), dtype=bool))
+
+    assert engine.query_times(queries, "online").tolist() == [60 * MIN, 41 * MIN, 50 * MIN]
+
+    def seen(prefix, ctx):  # what trending holds when the reader arrives
+        return [a for a, _ in ctx.trending()]
+
+    result = engine.sweep(queries, "online", {"seen": seen}, vsknn=False)
+    ranked = zip(result.targets.tolist(), result.ranks["seen"].tolist(), strict=True)
+    assert sorted(ranked) == [
+        (2, 2),  # at 50 min, reader 10's 2: before it 1 x4, 2 x3, 3 and 4 once
+        (3, 0),  # at 41 min, reader 9's 3: not read by anyone before 41 min
+        (3, 3),  # at 60 min, reader 7's 3: 1 x4, 2 x4, 3 x2 (41 and 51 min), 4
+    ]
