@@ -3,20 +3,25 @@
 ``python -m evaluation.g1 --data DIR --first-hour 1 --last-hour 311`` runs
 
 * protocol 2 (``evaluation.protocol2``) on the TEST half: strict and online, last click and
-  every position, newslake's article page and the baselines, one process per variant;
-  results in ``.newslake/eval/protocol2.json``;
+  every position, newslake's article page and the baselines; the reader's list and the
+  nightly list as served on the last clicks (``evaluation.readers``); and the arrivals
+  (a returning reader's first click of a session, online): the reader's list, trending and
+  the nightly list as served. One process per variant; results in
+  ``.newslake/eval/protocol2.json``;
 * protocol 1 (``evaluation.protocol1``): the nightly batch's next-day evaluation for every
   whole day inside the hours; results in ``.newslake/eval/protocol1.json``.
 
 Progress and tables go to stderr (the report reads the JSON files); the last stdout line is
-one JSON object: ``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's (20 is
-``protocol2.Config.k``), ``protocol2.models.<model>.<variant>`` every model's,
-``protocol1.mean.<model>`` each model's metrics averaged over the test days.
+one JSON object: ``protocol2.{online,strict}.{ndcg_at_20,hr_at_20}`` are newslake's article
+page (20 is ``protocol2.Config.k``), ``protocol2.reader.{online,strict}`` the reader's list's,
+``protocol2.models.<model>.<variant>`` every model's, ``arrival.<model>`` each arrival
+model's, ``protocol1.mean.<model>`` each model's metrics averaged over the test days.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing
 import sys
@@ -27,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from evaluation import data, protocol1, protocol2
-from evaluation.protocol2 import TEST, Engine, Mode, Queries
+from evaluation import data, protocol1, protocol2, readers, targets
+from evaluation.protocol2 import Engine, Mode
+from evaluation.targets import TEST, Queries
 from newslake.errors import NewslakeError
 from newslake.settings import Settings, get_settings
 
@@ -49,30 +55,59 @@ REFERENCE = {
 }
 
 _ENGINE: Engine | None = None  # shared with the forked workers
+ARRIVAL = "arrival"  # the third job: a returning reader's first click of a session (online)
 
 
-def _variant(args: tuple[Mode, Queries, Queries, np.ndarray]) -> dict[str, Any]:
+def _variant(args: tuple[Mode | str, Queries, Queries, np.ndarray]) -> dict[str, Any]:
     mode, every, last, clicks = args
     assert _ENGINE is not None
-    models = protocol2.models(_ENGINE.config)
+    if mode == ARRIVAL:
+        return _arrivals(last)
+    assert mode in ("online", "strict")
+    config = _ENGINE.config
+    models = protocol2.models(config)
     vsknn = models.pop("vsknn")
+    mine = {name: m for name, m in readers.models(config).items() if name != "trending"}
     cpu = time.process_time()
     fast = _ENGINE.sweep(every, mode, models, vsknn=False)
     slow = _ENGINE.sweep(last, mode, {"vsknn": vsknn}, vsknn=True)
+    reader = _ENGINE.sweep(last, mode, mine, vsknn=False, reads=config.reader.last_reads)
+    sweeps = (fast, slow, reader)
     out: dict[str, Any] = {
         "seconds": {
             "serving_and_popularity": round(fast.seconds, 1),
             "vsknn": round(slow.seconds, 1),
+            "reader": round(reader.seconds, 1),
         },
         "cpu_seconds": round(time.process_time() - cpu, 1),
     }
     out["last_click"] = {
-        **protocol2.summarise(fast, last_only=True),
-        **protocol2.summarise(slow, last_only=True),
+        k: v for r in sweeps for k, v in protocol2.summarise(r, last_only=True).items()
     }
     out["every_position"] = protocol2.summarise(fast, last_only=False)
-    out["exposure"] = {**protocol2.exposure(fast, clicks), **protocol2.exposure(slow, clicks)}
+    out["exposure"] = {k: v for r in sweeps for k, v in protocol2.exposure(r, clicks).items()}
     return out
+
+
+def _arrivals(arrivals: Queries) -> dict[str, Any]:
+    """The reader's list, trending and the nightly list as served, on the arrivals (online;
+    the reader's recent reads left out of every list)."""
+    assert _ENGINE is not None
+    config = _ENGINE.config
+    cpu = time.process_time()
+    result = _ENGINE.sweep(
+        arrivals,
+        "online",
+        readers.models(config),
+        vsknn=False,
+        reads=config.reader.last_reads,
+        leave_out_reads=True,
+    )
+    return {
+        "seconds": round(result.seconds, 1),
+        "cpu_seconds": round(time.process_time() - cpu, 1),
+        "models": protocol2.summarise(result, last_only=False),
+    }
 
 
 def run_protocol2(
@@ -81,23 +116,29 @@ def run_protocol2(
     """Both variants on the test half of hours ``first_hour .. last_hour``."""
     global _ENGINE
     _ENGINE = Engine(sessions, config)
-    labels = protocol2.split_sessions(sessions, config.seed)
+    labels = targets.split_sessions(sessions, config.seed)
     in_range = (sessions.hour >= first_hour) & (sessions.hour <= last_hour)
     chosen = (labels == TEST) & in_range
-    every = protocol2.make_queries(sessions, chosen, every_position=True)
-    last = protocol2.make_queries(sessions, chosen, every_position=False)
+    every = targets.make_queries(sessions, chosen, every_position=True)
+    last = targets.make_queries(sessions, chosen, every_position=False)
+    arrivals = targets.arrivals(sessions, chosen)
+    asked: list[tuple[Queries, Mode]] = [(last, "online"), (last, "strict"), (arrivals, "online")]
+    _ENGINE.nightly = readers.nightly_lists(_ENGINE, asked)  # before the fork: both share it
     clicks = np.bincount(sessions.item[_in_hours(sessions, in_range)])
-    jobs: list[tuple[Mode, Queries, Queries, np.ndarray]] = [
+    jobs: list[tuple[Mode | str, Queries, Queries, np.ndarray]] = [
         ("online", every, last, clicks),
         ("strict", every, last, clicks),
+        (ARRIVAL, every, arrivals, clicks),
     ]
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        online, strict = pool.map(_variant, jobs)
+        online, strict, arrived = pool.map(_variant, jobs, chunksize=1)
     present = set(np.unique(sessions.hour[in_range]).tolist())
     scored = set(np.unique(sessions.hour[last.session]).tolist())
     return {
         "online": online,
         "strict": strict,
+        ARRIVAL: {**arrived, "predictions": len(arrivals)},
+        "nightly": {"nights": len(_ENGINE.nightly.nights), "seconds": _ENGINE.nightly.seconds},
         "hours": {
             "first": first_hour,
             "last": last_hour,
@@ -161,10 +202,39 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
                     key: s[key] for key in metric_keys
                 }
     out["models"] = models
+    out["reader"] = {
+        mode: {key: result[mode]["last_click"]["reader"][key] for key in metric_keys}
+        for mode in ("online", "strict")
+    }
     out["hours"] = result["hours"]
     out["data_issues"] = result["data_issues"]
     out["seconds"] = result["seconds"]
     return out
+
+
+def arrival_headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The arrivals' figures per model, and how many there were."""
+    k = result["config"]["k"]
+    arrived = result[ARRIVAL]
+    out: dict[str, Any] = {
+        name: {key: s[key] for key in (f"ndcg_at_{k}", f"hr_at_{k}")}
+        for name, s in arrived["models"].items()
+    }
+    out["predictions"] = arrived["predictions"]
+    return out
+
+
+def arrival_table(result: dict[str, Any]) -> str:
+    """The arrivals' figures (stderr)."""
+    k = result["config"]["k"]
+    arrived = result[ARRIVAL]
+    lines = [
+        f"arrivals (a returning reader's first click of a session, 30 min or more after their "
+        f"last), online, test half: {arrived['predictions']} predictions, NDCG@{k} / HR@{k}"
+    ]
+    for name, s in arrived["models"].items():
+        lines.append(f"{name:32} {s[f'ndcg_at_{k}']:.4f}/{s[f'hr_at_{k}']:.4f}")
+    return "\n".join(lines)
 
 
 def table(result: dict[str, Any]) -> str:
@@ -229,11 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["seconds"] = round(time.monotonic() - started, 1)
     result["paper"] = {k: list(v) for k, v in PAPER.items()}
     result["reference"] = {k: list(v) for k, v in REFERENCE.items()}
-    result["config"] = {
-        k: (v.__dict__ if hasattr(v, "__dict__") else v) for k, v in config.__dict__.items()
-    }
+    result["config"] = dataclasses.asdict(config)
     print(table(result), file=sys.stderr)
-    line: dict[str, Any] = {"protocol2": headline(result)}
+    print(arrival_table(result), file=sys.stderr)
+    line: dict[str, Any] = {"protocol2": headline(result), ARRIVAL: arrival_headline(result)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
     if first is not None:

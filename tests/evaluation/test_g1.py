@@ -20,14 +20,20 @@ def _hour(h: int, first_session: int) -> list[str]:
     ]
 
 
-def test_an_empty_hour_is_reported_as_skipped_and_the_rest_scored(tmp_path, capsys):
+def _run_with_hour_2_empty(tmp_path, capsys):
+    """``make eval-g1`` on hours 0-3 (hour 2 empty, protocol 2 only): the JSON line and file."""
     folder = write(tmp_path / "g1", [_hour(0, 10), _hour(1, 20), [], _hour(3, 40)])
     out = tmp_path / "p2.json"
 
     code = g1.main(["--data", str(folder), "--last-hour", "3", "--out", str(out), "--no-protocol1"])
 
     assert code == 0
-    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1]), json.loads(out.read_text())
+
+
+def test_an_empty_hour_is_reported_as_skipped_and_the_rest_scored(tmp_path, capsys):
+    line, saved = _run_with_hour_2_empty(tmp_path, capsys)
+
     p2 = line["protocol2"]
     assert p2["hours"]["skipped_empty"] == [2]
     assert p2["hours"]["scored"] == 2
@@ -35,8 +41,9 @@ def test_an_empty_hour_is_reported_as_skipped_and_the_rest_scored(tmp_path, caps
     assert 0 <= p2["online"]["ndcg_at_20"] <= p2["online"]["hr_at_20"] <= 1
     assert set(p2["models"]) == {
         "newslake", "covisited_then_trending", "trending", "most_clicked_previous_hour", "vsknn",
+        "reader", "nightly",
     }  # fmt: skip
-    assert json.loads(out.read_text())["online"]["last_click"]["newslake"]["hours"] == 2
+    assert saved["online"]["last_click"]["newslake"]["hours"] == 2
 
 
 def test_bad_rows_are_counted_in_the_json(tmp_path, capsys):
@@ -95,3 +102,18 @@ def test_protocol1_scores_each_whole_day_of_the_hours(tmp_path, capsys):
     assert list(saved["test_days"]) == ["2017-10-02"]
     assert saved["test_days"]["2017-10-02"]["users"] == 5  # readers 1-5 read on 10-02
     assert saved["skipped_days"] == {}
+
+
+def test_the_json_line_has_the_readers_list_and_the_arrivals(tmp_path, capsys):
+    # Readers 1-4 read in every hour: each session of hours 1 and 3 starts about an hour
+    # after the reader's last click, so every test session there is also an arrival.
+    line, saved = _run_with_hour_2_empty(tmp_path, capsys)
+
+    reader = line["protocol2"]["reader"]
+    for variant in ("online", "strict"):
+        assert 0 <= reader[variant]["ndcg_at_20"] <= reader[variant]["hr_at_20"] <= 1
+    arrival = line["arrival"]
+    assert set(arrival) == {"reader", "trending", "nightly", "predictions"}
+    for model in ("reader", "trending", "nightly"):
+        assert 0 <= arrival[model]["ndcg_at_20"] <= arrival[model]["hr_at_20"] <= 1
+    assert arrival["predictions"] == saved["online"]["last_click"]["reader"]["predictions"]
