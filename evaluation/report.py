@@ -42,6 +42,13 @@ LABELS = {
     "trending": "trending (last 15 min)",
     "most_clicked_previous_hour": "most clicked, previous hour",
     "vsknn": "V-SkNN (k 100, sample 500)",
+    "reader": "newslake reader's list (request time)",
+    "nightly": "the nightly list as served before the reader's list",
+}
+ARRIVAL_LABELS = {
+    "reader": "newslake reader's list (request time)",
+    "trending": "trending (last 15 min), less the reader's reads",
+    "nightly": "the nightly list as served before the reader's list",
 }
 
 
@@ -110,6 +117,26 @@ def summary_markdown(result: dict[str, Any]) -> str:
         "bias: mean clicks of what is shown / of what is clicked next. V-SkNN is scored on "
         "last clicks only.",
     ]
+    return "\n".join(lines) + "\n"
+
+
+def arrival_markdown(result: dict[str, Any]) -> str:
+    """The arrivals' table: a returning reader's first click of a session (online)."""
+    arrived = result.get("arrival")
+    if not arrived or "models" not in arrived:
+        return ""
+    k = _k(result)
+    lines = [
+        f"Arrivals: a returning reader's first click of a session, 30 min or more after their "
+        f"last click, online, test half ({arrived['predictions']} predictions), NDCG@{k} / "
+        f"HR@{k}; the reader's recent reads are left out of every list:",
+        "",
+        "| Model | Arrival |",
+        "| --- | --- |",
+    ]
+    for model, s in arrived["models"].items():
+        label = ARRIVAL_LABELS.get(model, model)
+        lines.append(f"| {label} | {s[f'ndcg_at_{k}']:.4f} / {s[f'hr_at_{k}']:.4f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -286,6 +313,11 @@ def render(state: Path = STATE) -> tuple[str, str]:
         markdown = summary_markdown(result)
         parts.append("<h2>Protocol 2: session next click (G1)</h2>")
         parts.append(_markdown_table_html(markdown))
+        arrivals = arrival_markdown(result)
+        if arrivals:
+            parts.append("<h3>Arrivals: a returning reader's first click</h3>")
+            parts.append(_markdown_table_html(arrivals))
+            markdown += "\n" + arrivals
         parts.append(_img(hourly_plot(result), "metrics per hour"))
         parts.append("<h3>Popularity bias and coverage (online, last click)</h3>")
         parts.append(_img(exposure_plot(result), "coverage and popularity bias"))

@@ -90,3 +90,23 @@ def test_protocol1_means_go_to_the_summary_and_the_days_to_the_page(tmp_path):
     assert "Protocol 1: nightly batch, next-day evaluation</h2>" in page
     assert "placeholder" not in page
     assert page.count("data:image/png;base64,") == 3
+
+
+def test_the_arrivals_table_follows_the_protocol_2_table():
+    arrived = {
+        **RESULT,
+        "arrival": {
+            "predictions": 12,
+            "models": {
+                "reader": {"ndcg_at_20": 0.45, "hr_at_20": 0.8},
+                "trending": {"ndcg_at_20": 0.44, "hr_at_20": 0.79},
+            },
+        },
+    }
+
+    table = report.arrival_markdown(arrived)
+
+    assert "(12 predictions)" in table
+    assert "| newslake reader's list (request time) | 0.4500 / 0.8000 |" in table
+    assert "| trending (last 15 min), less the reader's reads | 0.4400 / 0.7900 |" in table
+    assert report.arrival_markdown(RESULT) == ""  # results from before the arrivals
