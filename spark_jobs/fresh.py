@@ -76,29 +76,3 @@ def covisitation(
         )
 
     return transform
-
-
-def recent_reads(
-    as_of: datetime, window: timedelta, limit: int
-) -> Callable[[DataFrame], DataFrame]:
-    """(portal, user_id, rank, article_id, score): each user's latest reads, newest first;
-    the score is the read's time in epoch seconds."""
-
-    def transform(visits: DataFrame) -> DataFrame:
-        require_columns(
-            visits, [C.PORTAL, C.USER_ID, C.ARTICLE_ID, C.VISIT_START], where="recent_reads"
-        )
-        ranked = Window.partitionBy(C.PORTAL, C.USER_ID).orderBy(
-            F.desc(C.SCORE), F.asc(C.ARTICLE_ID)
-        )
-        return (
-            visits.where(F.col(C.ARTICLE_ID).isNotNull())
-            .where(_in_window(as_of, window))
-            .groupBy(C.PORTAL, C.USER_ID, C.ARTICLE_ID)
-            .agg(F.max(C.VISIT_START).cast("double").alias(C.SCORE))
-            .withColumn(C.RANK, F.row_number().over(ranked))
-            .where(F.col(C.RANK) <= limit)
-            .select(C.PORTAL, C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE)
-        )
-
-    return transform

@@ -7,9 +7,9 @@ trending window's views in memory, and the publisher writes the lists with no Sp
 
 * **trending**: views in ``(as_of - window, as_of]`` per portal, as_of being the newest view
   seen (data time, as ``popularity.most_viewed``), ranked by views, ties by article id;
-* **recent reads**: each reader's new reads merged into the list already in the serving
-  store (newest read time per article, within ``recent_reads_hours``, newest first, at
-  most ``recent_reads_limit``), as ``fresh.recent_reads`` would compute over the table.
+* **new readers**: the readers with new views since the last round, and their reads (the
+  serving store's recent reads are the session-state consumer's, ``ingestion/``; here they
+  only tell the publisher that a round has something new).
 
 A view delivered twice (at-least-once collection, or a replayed micro-batch) counts once:
 page-view ids are remembered for as long as their view is in the window.
@@ -111,24 +111,3 @@ class LiveSignals:
     def _top(self, counts: Mapping[str, int]) -> list[ScoredItem]:
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top_n]
         return [ScoredItem(article, float(views)) for article, views in ranked]
-
-
-def merge_reads(
-    current: Iterable[ScoredItem],
-    new: Mapping[str, float],
-    *,
-    as_of: float,
-    window: timedelta,
-    limit: int,
-) -> list[ScoredItem]:
-    """A reader's recent-reads list (score = read time, epoch seconds) with new reads merged
-    in: the newest time per article, reads older than ``window`` before ``as_of`` dropped,
-    newest first (ties by article id), at most ``limit``."""
-    latest: dict[str, float] = {}
-    for item in current:
-        latest[item.article_id] = max(latest.get(item.article_id, item.score), item.score)
-    for article, at in new.items():
-        latest[article] = max(latest.get(article, at), at)
-    since = as_of - window.total_seconds()
-    kept = sorted(((a, t) for a, t in latest.items() if t > since), key=lambda kv: (-kv[1], kv[0]))
-    return [ScoredItem(a, t) for a, t in kept[:limit]]

@@ -1,9 +1,10 @@
 """The live publisher: the fresh signals from silver to the serving store, off the batch path.
 
-A driver thread of the streaming job (not a query) publishes every few seconds trending,
-the recent reads of users seen since its last round and (every ``related_refresh_s``)
-related articles. Its Spark jobs run in a fair-scheduler pool of their own, so they share
-the cores with the micro-batches rather than queue in front of them. The catch-up
+A driver thread of the streaming job (not a query) publishes every few seconds trending
+and (every ``related_refresh_s``) related articles. Readers' recent reads are not its: the
+session-state consumer (``ingestion/session_store.py``) keeps them within seconds. Its
+Spark jobs run in a fair-scheduler pool of their own, so they share the cores with the
+micro-batches rather than queue in front of them. The catch-up
 (``--available-now``) publishes once, after the landing query stops.
 
 Expiries and the related lists' refresh are timed by its ``clock`` (wall time unless a
@@ -26,8 +27,8 @@ from newslake import aws, store
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export
-from spark_jobs.fresh import covisitation, recent_reads
-from spark_jobs.live import LiveSignals, View, merge_reads
+from spark_jobs.fresh import covisitation
+from spark_jobs.live import LiveSignals, View
 from spark_jobs.popularity import most_viewed
 from spark_jobs.tables import StreamPaths
 
@@ -41,17 +42,17 @@ class LivePublisher:
     micro-batch's path, so neither waits for the other and a store outage never stops
     silver.
 
-    :meth:`publish` computes every list from ``silver.pageviews`` with Spark: trending, the
-    recent reads of users whose visits reached silver since the last call (``silver_at``
-    above a watermark), and related articles (at most every ``related_refresh_s``). Windows
-    end at the newest visit seen (data time, so backfills give the lists live traffic
-    would). The catch-up calls it once at the end.
+    :meth:`publish` computes every list from ``silver.pageviews`` with Spark when visits
+    reached silver since the last call (``silver_at`` above a watermark): trending, and
+    related articles (at most every ``related_refresh_s``). Windows end at the newest visit
+    seen (data time, so backfills give the lists live traffic would). The catch-up calls it
+    once at the end.
 
     In continuous mode (:meth:`start`) the first round is such a :meth:`publish`, which also
     seeds :attr:`signals` with the trending window's views; after that each micro-batch feeds
-    its new views to :attr:`signals` and each round writes trending and the new readers'
-    recent reads with no Spark job (:mod:`spark_jobs.live`); related articles still come
-    from the table every ``related_refresh_s``. A restarted publisher starts over the same way.
+    its new views to :attr:`signals` and each round writes trending with no Spark job
+    (:mod:`spark_jobs.live`); related articles still come from the table every
+    ``related_refresh_s``. A restarted publisher starts over the same way.
     """
 
     def __init__(
@@ -85,7 +86,7 @@ class LivePublisher:
                 return False
             batch_time = newest[0].replace(tzinfo=UTC)
             as_of = self._as_of = max(self._as_of or batch_time, batch_time)
-            self._publish_window(visits, changed.select(C.PORTAL, C.USER_ID).distinct(), as_of)
+            self._publish_window(visits, as_of)
             self._watermark = newest[1]
             return True
         finally:
@@ -120,28 +121,15 @@ class LivePublisher:
         readers: dict[tuple[str, str], dict[str, float]],
         as_of: float,
     ) -> None:
-        """Trending lists, and each reader's stored recent reads with the new ones merged in."""
-        s = self.settings
+        """The trending lists. Readers' recent reads are the session-state consumer's
+        (``ingestion/session_store.py``): its conditional writes are their only writer, so
+        no read is lost to a racing overwrite."""
         expires_at = self._expires_at()
-        ddb, table = self._client(), s.recommendations_table
         records = [
             store.item_record(store.trending_key(p), store.LIVE, items, expires_at)
             for p, items in trending.items()
         ]
-        keys = {r: store.record_key(store.recent_key(*r), store.LIVE) for r in readers}
-        current = export.read_items(ddb, table, list(keys.values()))
-        for reader, reads in readers.items():
-            merged = merge_reads(
-                current.get(store.record_id_of(keys[reader]), []),
-                reads,
-                as_of=as_of,
-                window=timedelta(hours=s.recent_reads_hours),
-                limit=s.recent_reads_limit,
-            )
-            records.append(
-                store.item_record(store.recent_key(*reader), store.LIVE, merged, expires_at)
-            )
-        export.write_batch(ddb, table, records)
+        export.write_batch(self._client(), self.settings.recommendations_table, records)
 
     def _seed(self) -> None:
         """The trending window's views from the table, so trending starts whole."""
@@ -169,25 +157,17 @@ class LivePublisher:
             )
         )
 
-    def _publish_window(self, visits: DataFrame, users: DataFrame, as_of: datetime) -> None:
+    def _publish_window(self, visits: DataFrame, as_of: datetime) -> None:
         s = self.settings
-        since = as_of - timedelta(hours=max(s.covisit_window_hours, s.recent_reads_hours))
-        visits = visits.where(
+        since = as_of - timedelta(hours=s.covisit_window_hours)
+        recent = visits.where(
             F.col(C.VISIT_START) > F.lit(since).cast("timestamp")  # file skipping by stats
         )
         ttl = self._expires_at()
-        recent = visits.where(
-            F.col(C.VISIT_START)
-            > F.lit(as_of - timedelta(hours=s.covisit_window_hours)).cast("timestamp")
-        )
         trending = recent.transform(
             most_viewed(as_of, timedelta(minutes=s.trending_window_minutes), s.top_n)
         ).withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
         self._publish(trending, export.RowKey(store.trending_key, C.PORTAL), ttl)
-        reads = visits.join(users, [C.PORTAL, C.USER_ID]).transform(
-            recent_reads(as_of, timedelta(hours=s.recent_reads_hours), s.recent_reads_limit)
-        )
-        self._publish(reads, export.RowKey(store.recent_key, C.PORTAL, C.USER_ID), ttl)
         if self.clock() - self._related_at >= s.related_refresh_s:
             self._publish_related(recent, as_of)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chispa import assert_approx_df_equality, assert_df_equality
+from chispa import assert_approx_df_equality
 
-from spark_jobs.fresh import covisitation, recent_reads
+from spark_jobs.fresh import covisitation
 
 AS_OF = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 VISITS = (
@@ -46,23 +46,3 @@ def test_covisitation_weighs_pairs_by_distance_and_more_when_read_after_the_sour
         "portal string, source_article_id string, rank int, article_id string, score double",
     )
     assert_approx_df_equality(actual, expected, 1e-9, ignore_row_order=True, ignore_nullable=True)
-
-
-def test_recent_reads_are_newest_first_and_bounded(spark):
-    visits = spark.createDataFrame(
-        [
-            ("g1", "s1", "u1", "a", t(0)),
-            ("g1", "s1", "u1", "b", t(10)),
-            ("g1", "s2", "u1", "a", t(20)),  # read again: counts once, at its last time
-            ("g1", "s2", "u1", "c", datetime(2026, 1, 6, 0, 0)),  # older than the window
-        ],
-        VISITS,
-    )
-    actual = visits.transform(recent_reads(AS_OF, timedelta(hours=24), limit=5)).select(
-        "portal", "user_id", "rank", "article_id"
-    )
-    expected = spark.createDataFrame(
-        [("g1", "u1", 1, "a"), ("g1", "u1", 2, "b")],
-        "portal string, user_id string, rank int, article_id string",
-    )
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from newslake.store import ScoredItem
-from spark_jobs.live import LiveSignals, View, merge_reads
+from spark_jobs.live import LiveSignals, View
 
 T = 1_767_268_800.0  # 2026-01-01T12:00:00Z
 
@@ -47,14 +47,6 @@ def test_readers_are_drained_once_with_their_newest_read_per_article():
     _, readers = signals.drain()
     assert readers == {("g1", "u1"): {"a": T + 30}, ("g1", "u2"): {"b": T + 10}}
     assert signals.drain()[1] == {}
-
-
-def test_merge_reads_keeps_newest_time_drops_old_reads_and_limits():
-    current = [ScoredItem("a", T - 100), ScoredItem("old", T - 7200), ScoredItem("b", T - 50)]
-    merged = merge_reads(
-        current, {"a": T, "c": T - 10, "d": T - 10}, as_of=T, window=timedelta(hours=1), limit=3
-    )
-    assert merged == [ScoredItem("a", T), ScoredItem("c", T - 10), ScoredItem("d", T - 10)]
 
 
 def test_readers_given_back_after_a_failed_write_are_drained_again_merged():

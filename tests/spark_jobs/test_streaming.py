@@ -19,6 +19,7 @@ from spark_jobs.landing import LandingBatch, rebuild_silver
 from spark_jobs.landing_query import catch_up
 from spark_jobs.publisher import LivePublisher
 from spark_jobs.tables import StreamPaths
+from tests.utils.store import stored_lists
 
 pytestmark = pytest.mark.slow
 
@@ -157,16 +158,14 @@ def test_fresh_signals_reach_the_serving_store(spark, settings):
     land(settings, "o1", FIRST + SECOND)
     catch_up(spark, settings)
     ddb = aws.client("dynamodb", settings)
-
-    def items(pk):
-        got = ddb.get_item(
-            TableName=settings.recommendations_table, Key={"pk": {"S": pk}, "sk": {"S": "live"}}
-        )
-        return [i.article_id for i in store.items_of(got["Item"])]
+    items = stored_lists(ddb, settings.recommendations_table, version=store.LIVE)
 
     assert items(store.trending_key("g1")) == ["a1", "a2"]  # 1 view each; ties by id
-    assert items(store.recent_key("g1", "u1")) == ["a1"]
-    assert items(store.recent_key("g1", "u2")) == ["a2"]
+    # readers' recent reads are the session-state consumer's (ingestion/session_store.py)
+    assert "Item" not in ddb.get_item(
+        TableName=settings.recommendations_table,
+        Key=store.record_key(store.recent_key("g1", "u1"), store.LIVE),
+    )
 
 
 def test_continuous_rounds_publish_from_the_table_then_from_the_batches_views(spark, settings):
@@ -186,17 +185,11 @@ def test_continuous_rounds_publish_from_the_table_then_from_the_batches_views(sp
     publisher.feed(views)
     assert publisher.round()
     assert not publisher.round()  # nothing new since
-    ddb = aws.client("dynamodb", settings)
-
-    def items(pk):
-        got = ddb.get_item(
-            TableName=settings.recommendations_table, Key={"pk": {"S": pk}, "sk": {"S": "live"}}
-        )
-        return [i.article_id for i in store.items_of(got["Item"])]
+    items = stored_lists(
+        aws.client("dynamodb", settings), settings.recommendations_table, version=store.LIVE
+    )
 
     assert items(store.trending_key("g1")) == ["a2", "a1"]  # a2: pv2, pv8, pv9; a1: pv1
-    assert items(store.recent_key("g1", "u1")) == ["a2", "a1"]  # merged with the table's a1
-    assert items(store.recent_key("g1", "u3")) == ["a2"]  # engagement updates are no new read
 
 
 class CrashOnce:
@@ -306,7 +299,7 @@ def test_the_live_publisher_times_every_expiry_by_its_clock(spark, settings):
     clock = FakeClock(1_900_000_000.0)
     publisher = LivePublisher(spark, settings, clock=clock)
     ddb = aws.client("dynamodb", settings)
-    keys = [store.trending_key("g1"), store.recent_key("g1", "u1"), store.related_key("g1", "a1")]
+    keys = [store.trending_key("g1"), store.related_key("g1", "a1")]
 
     def expiries():
         got = [
@@ -317,8 +310,8 @@ def test_the_live_publisher_times_every_expiry_by_its_clock(spark, settings):
         ]
         return [int(item[store.TTL_ATTRIBUTE]["N"]) for item in got]
 
-    assert publisher.round()  # from the table: trending, recent reads, related
-    assert expiries() == [1_900_172_800] * 3  # the clock's time plus live_ttl_hours (48)
+    assert publisher.round()  # from the table: trending, related
+    assert expiries() == [1_900_172_800] * 2  # the clock's time plus live_ttl_hours (48)
 
     clock.now += 3600  # an hour on: past related_refresh_s, so related is written again
     views = spark.createDataFrame(
@@ -327,5 +320,5 @@ def test_the_live_publisher_times_every_expiry_by_its_clock(spark, settings):
         "event_type string, event_time timestamp",
     )
     publisher.feed(views)
-    assert publisher.round()  # from the fed views: trending, the reader's recent reads
-    assert expiries() == [1_900_176_400] * 3
+    assert publisher.round()  # from the fed views: trending; related from the table again
+    assert expiries() == [1_900_176_400] * 2
