@@ -1,7 +1,7 @@
 """The demo's steps, in the order the data flows:
 
 tracker events (synthetic) -> POST /pageview handler -> Kinesis per portal -> local Firehose
--> S3 landing -> spark-submit nightly job (bronze, silver, interactions, ALS, most-viewed)
+-> S3 landing -> spark-submit nightly job (bronze, silver, interactions, ALS, popular)
 -> DynamoDB -> FastAPI recommendations, called with a Cognito token (200) and without (401).
 """
 

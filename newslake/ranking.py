@@ -5,7 +5,7 @@ sessions of the last few hours, each pair weighted by how close the two reads we
 more when read after it), blended with what is trending now, never an article the reader
 has already seen.
 
-* :func:`covisitation` and :func:`most_viewed` define the two lists. The streaming job
+* :func:`covisitation` and :func:`top_by_views` define the two lists. The streaming job
   computes the same lists with Spark (``spark_jobs.fresh``, ``spark_jobs.popularity``) and
   publishes them; a test checks that both implementations agree on the same visits.
 * :func:`blend` turns the published lists into the answer. ``serving.recommender`` calls
@@ -117,7 +117,7 @@ def covisitation(
     return {source: top(related, top_k) for source, related in scores.items()}
 
 
-def most_viewed(
+def top_by_views(
     visits: Iterable[tuple[A, int]], *, as_of: int, window: int, top_n: int
 ) -> list[tuple[A, float]]:
     """The ``top_n`` articles with the most visits ``(article_id, time)`` in the window."""

@@ -8,9 +8,9 @@ Two tables:
   pk                                      sk              what
   ======================================  ==============  =========================
   ``{portal}#user#{user_id}``             model version   a user's personal top-N
-  ``{portal}#popular``                    model version   most viewed in the window
+  ``{portal}#popular``                    model version   top by views in a day
   ``{portal}#related#{article_id}``       model version   related articles (nightly)
-  ``{portal}#trending``                   ``live``        most viewed in the last hour
+  ``{portal}#trending``                   ``live``        top by views in minutes
   ``{portal}#related#{article_id}``       ``live``        co-visited in recent sessions
   ``{portal}#recent#{user_id}``           ``live``        what the user read lately
   ``{portal}#hot``                        ``bucket#{t}``  views per article from t on

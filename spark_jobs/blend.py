@@ -12,7 +12,7 @@ profile reorder them. For each reader ``u`` and candidate article ``a``::
 * ``hot``: what is being read in the last minutes before the cutoff: views of the trending
   window, each halved every ``hot_half_life`` (2 min by default, against trending's 30);
 * ``trending``: the portal's time-decayed popularity at the cutoff (same list for all);
-* ``popular``: the portal's most viewed of the last day (same list for all);
+* ``popular``: the portal's top articles by views over the last day (same list for all);
 * ``covisit``: articles read in the same sessions as the reader's last few reads
   (:func:`spark_jobs.fresh.covisitation` over the last day), summed over those reads;
 * ``als``: the reader's ALS top list among fresh articles.
@@ -42,7 +42,7 @@ from pyspark.sql import functions as F
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs.fresh import covisitation
-from spark_jobs.popularity import first_seen, most_viewed, trending
+from spark_jobs.popularity import first_seen, top_by_views, trending
 from spark_jobs.validation import require_columns
 
 RRF_K = 10.0
@@ -228,14 +228,14 @@ class Signals:
     catalogue: DataFrame  # article_id read within the horizon (coverage's denominator)
     hot: DataFrame  # rank, article_id, score
     trending: DataFrame  # rank, article_id, score
-    most_viewed: DataFrame  # rank, article_id, score
+    popular: DataFrame  # rank, article_id, score
     related: DataFrame  # source_article_id, rank, article_id, score
     last_reads: DataFrame  # user_id, article_id
     candidates: int  # length of each source's list
 
     def _frames(self) -> list[DataFrame]:
         return [
-            self.reads, self.fresh, self.catalogue, self.hot, self.trending, self.most_viewed,
+            self.reads, self.fresh, self.catalogue, self.hot, self.trending, self.popular,
             self.related, self.last_reads,
         ]  # fmt: skip
 
@@ -285,7 +285,7 @@ def signals(visits: DataFrame, cutoff: datetime, p: SignalParams) -> Signals:
         trending=upto.transform(
             trending(cutoff, p.trending_window, p.trending_half_life, p.candidates)
         ).drop(C.PORTAL),
-        most_viewed=upto.transform(most_viewed(cutoff, p.popular_window, p.candidates)).select(
+        popular=upto.transform(top_by_views(cutoff, p.popular_window, p.candidates)).select(
             C.RANK, C.ARTICLE_ID, F.col(C.VIEWS).cast("double").alias(C.SCORE)
         ),
         related=upto.transform(covisitation(cutoff, p.related_window, p.candidates)).drop(C.PORTAL),
@@ -299,7 +299,7 @@ def source_lists(sig: Signals, users: DataFrame, als_top: DataFrame | None) -> d
     out = {
         HOT: for_users(users, sig.hot),
         TRENDING: for_users(users, sig.trending),
-        POPULAR: for_users(users, sig.most_viewed),
+        POPULAR: for_users(users, sig.popular),
         COVISIT: sig.last_reads.join(
             users.select(C.USER_ID).distinct(), C.USER_ID, "left_semi"
         ).transform(covisited(sig.related, sig.candidates)),

@@ -215,7 +215,7 @@ def export_version(
     *,
     client_factory: ClientFactory = dynamodb_client,
 ) -> dict[str, int]:
-    """Write a portal's version (personal lists, most viewed, related) to the store; the
+    """Write a portal's version (personal lists, popular, related) to the store; the
     pointer is not touched. Returns the items written per list.
 
     Raises:

@@ -1,8 +1,8 @@
 """The signals that must be minutes fresh, computed from silver visits by the streaming job.
 
-* trending: most viewed per portal over the last ``window`` (sliding, recomputed each batch);
+* trending: top articles by views per portal over the last ``window`` (sliding,
+  recomputed each batch);
 * related: item-to-item co-visitation within sessions of the last few hours;
-* recent reads: what each user read lately, so serving can leave it out.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A candidate (the blend that would be published) is promoted when both hold:
 
-1. its NDCG@k beats every baseline's (most viewed, trending) strictly;
+1. its NDCG@k beats every baseline's (popular, trending) strictly;
 2. it is not worse than the version in service, re-evaluated on the same split, by more
    than ``margin``: relative, ``ndcg >= in_service * (1 - margin)``; absolute,
    ``ndcg >= in_service - margin``. With no version in service (or none whose lists can be

@@ -6,7 +6,7 @@ Their paths live in :class:`spark_jobs.tables.GoldPaths`.
 table                          rows
 ============================  ==============================================================
 ``gold/interactions``          (portal, user, article) strength per ``version``
-``gold/popular``               most viewed per portal and ``version`` (the published list)
+``gold/popular``               top by views per portal and ``version`` (the published list)
 ``gold/trending``              time-decayed popularity per portal and ``version``
 ``gold/recommendations``       the published blend: top-N per (portal, version, user)
 ``gold/related``               co-visitation lists per (portal, version, source article)

@@ -6,7 +6,7 @@ hands its new ``view`` events (a few hundred rows) to :class:`LiveSignals`, whic
 trending window's views in memory, and the publisher writes the lists with no Spark job:
 
 * **trending**: views in ``(as_of - window, as_of]`` per portal, as_of being the newest view
-  seen (data time, as ``popularity.most_viewed``), ranked by views, ties by article id;
+  seen (data time, as ``popularity.top_by_views``), ranked by views, ties by article id;
 * **new readers**: the readers with new views since the last round, and their reads (the
   serving store's recent reads are the session-state consumer's, ``ingestion/``; here they
   only tell the publisher that a round has something new).

@@ -37,7 +37,7 @@ from spark_jobs import delta_io, export, portal_run
 from spark_jobs.interactions import to_interactions
 from spark_jobs.landing import silver_counts
 from spark_jobs.landing_query import catch_up
-from spark_jobs.popularity import most_viewed, trending
+from spark_jobs.popularity import top_by_views, trending
 from spark_jobs.tables import GoldPaths, StreamPaths, lake_tables
 
 __all__ = ["RunReport", "main", "run"]
@@ -121,7 +121,7 @@ def build_interactions(
     interactions = visits.transform(to_interactions(as_of)).select("*", tag)
     delta_io.replace_rows(interactions, paths.interactions, match={C.VERSION: version})
     popular = visits.transform(
-        most_viewed(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
+        top_by_views(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
     ).select("*", tag)
     delta_io.replace_rows(popular, paths.popular, match={C.VERSION: version})
     hot = visits.transform(

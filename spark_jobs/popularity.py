@@ -12,14 +12,16 @@ from spark_jobs import columns as C
 from spark_jobs.validation import require_columns
 
 
-def most_viewed(as_of: datetime, window: timedelta, top_n: int) -> Callable[[DataFrame], DataFrame]:
+def top_by_views(
+    as_of: datetime, window: timedelta, top_n: int
+) -> Callable[[DataFrame], DataFrame]:
     """(portal, rank, article_id, views): visits in (as_of - window, as_of], ties by article id.
 
-    Over a day it is the nightly most-viewed list; over the last hour, trending now.
+    Over a day it is the nightly popular list; over the last hour, trending now.
     """
 
     def transform(visits: DataFrame) -> DataFrame:
-        require_columns(visits, [C.PORTAL, C.ARTICLE_ID, C.VISIT_START], where="most_viewed")
+        require_columns(visits, [C.PORTAL, C.ARTICLE_ID, C.VISIT_START], where="top_by_views")
         since = as_of - window
         ranked = Window.partitionBy(C.PORTAL).orderBy(F.desc(C.VIEWS), F.asc(C.ARTICLE_ID))
         return (

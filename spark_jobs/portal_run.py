@@ -5,7 +5,7 @@
 1. split the portal's visits at ``as_of - eval_test_hours``; skip the portal when the test
    period has fewer than ``eval_min_users`` readers or nothing precedes the split;
 2. number ids (``gold.id_map``), train ALS on the interactions known at the split, and score
-   ALS, most viewed, trending, the blend and the version in service (its stored lists from
+   ALS, popular, trending, the blend and the version in service (its stored lists from
    ``gold.recommendations``) on the test period (:mod:`spark_jobs.evaluation`);
 3. gate the blend (:mod:`spark_jobs.gate`);
 4. if promoted, retrain ALS on everything up to ``as_of`` and write the published lists
@@ -31,14 +31,14 @@ from spark_jobs import columns as C
 from spark_jobs.evaluation import Split
 from spark_jobs.gold import ModelRun
 from spark_jobs.interactions import strengths
-from spark_jobs.popularity import most_viewed
+from spark_jobs.popularity import top_by_views
 from spark_jobs.portal_inputs import PortalRun, Scoring, signal_params
 from spark_jobs.tables import GoldPaths, StreamPaths
 
 log = logging.getLogger("newslake.nightly")
 
 CANDIDATE, REJECTED, SKIPPED, FAILED = "candidate", "rejected", "skipped", "failed"
-BASELINES = ("most_viewed", "trending")
+BASELINES = ("popular", "trending")
 
 
 class _Skip(Exception):
@@ -127,7 +127,7 @@ def evaluate(
         als_top = als.recommend(trained, scoring.users, sig.fresh, sig.candidates).cache()
         out["als"] = scoring.score_unread(als_top)
     with t("evaluate.baselines"):
-        for name, ranked in (("most_viewed", sig.most_viewed), ("trending", sig.trending)):
+        for name, ranked in (("popular", sig.popular), ("trending", sig.trending)):
             out[name] = scoring.score_unread(blend.for_users(scoring.users, ranked))
     with t("evaluate.blend"):
         lists = blend.source_lists(sig, scoring.users, als_top)
@@ -142,7 +142,7 @@ def evaluate(
 
 def in_service_lists(run: PortalRun, version: str | None) -> DataFrame | None:
     """What the version in service shows the test readers: its stored personal lists, topped
-    up with its most-viewed list (as the service does); None when nothing is stored."""
+    up with its popular list (as the service does); None when nothing is stored."""
     if version is None:
         return None
     stored = gold.version_rows(run.spark, run.paths.recommendations, run.portal, version)
@@ -208,7 +208,7 @@ def build_lists(
             match=match,
         )
         popular = run.visits.transform(
-            most_viewed(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
+            top_by_views(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
         )
         delta_io.replace_rows(
             popular.select(C.PORTAL, C.RANK, C.ARTICLE_ID, C.VIEWS, tag[1]),

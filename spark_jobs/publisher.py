@@ -29,7 +29,7 @@ from spark_jobs import columns as C
 from spark_jobs import delta_io, export
 from spark_jobs.fresh import covisitation
 from spark_jobs.live import LiveSignals, View
-from spark_jobs.popularity import most_viewed
+from spark_jobs.popularity import top_by_views
 from spark_jobs.tables import StreamPaths
 
 log = logging.getLogger("newslake.streaming")
@@ -165,7 +165,7 @@ class LivePublisher:
         )
         ttl = self._expires_at()
         trending = recent.transform(
-            most_viewed(as_of, timedelta(minutes=s.trending_window_minutes), s.top_n)
+            top_by_views(as_of, timedelta(minutes=s.trending_window_minutes), s.top_n)
         ).withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
         self._publish(trending, export.RowKey(store.trending_key, C.PORTAL), ttl)
         if self.clock() - self._related_at >= s.related_refresh_s:

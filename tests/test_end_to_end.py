@@ -1,6 +1,6 @@
 """The thin slice through every layer on the local platform: synthetic tracker events ->
 POST /pageview handler -> Kinesis -> local Firehose -> S3 -> nightly Spark job (bronze,
-silver, interactions, ALS, most-viewed) -> DynamoDB -> FastAPI with a Cognito token."""
+silver, interactions, ALS, popular) -> DynamoDB -> FastAPI with a Cognito token."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 END = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 # Two days, so the nightly run has a day to learn from and a day to evaluate on; readers
 # who keep to their sections and a flat popularity curve, where personal lists can beat the
-# trending and most-viewed baselines. The default blend (hot alone, chosen on G1) may not,
+# trending and popular baselines. The default blend (hot alone, chosen on G1) may not,
 # so the gate may publish or reject; the Airflow test sets personal weights to promote.
 SPEC = TrafficSpec(
     end=END,

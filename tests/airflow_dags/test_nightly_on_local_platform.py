@@ -25,7 +25,7 @@ PORTALS = ("g1",)  # the fake-runner runs cover several portals; each stage here
 END = datetime(2026, 3, 3, 3, 30, tzinfo=UTC)
 VERSION = "v20260303T033000Z"
 # Readers who stick to their sections and a flat popularity curve: personal lists (the
-# blend) beat the trending and most-viewed baselines, so the gate promotes. With the
+# blend) beat the trending and popular baselines, so the gate promotes. With the
 # generator's defaults at this size, trending wins and the gate rightly rejects.
 SPEC = TrafficSpec(
     end=END,

@@ -14,7 +14,7 @@ PROMOTED = {
     "status": "candidate",
     "reason": "",
     "metrics": {"ndcg@10": 0.3},
-    "gate": {"decision": "promote", "reason": "beats most-viewed"},
+    "gate": {"decision": "promote", "reason": "beats popular"},
 }
 
 
@@ -70,7 +70,7 @@ def test_exit_0_without_a_result_is_an_error() -> None:
 
 
 def test_only_a_promoted_candidate_goes_on() -> None:
-    assert stages.promotes(PROMOTED) == (True, "beats most-viewed")
+    assert stages.promotes(PROMOTED) == (True, "beats popular")
     rejected = PROMOTED | {"gate": {"decision": "reject", "reason": "worse than in service"}}
     assert stages.promotes(rejected) == (False, "gate reject: worse than in service")
     skipped = {"status": "skipped", "reason": "4 users with test clicks"}

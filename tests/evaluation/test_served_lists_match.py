@@ -9,7 +9,7 @@ import pytest
 
 from newslake import ranking
 from spark_jobs.fresh import covisitation
-from spark_jobs.popularity import most_viewed
+from spark_jobs.popularity import top_by_views
 
 pytestmark = pytest.mark.slow
 
@@ -65,14 +65,14 @@ def test_spark_covisitation_equals_newslake_ranking_and_the_hand_count(spark):
     assert "z" not in plain  # its only partner was read before the window
 
 
-def test_spark_most_viewed_equals_newslake_ranking(spark):
+def test_spark_top_by_views_equals_newslake_ranking(spark):
     frame = spark.createDataFrame(
         [("g1", a, (T0 + timedelta(minutes=m)).replace(tzinfo=None)) for _, a, m in VISITS],
         "portal string, article_id string, visit_start timestamp",
     )
-    rows = frame.transform(most_viewed(AS_OF, timedelta(hours=3), top_n=3)).collect()
+    rows = frame.transform(top_by_views(AS_OF, timedelta(hours=3), top_n=3)).collect()
     spark_list = [(r.article_id, float(r.views)) for r in sorted(rows, key=lambda r: r.rank)]
-    plain = ranking.most_viewed(
+    plain = ranking.top_by_views(
         ((a, int((T0 + timedelta(minutes=m)).timestamp())) for _, a, m in VISITS),
         as_of=int(AS_OF.timestamp()),
         window=3 * 3600,

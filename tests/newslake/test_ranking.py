@@ -13,9 +13,9 @@ from newslake.ranking import (
     ReaderParams,
     blend,
     covisitation,
-    most_viewed,
     reader_list,
     top,
+    top_by_views,
 )
 from newslake.settings import Settings
 
@@ -82,8 +82,8 @@ def test_the_default_pair_weights_are_the_chosen_ones():
     assert PAIR_WEIGHTS(-3) == pytest.approx(0.1 / 9)
 
 
-def test_most_viewed_and_top_break_ties_by_id_as_text():
-    assert most_viewed([("9", 1), ("10", 2), ("9", 3)], as_of=3, window=3, top_n=2) == [
+def test_top_by_views_and_top_break_ties_by_id_as_text():
+    assert top_by_views([("9", 1), ("10", 2), ("9", 3)], as_of=3, window=3, top_n=2) == [
         ("9", 2.0),
         ("10", 1.0),
     ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from spark_jobs.gate import PROMOTE, REJECT, decide
 
-BASELINES = {"most_viewed": 0.10, "trending": 0.14}
+BASELINES = {"popular": 0.10, "trending": 0.14}
 
 
 def test_a_blend_that_beats_every_baseline_with_nothing_in_service_is_promoted():

@@ -131,15 +131,15 @@ def test_each_portal_ends_published_rejected_or_skipped(nightly_run):
 def test_metrics_of_every_model_on_the_next_day(nightly_run):
     _, report, _ = nightly_run
     g1, ge = report.portals["g1"]["metrics"], report.portals["ge"]["metrics"]
-    assert {m: g1[m]["ndcg_at_10"] for m in ("most_viewed", "trending", "blend")} == {
-        "most_viewed": 0.0,
+    assert {m: g1[m]["ndcg_at_10"] for m in ("popular", "trending", "blend")} == {
+        "popular": 0.0,
         "trending": 0.0,
         "blend": 1.0,
     }
     assert g1["blend"]["users"] == 6
     assert ge["trending"]["ndcg_at_10"] == 1.0
     assert ge["blend"]["ndcg_at_10"] == pytest.approx(1 / math.log2(3), abs=1e-6)
-    assert set(g1) == {"als", "most_viewed", "trending", "blend"}
+    assert set(g1) == {"als", "popular", "trending", "blend"}
 
 
 def test_a_rejected_portal_keeps_its_version_and_a_promoted_one_switches(nightly_run):
@@ -167,7 +167,7 @@ def test_model_runs_record_metrics_inputs_and_the_decision(spark, nightly_run):
     settings, _, _ = nightly_run
     runs = spark.read.format("delta").load(GoldPaths.of(settings).model_runs)
     g1 = {r["model"]: r for r in runs.where("portal = 'g1'").collect()}
-    assert set(g1) == {"als", "most_viewed", "trending", "blend"}
+    assert set(g1) == {"als", "popular", "trending", "blend"}
     assert {(r["status"], r["decision"], r["version"]) for r in g1.values()} == {
         ("candidate", "promote", VERSION)
     }

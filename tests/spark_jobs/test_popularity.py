@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 from chispa import assert_df_equality
 
-from spark_jobs.popularity import most_viewed, trending
+from spark_jobs.popularity import top_by_views, trending
 
 AS_OF = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 
 
-def test_most_viewed_counts_the_window_and_breaks_ties_by_article_id(spark):
+def test_top_by_views_counts_the_window_and_breaks_ties_by_article_id(spark):
     t_in, t_old = datetime(2026, 1, 8, 11, 0), datetime(2026, 1, 7, 11, 0)
     visits = spark.createDataFrame(
         [
@@ -25,7 +25,7 @@ def test_most_viewed_counts_the_window_and_breaks_ties_by_article_id(spark):
         ],
         "portal string, article_id string, visit_start timestamp",
     )
-    actual = visits.transform(most_viewed(AS_OF, window=timedelta(hours=24), top_n=2))
+    actual = visits.transform(top_by_views(AS_OF, window=timedelta(hours=24), top_n=2))
     expected = spark.createDataFrame(
         [("g1", 1, "a2", 2), ("g1", 2, "a1", 1), ("ge", 1, "b1", 1)],
         "portal string, rank int, article_id string, views long",
