@@ -88,6 +88,9 @@ class MemoryReader:
     def items_many(self, keys: Sequence[RecordKey]) -> dict[RecordKey, list[ScoredItem]]:
         return {key: self._records[key] for key in keys if key in self._records}
 
+    def hot_counts(self, portal: str, since_s: int) -> dict[int, dict[str, int]]:
+        return {}
+
 
 def store_app() -> FastAPI:
     """uvicorn --factory benchmarks.serve_app:store_app"""

@@ -166,6 +166,34 @@ def blend(
     return top(scores, params.limit)
 
 
+def hot_list(
+    buckets: Mapping[int, Mapping[A, int]],
+    *,
+    as_of: float,
+    bucket_s: float,
+    half_life_s: float,
+    top_n: int,
+) -> list[tuple[A, float]]:
+    """What is being read in the last minutes: the views counted in time buckets, each
+    bucket's views halved every ``half_life_s`` of its age (taken at its middle, never
+    negative), summed per article; the ``top_n`` best, ties by article id as text.
+
+    Args:
+        buckets: ``{bucket start: {article: views}}`` (``newslake.store.hot_counts_of``).
+        as_of: now, in the buckets' unit (epoch seconds).
+        bucket_s: a bucket's length.
+        half_life_s: how long until a view weighs half.
+        top_n: articles kept.
+    """
+    scores: dict[A, float] = defaultdict(float)
+    for start, counts in buckets.items():
+        age = max(0.0, as_of - (start + bucket_s / 2))
+        weight = 0.5 ** (age / half_life_s)
+        for article, views in counts.items():
+            scores[article] += weight * views
+    return top(scores, top_n)
+
+
 # ---- the reader's list ----------------------------------------------------------------------
 READER_SOURCES = ("covisited", "hot", "trending", "personal", "popular")
 """The lists a reader's list is fused from, in the order that breaks a tie of contributions."""

@@ -18,7 +18,7 @@ from serving.auth import AuthUnavailableError, TokenVerifier, verifier_from_sett
 from serving.authz import ScopePolicy
 from serving.metrics import RequestMetrics
 from serving.reader import DynamoReader, RecommendationReader
-from serving.recommender import Recommender
+from serving.recommender import HotParams, Recommender
 from serving.resilience import CircuitBreaker, GuardedReader
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class Components:
                     ttl_s=s.serving_cache_ttl_s,
                     max_entries=s.serving_cache_max_entries,
                     reader_params=ReaderParams.from_settings(s),
+                    hot_params=HotParams.from_settings(s),
                     recent_reads_hours=s.recent_reads_hours,
                 )
             return self._recommender

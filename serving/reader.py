@@ -42,6 +42,10 @@ class RecommendationReader(Protocol):
         """The records that exist among ``keys``, in one round trip."""
         ...
 
+    def hot_counts(self, portal: str, since_s: int) -> dict[int, dict[str, int]]:
+        """The portal's live hot counts from bucket ``since_s`` on (``newslake.store``)."""
+        ...
+
 
 class DynamoReader:
     """RecommendationReader over the two DynamoDB tables, with the low-level client.
@@ -113,6 +117,33 @@ class DynamoReader:
             if not request:
                 return found
         raise StoreUnavailableError(f"DynamoDB left keys of {table} unprocessed twice")
+
+    def hot_counts(self, portal: str, since_s: int) -> dict[int, dict[str, int]]:
+        """The portal's hot buckets that start at ``since_s`` or later, with one Query
+        (a page holds an hour of buckets many times over; more pages are read if not)."""
+        table = self._recommendations_table
+        query: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": layout.hot_key(portal)},
+                ":from": {"S": layout.hot_bucket_sk(since_s)},
+                ":to": {"S": layout.hot_bucket_sk(10**12 - 1)},
+            },
+        }
+        records: list[dict[str, Any]] = []
+        try:
+            while True:
+                response = self._client.query(**query)
+                records.extend(response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            return layout.hot_counts_of(records)
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreUnavailableError(f"DynamoDB query of {table} failed: {exc}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreUnavailableError(f"malformed hot bucket of {portal!r}") from exc
 
     def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         try:

@@ -24,10 +24,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, cast
 
 from newslake import ranking
-from newslake.settings import setting_default
+from newslake.settings import Settings, setting_default
 from newslake.store import (
     LIVE,
     ScoredItem,
+    hot_key,
     popular_key,
     recent_key,
     related_key,
@@ -65,6 +66,20 @@ class Answer:
     model_version: str | None
     items: tuple[Recommendation, ...]
     degraded: bool = False
+
+
+@dataclass(frozen=True)
+class HotParams:
+    """How the live hot list is made from the session-state consumer's hot counts."""
+
+    bucket_s: int = setting_default("hot_bucket_s")
+    half_life_s: float = setting_default("live_hot_half_life_s")
+    keep_s: int = setting_default("live_hot_keep_s")
+    top_n: int = setting_default("top_n")
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> HotParams:
+        return cls(s.hot_bucket_s, s.live_hot_half_life_s, s.live_hot_keep_s, s.top_n)
 
 
 class _Picker:
@@ -129,6 +144,7 @@ class Recommender:
         max_entries: cap of the per-article related cache.
         clock: monotonic seconds; tests pass their own.
         reader_params: how the reader's list fuses its sources.
+        hot_params: how the live hot list is made from the hot counts.
         recent_reads_hours: only reads this recent lend their co-visitation lists.
         wall_clock: epoch seconds, to age the reads; tests pass their own.
     """
@@ -141,11 +157,13 @@ class Recommender:
         max_entries: int = CACHE_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
         reader_params: ranking.ReaderParams = ranking.READER,
+        hot_params: HotParams | None = None,
         recent_reads_hours: float = setting_default("recent_reads_hours"),
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._reader = reader
         self._reader_params = reader_params
+        self._hot_params = hot_params or HotParams()
         self._recent_reads_s = recent_reads_hours * 3600
         self._wall_clock = wall_clock
         # Readers do network IO unless they say otherwise (an in-process reader does not).
@@ -168,6 +186,7 @@ class Recommender:
         lists = ranking.ReaderLists(
             recent=[i.article_id for i in reads],
             covisited=self._covisited(portal, self._lending_reads(reads), version, request),
+            hot=_pairs(self._hot(portal, request)),
             trending=_pairs(self._trending(portal, request)),
             personal=_pairs(personal),
             popular=_pairs(self._popular(portal, version, request)),
@@ -223,6 +242,22 @@ class Recommender:
     def _trending(self, portal: str, request: _Request) -> _Items:
         key = (trending_key(portal), LIVE)
         return self._cached(self._lists, key, lambda: self._read(key), request, default=())
+
+    def _hot(self, portal: str, request: _Request) -> _Items:
+        """The live hot list (a source only when it has weight: it costs a Query)."""
+        if self._reader_params.hot <= 0:
+            return ()
+        key = (hot_key(portal), LIVE)
+        return self._cached(self._lists, key, lambda: self._read_hot(portal), request, ())
+
+    def _read_hot(self, portal: str) -> _Items:
+        h = self._hot_params
+        now = self._wall_clock()
+        buckets = self._reader.hot_counts(portal, int(now - h.keep_s) // h.bucket_s * h.bucket_s)
+        ranked = ranking.hot_list(
+            buckets, as_of=now, bucket_s=h.bucket_s, half_life_s=h.half_life_s, top_n=h.top_n
+        )
+        return tuple(ScoredItem(article, score) for article, score in ranked)
 
     def _popular(self, portal: str, version: str | None, request: _Request) -> _Items:
         if version is None:

@@ -94,6 +94,9 @@ class GuardedReader:
     def items_many(self, keys: Sequence[RecordKey]) -> dict[RecordKey, list[ScoredItem]]:
         return self._call(lambda: self._reader.items_many(keys))
 
+    def hot_counts(self, portal: str, since_s: int) -> dict[int, dict[str, int]]:
+        return self._call(lambda: self._reader.hot_counts(portal, since_s))
+
     def _call(self, read: Callable[[], T]) -> T:
         if not self.breaker.allow():
             raise StoreUnavailableError("store circuit is open after repeated failures")

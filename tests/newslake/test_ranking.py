@@ -13,6 +13,7 @@ from newslake.ranking import (
     ReaderParams,
     blend,
     covisitation,
+    hot_list,
     reader_list,
     top,
     top_by_views,
@@ -176,3 +177,14 @@ def test_reader_params_come_from_the_settings():
         settings.reader_w_covisited,
         settings.reader_read_decay,
     )
+
+
+def test_hot_list_halves_each_buckets_views_every_half_life_of_its_age():
+    buckets = {910: {"h1": 2, "h2": 1}, 790: {"h2": 4}, 1000: {"h3": 1}}
+    # middles 940, 820 and 1030 (a bucket not over yet counts in full): ages 60, 180, 0
+    ranked = hot_list(buckets, as_of=1000, bucket_s=60, half_life_s=120, top_n=2)
+    # h2: 0.5 ** 0.5 + 4 * 0.5 ** 1.5 = 2.1213; h1: 2 * 0.5 ** 0.5 = 1.4142; h3: 1
+    assert ranked == [
+        ("h2", pytest.approx(2.12132, abs=1e-5)),
+        ("h1", pytest.approx(1.41421, abs=1e-5)),
+    ]

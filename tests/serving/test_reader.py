@@ -94,3 +94,18 @@ def test_unreachable_dynamodb_is_store_unavailable() -> None:
 
     with pytest.raises(StoreUnavailableError, match="DynamoDB read from"):
         reader.active_version("g1")
+
+
+@pytest.mark.slow
+def test_hot_counts_are_the_buckets_from_the_start_asked(
+    reader: DynamoReader, ddb: Any, local_platform: Settings
+) -> None:
+    def bucket(start: int, **views: int) -> dict[str, Any]:
+        counts = {f"v#{article}": {"N": str(n)} for article, n in views.items()}
+        return {"pk": {"S": "reader-test#hot"}, "sk": {"S": f"bucket#{start:012d}"}, **counts}
+
+    for item in (bucket(1_000, a=1), bucket(1_060, a=2, b=3), bucket(1_120, c=1)):
+        ddb.put_item(TableName=local_platform.recommendations_table, Item=item)
+
+    assert reader.hot_counts(PORTAL, 1_060) == {1_060: {"a": 2, "b": 3}, 1_120: {"c": 1}}
+    assert reader.hot_counts("reader-never-read", 0) == {}

@@ -8,7 +8,7 @@ import pytest
 
 from newslake.ranking import ReaderParams
 from newslake.store import ScoredItem
-from serving.recommender import Answer, Recommendation, Recommender
+from serving.recommender import Answer, HotParams, Recommendation, Recommender
 
 PERSONAL = [ScoredItem("a-101", 0.91), ScoredItem("a-102", 0.55), ScoredItem("a-103", 0.12)]
 TRENDING = [ScoredItem("t-1", 40.0), ScoredItem("a-101", 30.0), ScoredItem("t-2", 20.0)]
@@ -191,6 +191,28 @@ def test_personal_list_and_recent_reads_are_one_round_trip(
     recommender.for_user("g1", "alice", limit=3)
 
     assert (calls, reader.calls) == (4, 5)
+
+
+def test_the_live_hot_list_weighs_each_bucket_by_its_age(reader: Any) -> None:
+    reader.hot["g1"] = {
+        int(NOW) - 90: {"h1": 2, "h2": 1},  # middle 60 s ago: weight 0.5 ** 0.5
+        int(NOW) - 210: {"h2": 4},  # middle 180 s ago: weight 0.5 ** 1.5
+        int(NOW) - 7200: {"old": 99},  # before keep_s: not read
+    }
+    hot_only = ReaderParams(
+        covisited=0.0, hot=1.0, trending=0.0, personal=0.0, popular=0.0, limit=2
+    )
+    recommender = Recommender(
+        reader,
+        reader_params=hot_only,
+        hot_params=HotParams(bucket_s=60, half_life_s=120.0, keep_s=3600, top_n=20),
+        wall_clock=lambda: NOW,
+    )
+
+    answer = recommender.for_user("g1", "bob", limit=2)
+
+    # h2 0.7071 + 1.4142 = 2.1213 (best: 1); h1 1.4142 / 2.1213
+    assert _rounded(answer) == [("h2", 1.0, "hot"), ("h1", 0.6667, "hot")]
 
 
 # ---- the cache and the store going down --------------------------------------------------

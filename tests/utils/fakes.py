@@ -17,6 +17,7 @@ class FakeReader:
     def __init__(self) -> None:
         self.versions: dict[str, str] = {}
         self.records: dict[tuple[str, str], list[ScoredItem]] = {}
+        self.hot: dict[str, dict[int, dict[str, int]]] = {}  # portal -> bucket start -> counts
         self.fail = False
         self.calls = 0
 
@@ -33,6 +34,11 @@ class FakeReader:
     ) -> dict[tuple[str, str], list[ScoredItem]]:
         self._read()
         return {key: self.records[key] for key in keys if key in self.records}
+
+    def hot_counts(self, portal: str, since_s: int) -> dict[int, dict[str, int]]:
+        self._read()
+        buckets = self.hot.get(portal, {})
+        return {start: dict(counts) for start, counts in buckets.items() if start >= since_s}
 
     def _read(self) -> None:
         self.calls += 1
