@@ -191,7 +191,11 @@ class Recommender:
             personal=_pairs(personal),
             popular=_pairs(self._popular(portal, version, request)),
         )
-        picks = ranking.reader_list(lists, replace(self._reader_params, limit=limit))
+        params = replace(self._reader_params, limit=limit)
+        picks = ranking.reader_list(lists, params)
+        if len(picks) < limit and not lists.hot:  # short (no model yet): hot tops it up
+            lists = replace(lists, hot=_pairs(self._hot(portal, request, top_up=True)))
+            picks = ranking.reader_list(lists, params)
         items = tuple(Recommendation(p.article, p.score, cast(Source, p.source)) for p in picks)
         return Answer(version, items, request.degraded)
 
@@ -243,9 +247,10 @@ class Recommender:
         key = (trending_key(portal), LIVE)
         return self._cached(self._lists, key, lambda: self._read(key), request, default=())
 
-    def _hot(self, portal: str, request: _Request) -> _Items:
-        """The live hot list (a source only when it has weight: it costs a Query)."""
-        if self._reader_params.hot <= 0:
+    def _hot(self, portal: str, request: _Request, *, top_up: bool = False) -> _Items:
+        """The live hot list: read when it has weight or a short list needs topping up
+        (it costs a Query, once per cache period)."""
+        if self._reader_params.hot <= 0 and not top_up:
             return ()
         key = (hot_key(portal), LIVE)
         return self._cached(self._lists, key, lambda: self._read_hot(portal), request, ())

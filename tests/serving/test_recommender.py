@@ -215,14 +215,28 @@ def test_the_live_hot_list_weighs_each_bucket_by_its_age(reader: Any) -> None:
     assert _rounded(answer) == [("h2", 1.0, "hot"), ("h1", 0.6667, "hot")]
 
 
+def test_a_list_short_of_articles_is_topped_up_from_hot(fake_reader: Any) -> None:
+    fake_reader.records[("ge#trending", "live")] = [ScoredItem("t-7", 5.0)]
+    fake_reader.hot["ge"] = {int(NOW) - 30: {"h-1": 3, "t-7": 9, "h-2": 1}}
+
+    answer = _recommender(fake_reader).for_user("ge", "bob", limit=3)
+
+    # no model yet, so no popular; hot has no weight but tops up, in its own order
+    assert (answer.model_version, _rounded(answer)) == (
+        None,
+        [("t-7", 0.5, "trending"), ("h-1", 0.0, "hot"), ("h-2", 0.0, "hot")],
+    )
+
+
 # ---- the cache and the store going down --------------------------------------------------
 def test_shared_lists_are_read_once_within_the_ttl(recommender: Recommender, reader: Any) -> None:
-    recommender.for_user("g1", "bob", limit=10)  # pointer, bob's keys, trending, popular
+    # pointer, bob's keys, trending, popular, and hot (10 is more than those lists hold)
+    recommender.for_user("g1", "bob", limit=10)
     first = reader.calls
 
     recommender.for_user("g1", "dan", limit=10)  # only dan's keys
 
-    assert (first, reader.calls) == (4, 5)
+    assert (first, reader.calls) == (5, 6)
 
 
 def test_shared_lists_are_read_again_after_the_ttl(
