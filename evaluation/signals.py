@@ -1,6 +1,6 @@
 """The streaming job's live lists at any moment of a replay, computed with numpy.
 
-The lists are those of ``newslake.ranking.covisitation`` and ``most_viewed`` (and so of
+The lists are those of ``newslake.ranking.covisitation`` and ``top_by_views`` (and so of
 ``spark_jobs.fresh`` and ``spark_jobs.popularity``), for every refresh of the streaming
 job over two weeks of G1, and the hot list serving computes from the session-state
 consumer's counts: too many refreshes for plain Python, so this module computes
@@ -140,17 +140,18 @@ class Covisitation:
 
 @dataclass(frozen=True)
 class HotShape:
-    """How the live hot list counts views (all in ms): the window its buckets start in
-    (trending's), the bucket's length, and the half-life of a view."""
+    """How serving makes the live hot list (all in ms): the buckets it reads (those that
+    start in the last ``keep``, from the start of the bucket holding ``now - keep``), their
+    length, and the half-life of a view."""
 
-    window: int = setting_default("trending_window_minutes") * 60_000
+    keep: int = setting_default("live_hot_keep_s") * 1000
     bucket: int = setting_default("hot_bucket_s") * 1000
     half_life: float = setting_default("live_hot_half_life_s") * 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HotShape:
         return cls(
-            window=settings.trending_window_minutes * 60_000,
+            keep=settings.live_hot_keep_s * 1000,
             bucket=settings.hot_bucket_s * 1000,
             half_life=settings.live_hot_half_life_s * 1000,
         )
@@ -187,21 +188,21 @@ class Views:
         return lists.get(0, [])
 
     def hot(self, at: int, shape: HotShape, top_n: int, hour: int | None = None) -> Ranked:
-        """What is being read in the last minutes, as serving computes it from the
-        session-state consumer's counts: views counted per bucket of ``shape.bucket`` ms,
-        the buckets that start after ``at - shape.window``, each bucket's views halved every
-        ``shape.half_life`` ms of the age of its start at ``at``. Online, the views before
-        ``at``; with ``hour`` (strict), those of sessions of earlier hours, later ones at age 0
+        """``newslake.ranking.hot_list`` of the session-state consumer's counts, as serving
+        reads them at ``at``: views counted per bucket of ``shape.bucket`` ms, the buckets
+        from the one holding ``at - shape.keep``, each bucket's views halved every
+        ``shape.half_life`` ms of its middle's age (never below 0). Online, the views before
+        ``at``; with ``hour`` (strict), those of sessions of earlier hours, later ones too
         (as strict trending counts them)."""
         bucket = shape.bucket
-        lo = np.searchsorted(self.ts, ((at - shape.window) // bucket + 1) * bucket, side="left")
+        lo = np.searchsorted(self.ts, (at - shape.keep) // bucket * bucket, side="left")
         if hour is None:
             hi = np.searchsorted(self.ts, at, side="left")
             clicked, ts = self.item[lo:hi], self.ts[lo:hi]
         else:
             earlier = self.hour[lo:] < hour
             clicked, ts = self.item[lo:][earlier], self.ts[lo:][earlier]
-        age = np.maximum(at - (ts - ts % bucket), 0)
+        age = np.maximum(at - (ts - ts % bucket + bucket / 2), 0)
         weight = np.power(0.5, age / shape.half_life)
         items, inverse = np.unique(clicked, return_inverse=True)
         scores = np.bincount(inverse.ravel(), weights=weight, minlength=len(items))

@@ -67,11 +67,11 @@ def test_the_replay_calls_reader_list_on_the_lists_it_built(monkeypatch):
     assert lists.covisited == {1: [(2, 1.0), (3, 1.0)], 9: [(2, 0.1)], 2: [(9, 1.0), (1, 0.1)]}
     # 15 min before T0 + 10 min: 1 and 2 twice, 3 and 9 once (8 is older).
     assert lists.trending == [(1, 2.0), (2, 2.0), (3, 1.0), (9, 1.0)]
-    # Minute buckets halved every 2 min of their age: 1 at 10 and 8 min, 2 at 9 and 5,
-    # 3 at 7, 9 at 4.
-    assert [a for a, _ in lists.hot] == [9, 2, 1, 3]
+    # Minute buckets of the last hour, halved every 2 min of their middle's age: 9 at 4 min
+    # before, 2 at 9 and 5, 1 at 10 and 8, 3 at 7, 8 at 40.
+    assert [a for a, _ in lists.hot] == [9, 2, 1, 3, 8]
     assert [s for _, s in lists.hot] == pytest.approx(
-        [2**-2, 2**-4.5 + 2**-2.5, 2**-5 + 2**-4, 2**-3.5]
+        [2**-1.75, 2**-4.25 + 2**-2.25, 2**-4.75 + 2**-3.75, 2**-3.25, 2**-19.75]
     )
     assert lists.personal == [(6, 0.5), (5, 0.25)]  # the ALS list
     assert lists.popular == [(8, 1.0)]  # the last 24 h as of the hour (T0): only 8

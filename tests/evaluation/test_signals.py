@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from evaluation.signals import Covisitation, HotShape, Views, text_order
@@ -49,30 +51,41 @@ def test_covisitation_lists_equal_newslake_ranking():
 def test_most_viewed_equals_newslake_ranking():
     views = Views.of(SESSIONS, text_order(SESSIONS.item))
     fast = views.most_viewed(AT, WINDOW, top_n=3)
-    plain = ranking.most_viewed(
+    plain = ranking.top_by_views(
         ((i, t) for _, i, t in _visits()), as_of=AT - 1, window=WINDOW - 1, top_n=3
     )
     assert fast == plain == [(1, 3.0), (2, 2.0), (3, 2.0)]
 
 
-def test_the_hot_list_halves_each_buckets_views_by_the_age_of_its_start():
-    views = Views.of(SESSIONS, text_order(SESSIONS.item))
-    shape = HotShape(window=5_000, bucket=2_000, half_life=1_000)
+HOT = HotShape(keep=5_000, bucket=2_000, half_life=1_000)
 
-    hot = views.hot(AT, shape, top_n=3)
 
-    # Buckets starting after 5,000 (1 at 5,000 is in bucket 4,000: out), clicks before
-    # 10,000: 3 (6,000), 10 (7,000) and 2 (7,500) in bucket 6,000, 4 half-lives old; 1
-    # (9,000) in bucket 8,000, 2 half-lives old; 8 at 10,000 is not yet seen. 3 is fourth
-    # ("10" < "2" < "3" as text).
-    assert hot == [(1, 0.25), (10, 0.0625), (2, 0.0625)]
+def test_the_hot_list_halves_each_buckets_views_by_the_age_of_its_middle():
+    hot = Views.of(SESSIONS, text_order(SESSIONS.item)).hot(AT, HOT, top_n=3)
+
+    # Buckets from 4,000 (the one holding 10,000 - 5,000), clicks before 10,000: 1 at
+    # 5,000 (middle 5,000: 5 half-lives old); 3, 10 and 2 at 6,000 to 7,500 (middle 7,000:
+    # 3); 1 at 9,000 (middle 9,000: 1); 8 at 10,000 is not yet seen. 3 is fourth ("10" <
+    # "2" < "3" as text).
+    assert hot == [(1, 0.5 + 0.03125), (10, 0.125), (2, 0.125)]
 
 
 def test_strict_hot_counts_earlier_hours_views_after_the_moment_at_age_0():
-    views = Views.of(SESSIONS, text_order(SESSIONS.item))
-    shape = HotShape(window=5_000, bucket=2_000, half_life=1_000)
+    hot = Views.of(SESSIONS, text_order(SESSIONS.item)).hot(AT, HOT, top_n=2, hour=1)
 
-    hot = views.hot(AT, shape, top_n=2, hour=1)
+    # every session is of hour 0: 8 (10,000, bucket 10,000, middle 11,000) is never
+    # younger than 0, weighs 1 and leads
+    assert hot == [(8, 1.0), (1, 0.5 + 0.03125)]
 
-    # every session is of hour 0: 8 (10,000, at age 0) weighs 1 and leads
-    assert hot == [(8, 1.0), (1, 0.25)]
+
+def test_the_hot_list_equals_newslake_ranking():
+    buckets: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for _, item, ts in _visits():
+        if ts >= 4_000:  # the buckets serving reads
+            buckets[ts - ts % 2_000][item] += 1
+
+    fast = Views.of(SESSIONS, text_order(SESSIONS.item)).hot(AT, HOT, top_n=5)
+    plain = ranking.hot_list(buckets, as_of=AT, bucket_s=2_000, half_life_s=1_000, top_n=5)
+
+    assert fast == plain
+    assert [a for a, _ in fast] == [1, 10, 2, 3]
