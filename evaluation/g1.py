@@ -138,7 +138,14 @@ def run_protocol2(
         "online": online,
         "strict": strict,
         ARRIVAL: {**arrived, "predictions": len(arrivals)},
-        "nightly": {"nights": len(_ENGINE.nightly.nights), "seconds": _ENGINE.nightly.seconds},
+        "nightly": {
+            "nights": len(_ENGINE.nightly.nights),
+            "seconds": _ENGINE.nightly.seconds,
+            "known_readers_share": {
+                "last_click_online": readers.known_share(_ENGINE, last, "online"),
+                ARRIVAL: readers.known_share(_ENGINE, arrivals, "online"),
+            },
+        },
         "hours": {
             "first": first_hour,
             "last": last_hour,
@@ -234,6 +241,8 @@ def arrival_table(result: dict[str, Any]) -> str:
     ]
     for name, s in arrived["models"].items():
         lines.append(f"{name:32} {s[f'ndcg_at_{k}']:.4f}/{s[f'hr_at_{k}']:.4f}")
+    nightly = result.get("nightly", {})
+    lines.append(f"readers with a nightly list: {nightly.get('known_readers_share')}")
     return "\n".join(lines)
 
 

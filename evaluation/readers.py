@@ -106,3 +106,16 @@ def nightly_lists(
     users = [s.user[queries.session] for queries, _ in asked]
     wanted = zip(np.concatenate(moments).tolist(), np.concatenate(users).tolist(), strict=True)
     return nightly.build(protocol1.Clicks.of(s), wanted, engine.config.nightly, with_als=with_als)
+
+
+def known_share(engine: Engine, queries: Queries, mode: Mode) -> float:
+    """The share of ``queries`` whose reader had a nightly list published (a known reader)."""
+    if engine.nightly is None or len(queries) == 0:
+        return 0.0
+    moments = engine.query_times(queries, mode).tolist()
+    users = engine.sessions.user[queries.session].tolist()
+    known = 0
+    for moment, user in zip(moments, users, strict=True):
+        night = engine.nightly.at(moment)
+        known += night is not None and user in night.rows
+    return round(known / len(queries), 4)
