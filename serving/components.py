@@ -97,7 +97,7 @@ class Components:
                     max_entries=s.serving_cache_max_entries,
                     reader_params=ReaderParams.from_settings(s),
                     hot_params=HotParams.from_settings(s),
-                    recent_reads_hours=s.recent_reads_hours,
+                    lend_minutes=s.reader_lend_minutes,
                 )
             return self._recommender
 

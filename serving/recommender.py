@@ -145,7 +145,7 @@ class Recommender:
         clock: monotonic seconds; tests pass their own.
         reader_params: how the reader's list fuses its sources.
         hot_params: how the live hot list is made from the hot counts.
-        recent_reads_hours: only reads this recent lend their co-visitation lists.
+        lend_minutes: only reads this recent lend their co-visitation lists.
         wall_clock: epoch seconds, to age the reads; tests pass their own.
     """
 
@@ -158,13 +158,13 @@ class Recommender:
         clock: Callable[[], float] = time.monotonic,
         reader_params: ranking.ReaderParams = ranking.READER,
         hot_params: HotParams | None = None,
-        recent_reads_hours: float = setting_default("recent_reads_hours"),
+        lend_minutes: float = setting_default("reader_lend_minutes"),
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._reader = reader
         self._reader_params = reader_params
         self._hot_params = hot_params or HotParams()
-        self._recent_reads_s = recent_reads_hours * 3600
+        self._lend_s = lend_minutes * 60
         self._wall_clock = wall_clock
         # Readers do network IO unless they say otherwise (an in-process reader does not).
         self.blocking: bool = getattr(reader, "blocking", True)
@@ -299,8 +299,8 @@ class Recommender:
 
     def _lending_reads(self, reads: list[ScoredItem]) -> list[str]:
         """The newest reads whose co-visitation lists the reader's list uses: at most
-        ``last_reads``, none older than ``recent_reads_hours`` (the score is the read time)."""
-        since = self._wall_clock() - self._recent_reads_s
+        ``last_reads``, none older than ``lend_minutes`` (the score is the read time)."""
+        since = self._wall_clock() - self._lend_s
         fresh = [i.article_id for i in reads if i.score >= since]
         return fresh[: self._reader_params.last_reads]
 

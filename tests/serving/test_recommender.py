@@ -52,7 +52,7 @@ def _recommender(reader: Any, clock: FakeClock | None = None) -> Recommender:
         ttl_s=5.0,
         clock=clock or FakeClock(),
         reader_params=READER_PARAMS,
-        recent_reads_hours=24,
+        lend_minutes=30,
         wall_clock=lambda: NOW,
     )
 
@@ -90,7 +90,7 @@ def test_recent_reads_are_left_out_and_lend_their_covisitation(
     reader.records[("g1#recent#alice", "live")] = [
         ScoredItem("x-9", NOW - 120),
         ScoredItem("a-102", NOW - 60),  # newest: its list weighs 1, x-9's 0.5
-        ScoredItem("old-1", NOW - 25 * 3600),  # older than a day: left out, lends nothing
+        ScoredItem("old-1", NOW - 31 * 60),  # read 31 min ago: left out, lends nothing
     ]
     reader.records[("g1#related#a-102", "live")] = [
         ScoredItem("c-1", 2.0),
