@@ -1,16 +1,20 @@
 """``make bench-serve``: how many recommendation requests/s the service sustains on loopback.
 
-1. Starts a moto server of its own (no one else's reset or load in the figures), seeds
-   its DynamoDB with the bench portal's records (``serve_app.records``: 1,000
-   readers' lists and recent reads, trending, popular) and signs in its readers with the
-   local Cognito (real access tokens, known and new readers).
+1. Starts a moto server of its own (no one else's reset or load in the figures) and
+   signs in the bench portal's readers with the local Cognito (real access tokens, known
+   and new readers).
 2. For each shape of the service, ``store`` (DynamoDB on moto, with the service's caches)
-   and ``memory`` (the same records in process: the service's own overhead), starts it
-   with uvicorn, then runs the load generator (``serve_load``, a process of its own) at
-   rising rates for a few seconds each, and once more for ``--seconds`` (60) at the
-   highest rate it sustained: every answer a 200, none degraded, the rate kept up with,
-   p99 under ``--p99-cap-ms``.
-3. Prints, as its last line, one JSON object with rps, p50_ms, p99_ms and errors of both.
+   and ``memory`` (the same records in process: the service's own overhead), writes or
+   builds the records (``serve_app.records``: 1,000 readers' lists and recent reads timed
+   back from that moment, so their newest reads lend their live co-visitation lists, one
+   for every article read, trending, popular), starts the service with uvicorn, then runs
+   the load generator (``serve_load``, a process of its own) at rising rates for a few
+   seconds each, and once more for ``--seconds`` (60) at the highest rate it sustained:
+   every answer a 200, none degraded, the rate kept up with, p99 under ``--p99-cap-ms``.
+   Then the same load, at the same rate and for as long, on the same server's bare route
+   (fixed bytes the size of an answer, no token check, no store).
+3. Prints, as its last line, one JSON object with rps, p50_ms, p99_ms and errors of both,
+   and the service's CPU per reader's request over its CPU per bare request.
 
 Everything shares the machine's cores: load generator, uvicorn and, in ``store``, moto;
 each line says how much CPU each of them spent per request.
@@ -89,6 +93,14 @@ def sustained(summary: Summary, p99_cap_ms: float) -> bool:
         and summary.rps >= KEPT_UP * summary.target_rps
         and summary.p99_ms <= p99_cap_ms
     )
+
+
+def cpu_ratio(reader_cpu_ms: float | None, bare_cpu_ms: float | None) -> float | None:
+    """How many bare requests' CPU one reader's request costs the service (None when
+    either was not measured or the bare one spent no measurable CPU)."""
+    if reader_cpu_ms is None or not bare_cpu_ms:
+        return None
+    return round(reader_cpu_ms / bare_cpu_ms, 2)
 
 
 def highest_sustained(results: Sequence[Summary], p99_cap_ms: float) -> Summary | None:
@@ -205,9 +217,17 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def load(url: str, tokens: Path, rate: float, seconds: float, args: argparse.Namespace) -> Summary:
-    """One run of the load generator in its own process, with the CPU the service (and
-    moto) spent on it."""
+def load(
+    url: str,
+    tokens: Path,
+    rate: float,
+    seconds: float,
+    args: argparse.Namespace,
+    *,
+    bare_path: str | None = None,
+) -> Summary:
+    """One run of the load generator in its own process (on ``bare_path`` instead of the
+    readers' lists when given), with the CPU the service (and moto) spent on it."""
     out = tokens.with_name("bench-serve-outcomes.json")
     command = [
         sys.executable, "-m", "benchmarks.serve_load", "--url", url, "--tokens", str(tokens),
@@ -215,6 +235,8 @@ def load(url: str, tokens: Path, rate: float, seconds: float, args: argparse.Nam
         "--seconds", str(seconds), "--connections", str(args.connections),
         "--known-share", str(args.known_share), "--max-requests", str(int(rate * seconds) + 1),
     ]  # fmt: skip
+    if bare_path is not None:
+        command += ["--bare-path", bare_path]
     watched = {"service": args.service_pid, "moto": args.moto_pid}
     before = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
     load_before = _children_cpu_s()
@@ -292,38 +314,65 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    """Seed, sign in, then measure each mode; returns the report (the last line)."""
+    """Sign in, then seed and measure each mode; returns the report (the last line)."""
     load_before = os.getloadavg()[0]
     started = time.monotonic()
-    records = seed_store(settings)
     known = [serve_app.known_user(i) for i in range(serve_app.KNOWN_USERS)]
     new = [serve_app.new_user(i) for i in range(serve_app.NEW_USERS)]
     tokens = sign_in(settings, known + new)
     token_file = settings.state_dir / "bench-serve-tokens.json"
     token_file.write_text(json.dumps({"known": known, "new": new, "tokens": tokens}))
     print(
-        f"== {records} records and {len(tokens)} Cognito readers ({len(known)} known, "
-        f"{len(new)} new) on {settings.endpoint_url} in {time.monotonic() - started:.0f}s; "
+        f"== {len(tokens)} Cognito readers ({len(known)} known, {len(new)} new) on "
+        f"{settings.endpoint_url} in {time.monotonic() - started:.0f}s; "
         f"{os.cpu_count()} cores, load average {load_before:.1f}",
         flush=True,
     )
-    finals: dict[str, Any] = {}
-    for mode in args.modes.split(","):
-        print(f"== {mode}: uvicorn x{args.workers}", flush=True)
-        log = settings.state_dir / f"bench-serve-{mode}.log"
-        with service(settings, mode, server_port(), args.workers, log) as (url, pid):
-            args.service_pid = pid
-            args.moto_pid = int(settings.moto_pid_file.read_text()) if mode == "store" else 0
-            final, _ = measure(url, token_file, args)
-        finals[mode] = {**asdict(final), "sustained": sustained(final, args.p99_cap_ms)}
+    finals = {
+        mode: measure_mode(settings, mode, token_file, args) for mode in args.modes.split(",")
+    }
+    store = finals.get("store") or {}
     return {
         "store": finals.get("store"),
         "own_overhead": finals.get("memory"),
+        # The service as deployed (store): its CPU per reader's request, and over a bare one.
+        "reader_cpu_ms_per_request": store.get("service_cpu_ms"),
+        "bare_cpu_ms_per_request": store.get("bare_cpu_ms_per_request"),
+        "reader_over_bare_cpu": store.get("reader_over_bare_cpu"),
         "workers": args.workers,
         "cores": os.cpu_count(),
         "known_share": args.known_share,
         # Other work on the machine takes cores from the bench: read the figures with these.
         "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def measure_mode(
+    settings: Settings, mode: str, token_file: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One mode: its records written now (so the reads lend), the readers' load, then the
+    bare route's at the held rate; the held run's summary with the bare figures."""
+    if mode == "store":
+        started = time.monotonic()
+        records = seed_store(settings)
+        print(f"== {records} records written in {time.monotonic() - started:.0f}s", flush=True)
+    print(f"== {mode}: uvicorn x{args.workers}", flush=True)
+    log = settings.state_dir / f"bench-serve-{mode}.log"
+    with service(settings, mode, server_port(), args.workers, log) as (url, pid):
+        args.service_pid = pid
+        args.moto_pid = int(settings.moto_pid_file.read_text()) if mode == "store" else 0
+        final, _ = measure(url, token_file, args)
+        rate = final.target_rps
+        bare = load(url, token_file, rate, args.seconds, args, bare_path=serve_app.BARE_PATH)
+    _show(f"  bare {rate:>5.0f} req/s for {args.seconds:.0f}s", bare, args.p99_cap_ms)
+    ratio = cpu_ratio(final.service_cpu_ms, bare.service_cpu_ms)
+    print(f"  service CPU per reader's request over a bare one: {ratio}x", flush=True)
+    return {
+        **asdict(final),
+        "sustained": sustained(final, args.p99_cap_ms),
+        "bare_cpu_ms_per_request": bare.service_cpu_ms,
+        "reader_over_bare_cpu": ratio,
+        "bare": asdict(bare),
     }
 
 

@@ -6,7 +6,9 @@ A process of its own (``python -m benchmarks.serve_load``, started by
 request's latency counts from when it was due, so a stalled server cannot hide its
 queue), until ``--seconds`` pass or ``--max-requests`` are sent. Each request is a known
 reader's (share ``--known-share``) or a new reader's, with that reader's real Cognito
-token from ``--tokens``. Outcomes go to ``--out`` as JSON.
+token from ``--tokens``. With ``--bare-path`` every request asks for that path instead,
+with the same readers and tokens, so the two loads differ only in what the server does.
+Outcomes go to ``--out`` as JSON.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def pick_user(rng: random.Random, known: Sequence[str], new: Sequence[str], shar
     return pool[rng.randrange(len(pool))]
 
 
+def request_path(portal: str, user: str, bare_path: str | None = None) -> str:
+    """The reader's list of ``user``, or ``bare_path`` when the bare route is loaded."""
+    if bare_path is not None:
+        return bare_path
+    return f"/v1/portals/{portal}/users/{user}/recommendations?limit={LIMIT}"
+
+
 class Connection(http1.Connection):
     """A keep-alive connection that GETs with a bearer token."""
 
@@ -58,6 +67,7 @@ async def drive(
     known_share: float,
     max_requests: int,
     seed: int,
+    bare_path: str | None = None,
 ) -> tuple[list[tuple[int, int, float]], float]:
     """Send requests until ``seconds`` pass or ``max_requests`` are sent.
 
@@ -80,7 +90,7 @@ async def drive(
             user = pick_user(rng, known, new, known_share)  # drawn before any await
             sent += 1
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            path = f"/v1/portals/{portal}/users/{user}/recommendations?limit={LIMIT}"
+            path = request_path(portal, user, bare_path)
             status, degraded = 0, 0
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
@@ -107,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--known-share", type=float, default=0.85)
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bare-path", help="ask for this path instead of the readers' lists")
     args = parser.parse_args(argv)
     users = json.loads(args.tokens.read_text())
     # uvloop, as the service runs on: the stdlib loop costs the generator more CPU.
@@ -123,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             known_share=args.known_share,
             max_requests=args.max_requests,
             seed=args.seed,
+            bare_path=args.bare_path,
         )
     )
     args.out.write_text(json.dumps({"outcomes": outcomes, "elapsed_s": elapsed_s}))
