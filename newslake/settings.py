@@ -135,16 +135,19 @@ class Settings(BaseSettings):
     # The reader's list, fused at request time (newslake.ranking.reader_list): each source
     # scaled by its best and weighed; co-visitation of the newest reader_last_reads reads,
     # the i-th newest weighing reader_read_decay ** i. Chosen on G1's validation half
-    # (evaluation/README.md, "The reader's list").
+    # (evaluation/README.md, "The reader's list"): what the reader reads now leads, hot and
+    # trending reorder and fill it; the nightly personal list (ALS) and popular lowered
+    # both targets at every weight tried, so they only top a short list up.
     reader_w_covisited: float = Field(default=1.0, ge=0)
-    reader_w_hot: float = Field(default=0.0, ge=0)
-    reader_w_trending: float = Field(default=0.5, ge=0)
+    reader_w_hot: float = Field(default=0.25, ge=0)
+    reader_w_trending: float = Field(default=0.3, ge=0)
     reader_w_personal: float = Field(default=0.0, ge=0)
     reader_w_popular: float = Field(default=0.0, ge=0)
     reader_last_reads: int = Field(default=3, ge=1)
-    reader_read_decay: float = Field(default=0.5, ge=0, le=1)
+    reader_read_decay: float = Field(default=0.25, ge=0, le=1)
     # Only reads of the last reader_lend_minutes lend their co-visitation lists: a reader
-    # back after a break is better served by what is read now than by their last session.
+    # back after a break (G1 ends a session after 30 idle minutes) is better served by what
+    # is read now than by what they read last time.
     reader_lend_minutes: float = Field(default=30.0, gt=0)
     # live hot: views counted in buckets of hot_bucket_s by the session-state consumer,
     # each view halved every live_hot_half_life_s
