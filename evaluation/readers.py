@@ -35,10 +35,10 @@ def reader_lists(
     ctx: Context, params: ReaderParams, *, lend_ms: int, personal: str = PERSONAL
 ) -> ranking.ReaderLists[int]:
     """The lists the reader's list is fused from, as serving would read them now: the
-    co-visitation lists of the newest ``params.last_reads`` reads made in the last
-    ``lend_ms`` (serving reads only those)."""
+    co-visitation lists of the newest ``params.last_reads`` reads made ``lend_ms`` or less
+    before (serving reads only those)."""
     newest = zip(ctx.recent[: params.last_reads], ctx.read_at, strict=False)
-    lending = [a for a, at in newest if at > ctx.at - lend_ms]
+    lending = [a for a, at in newest if at >= ctx.at - lend_ms]
     return ranking.ReaderLists(
         recent=ctx.recent,
         covisited={a: ctx.covisited(a) for a in lending},

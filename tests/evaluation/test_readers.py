@@ -81,13 +81,16 @@ def test_the_replay_calls_reader_list_on_the_lists_it_built(monkeypatch):
 def test_only_reads_of_the_lending_window_lend_their_co_visitation(monkeypatch):
     calls = []
     monkeypatch.setattr(ranking, "reader_list", lambda lists, params: calls.append(lists) or [])
-    model = readers.reader_model(ranking.ReaderParams(last_reads=3), 20, lend_ms=5 * MIN)
+    model = readers.reader_model(ranking.ReaderParams(last_reads=3), 20, lend_ms=5 * MIN - 1)
 
     _sweep({"reader": model})
 
     # 9 and 2 were read 4 and 5 min before: only 1 (now) and 9 lend; 2 is still left out
     assert calls[0].covisited == {1: [(2, 1.0), (3, 1.0)], 9: [(2, 0.1)]}
     assert list(calls[0].recent) == [1, 9, 2]
+
+    _sweep({"reader": readers.reader_model(ranking.ReaderParams(), 20, lend_ms=5 * MIN)})
+    assert 2 in calls[1].covisited  # read exactly 5 min before: it lends, as serving has it
 
 
 def test_the_nightly_list_as_served_is_the_published_blend_less_reads_then_trending_popular():
