@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from newslake.experiments import Experiment, Variant, experiments_from
+
 Profile = Literal["local", "aws"]
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -190,6 +192,31 @@ class Settings(BaseSettings):
     serving_read_scope: str = "newslake/recommendations.read"
     serving_portal_scope_prefix: str = "newslake/portal."
     serving_access_log: bool = True
+
+    # ---- Experiments (newslake/experiments.py): A/B tests of the served lists ----------
+    # As JSON in NEWSLAKE_EXPERIMENTS: [{"name", "route", "enabled", "variants": [{"name",
+    # "share", "overrides"}]}], checked at load so a bad definition stops the service at
+    # start. The default splits readers between the request-time reader's list and the
+    # nightly list as served before it; while it is not enabled everyone gets the default.
+    experiments: Annotated[tuple[Experiment, ...], NoDecode] = Field(
+        default=(
+            Experiment(
+                "reader-list",
+                "reader",
+                enabled=False,
+                variants=(
+                    Variant("request-time", 0.5),
+                    Variant("nightly", 0.5, {"reader_mode": "nightly"}),
+                ),
+            ),
+        ),
+        validate_default=True,
+    )
+
+    @field_validator("experiments", mode="before")
+    @classmethod
+    def _parse_experiments(cls, value: object) -> tuple[Experiment, ...]:
+        return experiments_from(value)
 
     @field_validator("portals", "cognito_client_ids", "cors_extra_origins", mode="before")
     @classmethod
