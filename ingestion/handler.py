@@ -23,6 +23,8 @@ its URL's host is one of the portal's domains (or a subdomain), ``referrer`` and
 ``clicked_urls`` are http(s), ``client_ts`` lies between ``max_event_age_s`` before and
 ``max_clock_skew_future_s`` after the server clock, and ids hold no control characters.
 Markup or script in a string field is data: stored as sent, only ever answered as JSON.
+A malformed ``rec_id``/``rec_position`` refuses nothing: the event is stored as an organic
+pageview (both null) and counted in a ``RecAttributionRefused…`` metric for its reason.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -47,7 +49,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ingestion import routing
 from ingestion.schema import SERVER_TS
-from ingestion.validation import parse_request
+from ingestion.validation import (
+    REC_BAD_POSITION,
+    REC_INCOMPLETE,
+    REC_MALFORMED_ID,
+    parse_request,
+)
 from newslake import aws
 from newslake.settings import Settings, get_settings
 
@@ -55,6 +62,12 @@ PATH = "/pageview"
 # text/plain is what navigator.sendBeacon sends with a string body.
 CONTENT_TYPES = ("application/json", "text/plain")
 CORS_MAX_AGE_S = 600
+# One metric per reason a pageview's recommendation was set aside, as for every count here.
+REC_REFUSED_METRICS = {
+    REC_INCOMPLETE: "RecAttributionRefusedIncomplete",
+    REC_MALFORMED_ID: "RecAttributionRefusedMalformedId",
+    REC_BAD_POSITION: "RecAttributionRefusedBadPosition",
+}
 
 logger = Logger(service="newslake-pageview-api")
 metrics = Metrics(namespace="newslake", service="pageview-api")
@@ -76,6 +89,8 @@ class Outcome:
     accepted: int = 0
     rejected: int = 0
     to_retry_queue: int = 0
+    # Accepted events stored as organic pageviews, by why their recommendation was refused.
+    rec_refused: Mapping[str, int] = field(default_factory=dict)
 
 
 class LocalContext(LambdaContext):
@@ -126,7 +141,11 @@ def decide(body: str, settings: Settings, clients: Callable[[], Clients], now_ms
             to_retry_queue=result.in_retry_queue,
         )
     return Outcome(
-        200, {"accepted": len(records)}, accepted=len(records), to_retry_queue=result.in_retry_queue
+        200,
+        {"accepted": len(records)},
+        accepted=len(records),
+        to_retry_queue=result.in_retry_queue,
+        rec_refused=parsed.rec_refused,
     )
 
 
@@ -196,6 +215,7 @@ def _record(outcome: Outcome) -> None:
         ("EventsRejected", outcome.rejected),
         ("EventsToRetryQueue", outcome.to_retry_queue),
         ("RequestsUnavailable", int(outcome.status == 503)),
+        *((REC_REFUSED_METRICS[r], n) for r, n in outcome.rec_refused.items()),
     ):
         if value:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -230,6 +250,9 @@ def build_app(settings: Settings, clients: Callable[[], Clients]) -> APIGatewayR
             logger.info("invalid request", extra={"problems": len(outcome.body["problems"])})
         elif outcome.to_retry_queue:
             logger.warning("events parked in the retry queue", extra={"n": outcome.to_retry_queue})
+        if outcome.rec_refused:
+            # A portal's markup is wrong: the events are stored, as organic pageviews.
+            logger.info("recommendations set aside", extra={"reasons": dict(outcome.rec_refused)})
         return _json(outcome.status, outcome.body)
 
     return app

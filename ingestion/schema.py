@@ -2,6 +2,13 @@
 
 One page visit produces a ``view`` event at load and ``engagement`` updates when the page is
 hidden or left; both carry the same ``pageview_id`` so the lake can merge them into one visit.
+
+A portal marks a recommended link with the list answer's ``recommendation_id`` and the
+link's position in it; the tracker then sends them as ``rec_id`` and ``rec_position``: on
+the ``engagement`` event it sends when the link is clicked (the click on this page), and
+on the next page's ``view`` when that page is the link's target (the visit the click
+brought). Both or neither: ingestion.validation keeps a pageview whose pair is malformed
+as an organic one, with both null.
 """
 
 from __future__ import annotations
@@ -9,11 +16,14 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EventType = Literal["view", "engagement"]
 
 MAX_CLICKED_URLS = 50
+# A list answer's recommendation_id is uuid4().hex; positions in a list are 1-based.
+REC_ID_PATTERN = r"^[0-9a-f]{32}$"
+MAX_REC_POSITION = 100
 
 
 class Pageview(BaseModel):
@@ -35,6 +45,10 @@ class Pageview(BaseModel):
     clicks: int = Field(default=0, ge=0, le=10_000)
     clicked_urls: list[str] = Field(default_factory=list, max_length=MAX_CLICKED_URLS)
     client_ts: int = Field(description="client clock, epoch milliseconds", gt=0)
+    # Strict: "3" or true is no position (ingestion.validation has already set such a pair
+    # aside; anything else that builds a Pageview gets the same rule).
+    rec_id: str | None = Field(default=None, pattern=REC_ID_PATTERN, strict=True)
+    rec_position: int | None = Field(default=None, ge=1, le=MAX_REC_POSITION, strict=True)
 
     @field_validator("url")
     @classmethod
@@ -43,6 +57,12 @@ class Pageview(BaseModel):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("url must be an absolute http(s) URL")
         return value
+
+    @model_validator(mode="after")
+    def _rec_pair(self) -> Pageview:
+        if (self.rec_id is None) != (self.rec_position is None):
+            raise ValueError("rec_id and rec_position come together or not at all")
+        return self
 
 
 # Field names of the landed record: the event plus what the collector adds.

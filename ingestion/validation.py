@@ -2,19 +2,26 @@
 that need settings or the clock (portal, domains, URL schemes, clock bounds, clean ids).
 
 Markup or script in a string field is data: stored as sent, only ever answered as JSON.
+
+A recommendation named by a pageview (``rec_id``, ``rec_position``) that is malformed does
+not refuse the pageview: the reader's visit happened whatever the portal's markup says. It
+is kept as an organic pageview (both fields null) and the reason is counted.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from ingestion.schema import Pageview
+from ingestion.schema import MAX_REC_POSITION, REC_ID_PATTERN, Pageview
 from newslake.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -23,6 +30,12 @@ MAX_BATCH = 100
 ID_FIELDS = ("event_id", "user_id", "session_id", "pageview_id", "article_id")
 # Control, invisible-format, line-separator and lone-surrogate characters.
 _REFUSED_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+REC_FIELDS = ("rec_id", "rec_position")
+# Why a pageview's recommendation was set aside (the pageview is kept, as organic).
+REC_INCOMPLETE = "incomplete"  # one of the pair without the other
+REC_MALFORMED_ID = "malformed_id"  # not a string of 32 lowercase hex digits
+REC_BAD_POSITION = "bad_position"  # not an integer in 1..MAX_REC_POSITION
+_REC_ID = re.compile(REC_ID_PATTERN)
 
 
 def problem(index: int | None, field: str | None, message: str) -> dict[str, Any]:
@@ -46,6 +59,24 @@ def _host_allowed(host: str, domains: tuple[str, ...]) -> bool:
     return any(host == d or host.endswith(f".{d}") for d in domains)
 
 
+def rec_refusal(item: Mapping[str, Any]) -> str | None:
+    """Why the event's recommendation cannot be kept, or None (well formed, or none named).
+
+    The id is judged by its form only: whether it names one of the portal's answers is
+    known in the lake, against the impressions."""
+    rec_id, position = (item.get(f) for f in REC_FIELDS)
+    if rec_id is None and position is None:
+        return None
+    if rec_id is None or position is None:
+        return REC_INCOMPLETE
+    if not isinstance(rec_id, str) or not _REC_ID.fullmatch(rec_id):
+        return REC_MALFORMED_ID
+    # JSON's true is a bool, and 3.0 a float: neither is a position.
+    if type(position) is not int or not 1 <= position <= MAX_REC_POSITION:
+        return REC_BAD_POSITION
+    return None
+
+
 def check_event(
     index: int, event: Pageview, settings: Settings, now_ms: int
 ) -> list[dict[str, Any]]:
@@ -53,10 +84,10 @@ def check_event(
     if event.portal not in settings.portals:
         return [problem(index, "portal", f"unknown portal {event.portal!r}")]
     problems = []
-    for field in ID_FIELDS:
-        value = getattr(event, field)
+    for name in ID_FIELDS:
+        value = getattr(event, name)
         if value and not _clean_id(value):
-            problems.append(problem(index, field, "ids must not contain control characters"))
+            problems.append(problem(index, name, "ids must not contain control characters"))
     domains = settings.portal_domains.get(event.portal, ())
     host = urlsplit(event.url).hostname or ""
     if not domains:
@@ -103,6 +134,8 @@ class ParsedRequest:
     events: list[Pageview]
     problems: list[dict[str, Any]]
     received: int  # events in the request, 0 when the body could not be read as events
+    # Valid events kept as organic pageviews, by the reason their recommendation was refused.
+    rec_refused: Mapping[str, int] = field(default_factory=dict)
 
 
 def parse_request(body: str, settings: Settings, now_ms: int) -> ParsedRequest:
@@ -134,12 +167,21 @@ def parse_request(body: str, settings: Settings, now_ms: int) -> ParsedRequest:
     if len(raw) > MAX_BATCH:
         message = f"a batch holds at most {MAX_BATCH} events"
         return ParsedRequest([], [problem(None, "events", message)], len(raw))
+    return _parse_items(raw, settings, now_ms)
+
+
+def _parse_items(raw: list[Any], settings: Settings, now_ms: int) -> ParsedRequest:
+    """Validate each event of a request; a malformed recommendation is set aside, counted."""
     events: list[Pageview] = []
     problems: list[dict[str, Any]] = []
+    rec_refused: Counter[str] = Counter()
     for i, item in enumerate(raw):
         if len(json.dumps(item).encode()) > MAX_EVENT_BYTES:
             problems.append(problem(i, None, f"event is larger than {MAX_EVENT_BYTES} bytes"))
             continue
+        reason = rec_refusal(item) if isinstance(item, dict) else None
+        if reason is not None:
+            item = {**item, **dict.fromkeys(REC_FIELDS)}
         try:
             event = Pageview.model_validate(item)
         except ValidationError as exc:
@@ -153,7 +195,9 @@ def parse_request(body: str, settings: Settings, now_ms: int) -> ParsedRequest:
             problems.extend(found)
         else:
             events.append(event)
-    return ParsedRequest(events, problems, len(raw))
+            if reason is not None:
+                rec_refused[reason] += 1
+    return ParsedRequest(events, problems, len(raw), dict(rec_refused))
 
 
 def parse_events(

@@ -35,6 +35,14 @@
  *   the page passes consent: false: ids are random per page load, the logged-in id is not
  *   sent, and nothing is written to cookies or localStorage.
  *
+ * - Recommended links: the portal marks each link of a newslake list with
+ *   data-newslake-rec="<recommendation_id>:<position>" (32 lowercase hex digits, 1..100).
+ *   A click on such a link to this origin sends an engagement event with rec_id and
+ *   rec_position at once. When the link opens in this tab, they are also kept, with the
+ *   link's origin and path, in sessionStorage; the next page load sends them on its view
+ *   only if it is that page (and within 10 minutes), then forgets them. A link to another
+ *   origin, or a malformed value, is an ordinary link. Nothing is kept in anonymous mode.
+ *
  * window.newslakeTracker.setUserId(id) switches to a logged-in id; .flush() sends now.
  */
 (function (window, document) {
@@ -51,6 +59,8 @@
   var MAX_URLS = 50;
   var MAX_BACKOFF_MS = 60000;
   var MAX_AGE_MS = 23 * 3600 * 1000; // the collector refuses events older than a day
+  var REC_ATTR = /^([0-9a-f]{32}):([1-9][0-9]?|100)$/; // recommendation_id:position
+  var REC_WAIT_MS = 10 * 60 * 1000; // a kept click whose page never loaded is forgotten
 
   if (!window || window.newslakeTracker) return; // loaded twice: the first copy reports
 
@@ -118,6 +128,28 @@
     } catch (e) {} // full or blocked: the tracker still works, with less memory
   }
 
+  // A clicked recommendation waits for the next page in this tab only: sessionStorage,
+  // per tab and per origin, so no other site can read it. Without it, nothing is kept.
+  var tab = null;
+  if (!anonymous) {
+    try {
+      tab = window.sessionStorage;
+      tab.getItem(PREFIX);
+    } catch (e) {
+      tab = null;
+    }
+  }
+  function takeRec() {
+    var rec = null;
+    try {
+      rec = tab && JSON.parse(tab.getItem(PREFIX + 'rec'));
+      if (tab) tab.removeItem(PREFIX + 'rec'); // the next page load only, whichever it is
+    } catch (e) {}
+    return rec && rec.to === location.origin + location.pathname && now() - rec.t < REC_WAIT_MS
+      ? rec
+      : null;
+  }
+
   function anonymousId() {
     if (anonymous) return uuid();
     var match = document.cookie.match(new RegExp('(?:^|; )' + COOKIE + '=([^;]+)'));
@@ -171,7 +203,7 @@
     lastTick = lastActive = t; // opening the page is the reader's first action
     measureScroll();
     reported = '0,' + maxScroll + ',0';
-    enqueue(build('view'));
+    enqueue(build('view', takeRec())); // with the recommendation that led here, if any
     flush();
   }
 
@@ -201,7 +233,7 @@
     if (depth > maxScroll) maxScroll = depth;
   }
 
-  function build(type) {
+  function build(type, rec) {
     var event = {
       event_id: uuid(),
       event_type: type,
@@ -216,7 +248,9 @@
       scroll_depth: maxScroll,
       clicks: Math.min(clicks, 10000),
       clicked_urls: urls.slice(),
-      client_ts: now()
+      client_ts: now(),
+      rec_id: rec ? rec.id : null,
+      rec_position: rec ? rec.pos : null
     };
     while (event.clicked_urls.length && bytes(JSON.stringify(event)) > MAX_EVENT) {
       event.clicked_urls.pop();
@@ -308,11 +342,14 @@
 
   // Page hidden or left: report the engagement and hand the queue to the browser, which
   // sends beacons even after the page is gone.
+  function totals(event) {
+    return event.dwell_ms + ',' + event.scroll_depth + ',' + event.clicks;
+  }
+
   function leave() {
     var event = build('engagement');
-    var totals = event.dwell_ms + ',' + event.scroll_depth + ',' + event.clicks;
-    if (totals !== reported) {
-      reported = totals;
+    if (totals(event) !== reported) {
+      reported = totals(event);
       enqueue(event);
     }
     if (!online()) return; // stays queued until the browser is back online
@@ -340,7 +377,27 @@
     if (link && http(link.href)) {
       clicks++;
       if (urls.length < MAX_URLS) urls.push(cut(link.href, 2048));
+      recClick(e, link);
     }
+  }
+
+  // A click on a recommended link of this origin: reported now, with the recommendation,
+  // and kept for the page it leads to when that page opens in this tab (a new tab starts
+  // with an empty sessionStorage). Another origin's link keeps and sends nothing.
+  function recClick(e, link) {
+    var m = REC_ATTR.exec(link.getAttribute('data-newslake-rec') || '');
+    if (!m || link.origin !== location.origin) return;
+    var rec = { id: m[1], pos: +m[2], to: link.origin + link.pathname, t: now() };
+    var event = build('engagement', rec);
+    reported = totals(event);
+    enqueue(event);
+    var here = !e.button && !(e.ctrlKey || e.metaKey || e.shiftKey || e.altKey);
+    try {
+      if (tab && here && /^(_self|_top|_parent)?$/i.test(link.target)) {
+        tab.setItem(PREFIX + 'rec', JSON.stringify(rec));
+      }
+    } catch (err) {}
+    flush();
   }
 
   function begin() {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -80,6 +81,7 @@ class StubKinesis:
 
     def __init__(self, refuse_users=(), down=False):
         self.refuse_users, self.down, self.stored = set(refuse_users), down, []
+        self.records = []  # the stored records, decoded
 
     def put_records(self, StreamName, Records):
         if self.down:
@@ -90,6 +92,7 @@ class StubKinesis:
                 results.append({"ErrorCode": "ProvisionedThroughputExceededException"})
             else:
                 self.stored.append((StreamName, r["PartitionKey"]))
+                self.records.append(json.loads(r["Data"]))
                 results.append({"SequenceNumber": "1", "ShardId": "shardId-0"})
         failed = sum("ErrorCode" in x for x in results)
         return {"FailedRecordCount": failed, "Records": results}
@@ -345,3 +348,135 @@ def test_a_refusal_to_a_portal_carries_cors_headers_so_the_page_can_read_it():
     resp = _post({"Content-Type": "text/html", "Origin": "https://g1.globo.com"}, "<p>")
     assert resp["statusCode"] == 415
     assert resp["headers"]["Access-Control-Allow-Origin"] == "https://g1.globo.com"
+
+
+# ---- recommendations named by a pageview (rec_id, rec_position) --------------------
+REC_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _stored(body):
+    """The outcome of a request, and the records Kinesis stored."""
+    kinesis = StubKinesis()
+    outcome = handler.decide(
+        body, SETTINGS, lambda: handler.Clients(kinesis, StubSqs(), "queue-url"), NOW_MS
+    )
+    return outcome, kinesis.records
+
+
+def test_a_well_formed_recommendation_is_stored_with_the_pageview():
+    outcome, (record,) = _stored(json.dumps(event(rec_id=REC_ID, rec_position=3)))
+    assert (outcome.status, outcome.rec_refused) == (200, {})
+    assert (record["rec_id"], record["rec_position"]) == (REC_ID, 3)
+
+
+@pytest.mark.parametrize("position", [1, 100])
+def test_positions_at_the_bounds_are_kept(position):
+    _, (record,) = _stored(json.dumps(event(rec_id=REC_ID, rec_position=position)))
+    assert (record["rec_id"], record["rec_position"]) == (REC_ID, position)
+
+
+@pytest.mark.parametrize(
+    ("rec", "reason"),
+    [
+        ({"rec_id": REC_ID}, "incomplete"),
+        ({"rec_position": 3}, "incomplete"),
+        ({"rec_id": REC_ID, "rec_position": None}, "incomplete"),
+        ({"rec_id": REC_ID.upper(), "rec_position": 3}, "malformed_id"),
+        ({"rec_id": REC_ID[:31], "rec_position": 3}, "malformed_id"),
+        ({"rec_id": REC_ID + "0", "rec_position": 3}, "malformed_id"),
+        ({"rec_id": REC_ID + "\n", "rec_position": 3}, "malformed_id"),
+        ({"rec_id": "0123456789abcdef-123456789abcdef", "rec_position": 3}, "malformed_id"),
+        ({"rec_id": 12345, "rec_position": 3}, "malformed_id"),
+        ({"rec_id": [REC_ID], "rec_position": 3}, "malformed_id"),
+        ({"rec_id": REC_ID, "rec_position": 0}, "bad_position"),
+        ({"rec_id": REC_ID, "rec_position": 101}, "bad_position"),
+        ({"rec_id": REC_ID, "rec_position": -1}, "bad_position"),
+        ({"rec_id": REC_ID, "rec_position": "3"}, "bad_position"),
+        ({"rec_id": REC_ID, "rec_position": 3.0}, "bad_position"),
+        ({"rec_id": REC_ID, "rec_position": True}, "bad_position"),
+    ],
+)
+def test_a_malformed_recommendation_is_stored_as_an_organic_pageview(rec, reason):
+    outcome, (record,) = _stored(json.dumps(event(**rec)))
+    assert (outcome.status, outcome.body) == (200, {"accepted": 1})
+    assert (record["rec_id"], record["rec_position"]) == (None, None)
+    assert record["event_id"] == event()["event_id"]
+    assert outcome.rec_refused == {reason: 1}
+
+
+def test_a_batch_counts_each_refused_recommendation_by_reason():
+    batch = [
+        event(event_id="e1", rec_id=REC_ID, rec_position=2),
+        event(event_id="e2", rec_id="nope", rec_position=2),
+        event(event_id="e3", rec_id="NOPE", rec_position=2),
+        event(event_id="e4", rec_position=2),
+        event(event_id="e5"),
+    ]
+    outcome, records = _stored(json.dumps({"events": batch}))
+    assert outcome.rec_refused == {"malformed_id": 2, "incomplete": 1}
+    assert [(r["event_id"], r["rec_id"], r["rec_position"]) for r in records] == [
+        ("e1", REC_ID, 2),
+        ("e2", None, None),
+        ("e3", None, None),
+        ("e4", None, None),
+        ("e5", None, None),
+    ]
+
+
+def test_a_pageview_without_a_recommendation_lands_as_before():
+    outcome, (record,) = _stored(json.dumps(event()))
+    assert (outcome.status, outcome.rec_refused) == (200, {})
+    assert (record["rec_id"], record["rec_position"]) == (None, None)
+    assert set(record) - {"rec_id", "rec_position"} == {
+        *event(),
+        "referrer",
+        "dwell_ms",
+        "scroll_depth",
+        "clicks",
+        "clicked_urls",
+        "server_ts",
+    }
+
+
+def test_a_refused_batch_counts_no_recommendation():
+    batch = [event(rec_id="nope", rec_position=2), event(event_id="e2", portal="bbc")]
+    outcome, records = _stored(json.dumps({"events": batch}))
+    assert (outcome.status, outcome.rec_refused, records) == (400, {}, [])
+
+
+def test_a_malformed_recommendation_does_not_hide_another_problem():
+    _, problems = validation.parse_events(
+        json.dumps(event(rec_id="nope", rec_position=2, scroll_depth=140)), SETTINGS, NOW_MS
+    )
+    assert [p["field"] for p in problems] == ["scroll_depth"]
+
+
+def test_refused_recommendations_are_counted_in_a_metric_per_reason(capsys):
+    kinesis = StubKinesis()
+    app = handler.build_app(SETTINGS, lambda: handler.Clients(kinesis, StubSqs(), "queue-url"))
+    batch = [
+        event(event_id="e1", rec_id="nope", rec_position=2),
+        event(event_id="e2", rec_id=REC_ID, rec_position=101),
+        event(event_id="e3", rec_id=REC_ID, rec_position=7),
+    ]
+    for e in batch:
+        e["client_ts"] = int(time.time() * 1000)  # judged by the wall clock here
+    request = {
+        "httpMethod": "POST",
+        "path": "/pageview",
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"events": batch}),
+        "requestContext": {"requestId": "req-2"},
+    }
+    capsys.readouterr()
+    resp = handler.handle(request, handler.LocalContext("test"), app)
+    assert resp["statusCode"] == 200
+    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    counts = {
+        m["Name"]: emf[m["Name"]] for d in emf["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]
+    }
+    assert counts == {
+        "EventsAccepted": [3.0],
+        "RecAttributionRefusedMalformedId": [1.0],
+        "RecAttributionRefusedBadPosition": [1.0],
+    }

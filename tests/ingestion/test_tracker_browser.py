@@ -583,3 +583,156 @@ def test_a_client_error_is_not_retried(context, site, collector):
     page.clock.run_for(10 * 60_000)
     page.evaluate("newslakeTracker.flush()")
     assert [r.status for r in collector.requests] == [400]
+
+
+# ---- recommended links -----------------------------------------------------------------
+REC_ID = "0123456789abcdef0123456789abcdef"
+
+
+def rec_link(href: str, rec: str, extra: str = "") -> str:
+    return f'<a id="rec" href="{href}" data-newslake-rec="{rec}" {extra}>recommended</a>'
+
+
+def kept_rec(page: Any) -> Any:
+    return page.evaluate("sessionStorage.getItem('newslake:rec')")
+
+
+def recs(events: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    return [(e["rec_id"], e["rec_position"]) for e in events]
+
+
+def follow_rec(page: Any, collector: Origin, start: str, lands_on: str) -> list[dict[str, Any]]:
+    """Open ``start``, click its recommended link, land on ``lands_on``: the two views."""
+    page.goto(start)
+    of_type(collector, "view")
+    page.click("#rec")
+    page.wait_for_url(lands_on)
+    return of_type(collector, "view", 2)
+
+
+@pytest.mark.parametrize("activate", ["mouse", "keyboard"])
+@pytest.mark.slow
+def test_a_recommended_link_reports_the_click_and_the_page_it_leads_to(
+    context, site, collector, config, activate
+):
+    site.pages["/home.html"] = page_html(config, links=rec_link("/next.html", f"{REC_ID}:3"))
+    page = context.new_page()
+    page.goto(f"{site.url}/home.html")
+    (home_view,) = of_type(collector, "view")
+    if activate == "mouse":
+        page.click("#rec")
+    else:
+        page.focus("#rec")
+        page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}/next.html")
+    views = of_type(collector, "view", 2)
+    next_view = next(v for v in views if v["url"] == f"{site.url}/next.html")
+    assert recs([home_view, next_view]) == [(None, None), (REC_ID, 3)]
+    clicked = [e for e in of_type(collector, "engagement") if e["rec_id"]]
+    assert [(e["pageview_id"], e["clicked_urls"]) for e in clicked] == [
+        (home_view["pageview_id"], [f"{site.url}/next.html"])
+    ]
+    assert recs(clicked) == [(REC_ID, 3)]
+    assert kept_rec(page) is None  # sent once, then forgotten
+
+
+@pytest.mark.slow
+def test_a_recommended_link_to_another_origin_keeps_and_sends_nothing(
+    context, site, collector, config
+):
+    collector.pages["/elsewhere.html"] = page_html(config)  # tracked there too
+    site.pages["/home.html"] = page_html(
+        config, links=rec_link(f"{collector.url}/elsewhere.html", f"{REC_ID}:3")
+    )
+    page = context.new_page()
+    follow_rec(page, collector, f"{site.url}/home.html", f"{collector.url}/elsewhere.html")
+    page.go_back()
+    page.wait_for_url(f"{site.url}/home.html")
+    of_type(collector, "engagement")
+    assert kept_rec(page) is None
+    assert {(e["rec_id"], e["rec_position"]) for e in collector.events} == {(None, None)}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"{REC_ID.upper()}:3",
+        f"{REC_ID[:31]}:3",
+        f"{REC_ID}0:3",
+        f"{REC_ID}:0",
+        f"{REC_ID}:101",
+        f"{REC_ID}:03",
+        f"{REC_ID}:1.5",
+        f"{REC_ID}:",
+        REC_ID,
+        f" {REC_ID}:3",
+        "",
+    ],
+)
+@pytest.mark.slow
+def test_a_malformed_recommendation_attribute_is_an_ordinary_link(
+    context, site, collector, config, value
+):
+    site.pages["/home.html"] = page_html(config, links=rec_link("/next.html", value))
+    page = context.new_page()
+    follow_rec(page, collector, f"{site.url}/home.html", f"{site.url}/next.html")
+    (engagement,) = of_type(collector, "engagement")
+    assert engagement["clicked_urls"] == [f"{site.url}/next.html"]  # still a link click
+    assert kept_rec(page) is None
+    assert {(e["rec_id"], e["rec_position"]) for e in collector.events} == {(None, None)}
+
+
+@pytest.mark.slow
+def test_a_page_that_is_not_the_links_target_gets_no_recommendation(
+    context, site, collector, config
+):
+    # The page stops the navigation (as a single-page app does): the click is reported and
+    # kept, and the next page load, elsewhere, forgets it without sending it.
+    site.pages["/home.html"] = page_html(
+        config,
+        links=rec_link("/next.html", f"{REC_ID}:5", 'onclick="event.preventDefault()"'),
+    )
+    page = context.new_page()
+    page.goto(f"{site.url}/home.html")
+    of_type(collector, "view")
+    page.click("#rec")
+    (clicked,) = of_type(collector, "engagement")
+    assert recs([clicked]) == [(REC_ID, 5)]
+    assert json.loads(kept_rec(page))["to"] == f"{site.url}/next.html"
+    page.goto(f"{site.url}/article.html")
+    page.goto(f"{site.url}/next.html")  # the target, but no longer the next page load
+    views = of_type(collector, "view", 3)
+    assert recs(views) == [(None, None)] * 3
+    assert kept_rec(page) is None
+
+
+@pytest.mark.slow
+def test_a_recommended_link_opened_in_another_tab_is_reported_and_not_kept(
+    context, site, collector, config
+):
+    site.pages["/home.html"] = page_html(config, links=rec_link("/next.html", f"{REC_ID}:2"))
+    page = context.new_page()
+    page.goto(f"{site.url}/home.html")
+    (home_view,) = of_type(collector, "view")
+    page.click("#rec", button="middle")
+    (clicked,) = of_type(collector, "engagement")
+    assert (clicked["pageview_id"], clicked["rec_id"], clicked["rec_position"]) == (
+        home_view["pageview_id"],
+        REC_ID,
+        2,
+    )
+    assert kept_rec(page) is None
+
+
+@pytest.mark.slow
+def test_in_anonymous_mode_the_click_is_reported_and_nothing_kept(context, site, collector, config):
+    site.pages["/home.html"] = page_html(
+        {**config, "consent": False}, links=rec_link("/next.html", f"{REC_ID}:4")
+    )
+    site.pages["/next.html"] = page_html({**config, "consent": False}, article_id="a-2")
+    page = context.new_page()
+    views = follow_rec(page, collector, f"{site.url}/home.html", f"{site.url}/next.html")
+    clicked = [e for e in of_type(collector, "engagement") if e["rec_id"]]
+    assert recs(clicked) == [(REC_ID, 4)]
+    assert recs(views) == [(None, None)] * 2  # nothing carried from one page to the next
+    assert page.evaluate("sessionStorage.length") == 0
