@@ -16,6 +16,8 @@ from newslake.ranking import ReaderParams
 from newslake.settings import Settings, get_settings
 from serving.auth import AuthUnavailableError, TokenVerifier, verifier_from_settings
 from serving.authz import ScopePolicy
+from serving.experiments import Experiments
+from serving.impressions import ImpressionLog
 from serving.metrics import RequestMetrics
 from serving.reader import DynamoReader, RecommendationReader
 from serving.recommender import HotParams, Recommender
@@ -25,12 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 class Components:
-    """Per-app singletons: settings, token verifier, store reader and recommender.
+    """Per-app singletons: settings, token verifier, store reader, recommender with its
+    experiments, and the impression log.
 
     Args:
         settings: fixed settings (tests, tools); None reads the environment on first use.
         reader: a store reader to use instead of DynamoDB (tests, the overhead benchmark).
         verifier: a token verifier to use instead of the configured pool's (tests).
+        impressions: where impression lines go instead of stdout (tests).
     """
 
     def __init__(
@@ -39,12 +43,15 @@ class Components:
         *,
         reader: RecommendationReader | None = None,
         verifier: TokenVerifier | None = None,
+        impressions: logging.Handler | None = None,
     ) -> None:
         self._settings = settings
         self._reader = reader
         self._verifier = verifier
         self._recommender: Recommender | None = None
+        self._experiments: Experiments | None = None
         self.metrics = RequestMetrics()
+        self.impressions = ImpressionLog(impressions)  # no thread until the lifespan starts it
         # Separate locks: a slow Cognito lookup must not hold up reading recommendations.
         self._verifier_lock = threading.Lock()
         self._recommender_lock = threading.Lock()
@@ -91,15 +98,24 @@ class Components:
             if self._recommender is None:
                 s = self.settings
                 breaker = CircuitBreaker(s.serving_breaker_failures, s.serving_breaker_open_s)
-                self._recommender = Recommender(
+                params = ReaderParams.from_settings(s)
+                recommender = Recommender(
                     GuardedReader(reader, breaker),
                     ttl_s=s.serving_cache_ttl_s,
                     max_entries=s.serving_cache_max_entries,
-                    reader_params=ReaderParams.from_settings(s),
+                    reader_params=params,
                     hot_params=HotParams.from_settings(s),
                     lend_minutes=s.reader_lend_minutes,
                 )
+                self._experiments = Experiments(s.experiments, recommender, params)
+                self._recommender = recommender
             return self._recommender
+
+    def experiments(self) -> Experiments:
+        """The enabled experiments, built with the recommender their variants share."""
+        self.recommender()
+        assert self._experiments is not None  # built with the recommender
+        return self._experiments
 
     # ---- start-up and readiness ----------------------------------------------------------
     def warm_up(self) -> None:

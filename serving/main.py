@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from newslake.settings import Settings
@@ -27,8 +28,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not logging.getLogger().handlers:
         configure_logging()  # run as `uvicorn serving.main:app`: nothing else shows our logs
     components: Components = app.state.components
-    await run_in_threadpool(components.warm_up)  # keys and shared lists before traffic
-    yield
+    components.impressions.start()
+    try:
+        await run_in_threadpool(components.warm_up)  # keys and shared lists before traffic
+        yield
+    finally:
+        # after the last request: writes every impression still queued
+        await run_in_threadpool(components.impressions.stop)
 
 
 def create_app(
@@ -36,6 +42,7 @@ def create_app(
     *,
     reader: RecommendationReader | None = None,
     verifier: TokenVerifier | None = None,
+    impressions: logging.Handler | None = None,
 ) -> FastAPI:
     """A new app; no network IO here: the verifier and the reader are built at start-up
     (the lifespan, which uvicorn and Mangum run) or on first use.
@@ -44,6 +51,7 @@ def create_app(
         settings: fixed settings (tests, tools); None reads ``NEWSLAKE_*`` on first use.
         reader: a store reader to use instead of DynamoDB (tests, the overhead benchmark).
         verifier: a token verifier to use instead of the configured pool's (tests).
+        impressions: where the impression lines go instead of stdout (tests).
     """
     app = FastAPI(
         title="newslake serving",
@@ -53,7 +61,7 @@ def create_app(
         # hooks would ask the global providers on every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    components = Components(settings, reader=reader, verifier=verifier)
+    components = Components(settings, reader=reader, verifier=verifier, impressions=impressions)
     app.state.components = components
     app.add_middleware(HeaderLimitMiddleware)  # inside: its 431s are logged and counted
     app.add_middleware(
@@ -78,10 +86,21 @@ def main() -> None:
     import uvicorn
 
     configure_logging()
-    settings = app.state.components.settings
+    try:
+        settings = app.state.components.settings
+    except ValidationError as exc:  # e.g. a bad experiment: one line, not a traceback
+        raise SystemExit(f"serving cannot start: {settings_problem(exc)}") from None
     # Our middleware writes the access lines (JSON, with request ids); uvicorn's would repeat them.
     uvicorn.run(
         app, host=settings.serve_host, port=settings.serve_port, log_config=None, access_log=False
+    )
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """What is wrong with the settings, in one line naming each variable."""
+    return "; ".join(
+        f"NEWSLAKE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
     )
 
 

@@ -17,6 +17,7 @@ Kept free of HTTP: it reads through a RecommendationReader and is tested with a 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterable
@@ -230,6 +231,27 @@ class Recommender:
         picker = _Picker(limit)
         picker.add(self._popular(portal, version, request), "popular")
         return Answer(version, tuple(picker.items), request.degraded)
+
+    # ---- what experiments compare -----------------------------------------------------
+    def nightly_for_user(self, portal: str, user_id: str, limit: int) -> Answer:
+        """The reader's list as served before it was fused at request time (an
+        experiment's ``nightly`` variant): their nightly personal list less their recent
+        reads, topped up with trending, then popular."""
+        request = _Request(f"{portal} user {user_id} (nightly list)")
+        version = self._version(portal, request)
+        personal, recent = self._read_personal(portal, user_id, version, request)
+        picker = _Picker(limit, leave_out=(i.article_id for i in recent))
+        picker.add(personal, "personal")
+        self._top_up(picker, portal, version, request)
+        return Answer(version, tuple(picker.items), request.degraded)
+
+    def with_reader_params(self, params: ranking.ReaderParams) -> Recommender:
+        """This recommender fusing the reader's list with ``params`` (an experiment's
+        variant), sharing the store, the caches and the clocks: a variant reads nothing
+        more than the default list would."""
+        variant = copy.copy(self)
+        variant._reader_params = params
+        return variant
 
     # ---- sources --------------------------------------------------------------------------
     def _top_up(self, picker: _Picker, portal: str, version: str | None, req: _Request) -> None:

@@ -28,7 +28,9 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.auth import AuthUnavailableError, InvalidTokenError, Principal, TokenVerifier
 from serving.components import Components
-from serving.recommender import Recommender
+from serving.experiments import Assignment, Experiments
+from serving.impressions import Impression, ImpressionLog, Route
+from serving.recommender import Answer, Recommender
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -112,14 +114,27 @@ UserIdPath = Annotated[str, Path(pattern=ID_PATTERN, description=f"The reader's 
 ArticleIdPath = Annotated[
     str, Path(pattern=ID_PATTERN, description=f"The article's id: {ID_RULE}.")
 ]
+ReaderIdQuery = Annotated[
+    str | None,
+    Query(
+        pattern=ID_PATTERN,
+        description=(
+            "The reader on the article page (their id, or the tracker's first-party id), "
+            f"only to place them in the page's experiment: {ID_RULE}."
+        ),
+    ),
+]
 
 
 @dataclass(frozen=True)
 class Read:
-    """A read the caller may make: on a known portal, through the app's recommender."""
+    """A read the caller may make: on a known portal, through the app's recommender, in
+    the app's experiments, its answer recorded in the app's impression log."""
 
     portal: str
     recommender: Recommender
+    experiments: Experiments
+    impressions: ImpressionLog
 
     async def run(self, method: Callable[..., T], *args: Any) -> T:
         """Calls a recommender method; in the thread pool when its reads may block (DynamoDB),
@@ -127,6 +142,23 @@ class Read:
         if self.recommender.blocking:
             return await run_in_threadpool(method, *args)
         return method(*args)
+
+    def shown(
+        self,
+        answer: Answer,
+        route: Route,
+        *,
+        user_id: str | None = None,
+        article_id: str | None = None,
+        variant: Assignment | None = None,
+    ) -> Impression:
+        """The answer under a new recommendation id, its impression recorded (off the
+        request path)."""
+        impression = Impression.of(
+            answer, route, self.portal, user_id=user_id, article_id=article_id, variant=variant
+        )
+        self.impressions.record(impression)
+        return impression
 
 
 def _read(components: Components, portal: str, refusal: str | None) -> Read:
@@ -138,7 +170,8 @@ def _read(components: Components, portal: str, refusal: str | None) -> Read:
             status.HTTP_404_NOT_FOUND,
             f"unknown portal {portal[:64]!r}: use one of {', '.join(portals)}",
         )
-    return Read(portal, components.recommender())
+    recommender = components.recommender()
+    return Read(portal, recommender, components.experiments(), components.impressions)
 
 
 def portal_read(request: Request, principal: Principal, portal: str) -> Read:

@@ -20,6 +20,7 @@ RULES = {
     "limit": "must be an integer from 1 to 100",
     "user_id": f"must be {ID_RULE}",
     "article_id": f"must be {ID_RULE}",
+    "reader_id": f"must be {ID_RULE}",
 }
 SHOWN_INPUT_CHARS = 40
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_json
 from starlette.responses import Response
 
+from newslake.experiments import NAME_PATTERN
+from serving.impressions import Impression
 from serving.recommender import Answer, Source
 
 
@@ -30,10 +32,25 @@ class RecommendedItem(BaseModel):
     source: Source = Field(
         description=(
             "personal: the reader's model list; covisited: read in the same sessions lately; "
-            "related: the nightly model's related list; trending: most read in the last hour; "
-            "popular: most read in the model's window."
+            "related: the nightly model's related list; hot: read in the last minutes; "
+            "trending: most read in the last hour; popular: most read in the model's window."
         )
     )
+    position: int = Field(
+        ge=1,
+        le=100,
+        description=(
+            "The item's place in the list, from 1. A portal marks the link with it and the "
+            "answer's recommendation_id, so a click is attributed to this list and place."
+        ),
+    )
+
+
+class VariantOut(BaseModel):
+    """The experiment's variant this answer was built in."""
+
+    experiment: str = Field(pattern=NAME_PATTERN.pattern)
+    name: str = Field(pattern=NAME_PATTERN.pattern)
 
 
 class ItemList(BaseModel):
@@ -42,49 +59,77 @@ class ItemList(BaseModel):
     list comes, in part or whole, from fallbacks or from memory."""
 
     portal: str
+    recommendation_id: str = Field(
+        pattern=r"^[0-9a-f]{32}$",
+        description=(
+            "This answer's id (32 lowercase hex), new for every answer and recorded with "
+            "what it showed (an impression): clicks that name it are attributed to it."
+        ),
+    )
     model_version: str | None
     items: list[RecommendedItem]
     degraded: bool
+
+
+_VARIANT = (
+    "The variant of the experiment covering this route the reader is in; null when no "
+    "experiment is enabled on it (or, on the article page, no reader_id was given)."
+)
 
 
 class RecommendationsOut(ItemList):
     """A reader's recommendations, best first, without what they read lately."""
 
     user_id: str
+    variant: VariantOut | None = Field(description=_VARIANT)
 
     @staticmethod
-    def response(portal: str, user_id: str, answer: Answer) -> Response:
-        return _json_response(_body(portal, answer) | {"user_id": user_id})
+    def response(impression: Impression, answer: Answer) -> Response:
+        return _json_response(
+            _body(impression, answer)
+            | {"user_id": impression.user_id, "variant": _variant(impression)}
+        )
 
 
 class RelatedOut(ItemList):
     """Articles to read after ``article_id``, best first."""
 
     article_id: str
+    variant: VariantOut | None = Field(description=_VARIANT)
 
     @staticmethod
-    def response(portal: str, article_id: str, answer: Answer) -> Response:
-        return _json_response(_body(portal, answer) | {"article_id": article_id})
+    def response(impression: Impression, answer: Answer) -> Response:
+        return _json_response(
+            _body(impression, answer)
+            | {"article_id": impression.article_id, "variant": _variant(impression)}
+        )
 
 
 class ListOut(ItemList):
     """A portal-wide list (trending or popular), best first."""
 
     @staticmethod
-    def response(portal: str, answer: Answer) -> Response:
-        return _json_response(_body(portal, answer))
+    def response(impression: Impression, answer: Answer) -> Response:
+        return _json_response(_body(impression, answer))
 
 
-def _body(portal: str, answer: Answer) -> dict[str, Any]:
+def _body(impression: Impression, answer: Answer) -> dict[str, Any]:
     items = [
-        {"article_id": i.article_id, "score": i.score, "source": i.source} for i in answer.items
+        {"article_id": i.article_id, "score": i.score, "source": i.source, "position": p}
+        for p, i in enumerate(answer.items, start=1)
     ]
     return {
-        "portal": portal,
+        "portal": impression.portal,
+        "recommendation_id": impression.recommendation_id,
         "model_version": answer.model_version,
         "items": items,
         "degraded": answer.degraded,
     }
+
+
+def _variant(impression: Impression) -> dict[str, str] | None:
+    v = impression.variant
+    return None if v is None else {"experiment": v.experiment, "name": v.name}
 
 
 def _json_response(body: dict[str, Any]) -> Response:

@@ -17,6 +17,7 @@ from newslake.settings import Settings
 from newslake.store import LIVE, ScoredItem, item_record
 from serving.main import create_app
 from tests.serving.slow_proxy import SlowProxy
+from tests.utils.answers import RECOMMENDATION_ID, with_id_checked
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +90,10 @@ def client(platform: Settings) -> Iterator[TestClient]:
 
 
 def _items(*triples: tuple[str, float, str]) -> list[dict[str, Any]]:
-    return [{"article_id": a, "score": s, "source": src} for a, s, src in triples]
+    return [
+        {"article_id": a, "score": s, "source": src, "position": p}
+        for p, (a, s, src) in enumerate(triples, start=1)
+    ]
 
 
 def _rounded(items: list[dict[str, Any]]) -> list[tuple[str, float, str]]:
@@ -169,16 +173,18 @@ def test_store_down_answers_200_degraded_with_the_last_known_lists(
         server.stop(settings)
         response = client.get(URL.format(user="alice"), headers=alice)
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
         {
             "portal": "serving-it",
+            "recommendation_id": RECOMMENDATION_ID,
             "user_id": "alice",
             "model_version": "20261128T0600",
             "items": _items(
                 ("t-1", 0.5, "trending"), ("p-1", 0.0, "popular"), ("p-2", 0.0, "popular")
             ),
             "degraded": True,
+            "variant": None,
         },
     )
 

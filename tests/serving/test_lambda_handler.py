@@ -15,6 +15,7 @@ from newslake.settings import Settings
 from newslake.store import ScoredItem
 from serving.auth import TokenVerifier
 from serving.main import create_app
+from tests.utils.answers import RECOMMENDATION_ID, with_id_checked
 
 
 def _event(path: str, headers: dict[str, str] | None = None, query: str = "") -> dict[str, Any]:
@@ -77,14 +78,16 @@ def test_recommendations_through_lambda(handler: Mangum, make_token: Callable[..
 
     response = handler(event, _context())
 
-    assert (response["statusCode"], json.loads(response["body"])) == (
+    assert (response["statusCode"], with_id_checked(json.loads(response["body"]))) == (
         200,
         {
             "portal": "g1",
+            "recommendation_id": RECOMMENDATION_ID,
             "user_id": "alice",
             "model_version": "v2",
-            "items": [{"article_id": "a-101", "score": 1.0, "source": "personal"}],
+            "items": [{"article_id": "a-101", "score": 1.0, "source": "personal", "position": 1}],
             "degraded": False,
+            "variant": None,
         },
     )
 

@@ -24,11 +24,14 @@ async def get_recommendations(
 ) -> Response:
     """The reader's top articles, best first, for their own token or a machine client's.
 
-    The personal list of the portal's active model version, less the articles the reader
-    read lately, topped up from trending and then popular when too few remain. When the
-    store is slow or down the answer is still 200, from what this instance last read,
-    with ``degraded`` true.
+    Fused now from what the reader just read (its co-visitation), what is hot and
+    trending, their nightly list and popular, never an article they read lately. When an
+    experiment covers the reader's list, the reader's variant (``variant``) decides how it
+    is made. When the store is slow or down the answer is still 200, from what this
+    instance last read, with ``degraded`` true.
     """
     read = user_read(request, principal, portal, user_id)
-    answer = await read.run(read.recommender.for_user, portal, user_id, limit)
-    return RecommendationsOut.response(portal, user_id, answer)
+    variant = read.experiments.assign("reader", user_id)
+    answer = await read.run(read.experiments.reader_list(variant), portal, user_id, limit)
+    shown = read.shown(answer, "reader", user_id=user_id, variant=variant)
+    return RecommendationsOut.response(shown, answer)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from serving.api.deps import DEFAULT_LIMIT, ArticleIdPath, CurrentPrincipal, Limit, portal_read
+from serving.api.deps import (
+    DEFAULT_LIMIT,
+    ArticleIdPath,
+    CurrentPrincipal,
+    Limit,
+    ReaderIdQuery,
+    portal_read,
+)
 from serving.api.schemas import RelatedOut, error_responses
 
 router = APIRouter(prefix="/v1/portals/{portal}", tags=["related"])
@@ -21,12 +28,17 @@ async def get_related(
     portal: str,
     article_id: ArticleIdPath,
     limit: Limit = DEFAULT_LIMIT,
+    reader_id: ReaderIdQuery = None,
 ) -> Response:
     """Related articles, best first, never the article itself.
 
     Read together in recent sessions (the streaming job's co-visitation, ``covisited``),
     then the nightly model's list (``related``), topped up from trending and popular.
+    With ``reader_id``, the answer names the reader's variant when an experiment covers
+    the article page.
     """
     read = portal_read(request, principal, portal)
+    variant = read.experiments.assign("related", reader_id)
     answer = await read.run(read.recommender.related, portal, article_id, limit)
-    return RelatedOut.response(portal, article_id, answer)
+    shown = read.shown(answer, "related", user_id=reader_id, article_id=article_id, variant=variant)
+    return RelatedOut.response(shown, answer)

@@ -14,10 +14,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from newslake.settings import Settings
 from newslake.store import ScoredItem
 from serving.auth import TokenVerifier
 from serving.main import create_app
+from tests.utils.serving_app import app_settings
 
 
 @pytest.fixture
@@ -37,19 +37,7 @@ def reader(fake_reader: Any) -> Any:
 
 @pytest.fixture
 def app(verifier: TokenVerifier, reader: Any) -> FastAPI:
-    settings = Settings(
-        profile="local",
-        moto_port=9,
-        portals=("g1", "ge"),
-        serving_access_log=False,
-        # the reader's list weighs what these tests expect, whatever the defaults become
-        reader_w_covisited=1.0,
-        reader_w_hot=0.0,
-        reader_w_trending=0.5,
-        reader_w_personal=1.0,
-        reader_w_popular=0.0,
-    )
-    return create_app(settings, reader=reader, verifier=verifier)
+    return create_app(app_settings(), reader=reader, verifier=verifier)
 
 
 @pytest.fixture

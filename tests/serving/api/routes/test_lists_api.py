@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.utils.answers import RECOMMENDATION_ID, with_id_checked
 from tests.utils.tokens import TokenFactory, bearer
 
 
@@ -16,18 +17,20 @@ def test_related_prefers_covisitation_and_tops_up(
         "/v1/portals/g1/articles/a-5/related?limit=3", headers=bearer(make_token())
     )
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
         {
             "portal": "g1",
+            "recommendation_id": RECOMMENDATION_ID,
             "article_id": "a-5",
             "model_version": "v2",
             "items": [
-                {"article_id": "c-1", "score": 12.0, "source": "covisited"},
-                {"article_id": "t-1", "score": 40.0, "source": "trending"},
-                {"article_id": "p-1", "score": 120.0, "source": "popular"},
+                {"article_id": "c-1", "score": 12.0, "source": "covisited", "position": 1},
+                {"article_id": "t-1", "score": 40.0, "source": "trending", "position": 2},
+                {"article_id": "p-1", "score": 120.0, "source": "popular", "position": 3},
             ],
             "degraded": False,
+            "variant": None,
         },
     )
 
@@ -46,14 +49,15 @@ def test_related_of_a_malformed_article_id_is_422(
 def test_trending_is_topped_up_from_popular(client: TestClient, make_token: TokenFactory) -> None:
     response = client.get("/v1/portals/g1/trending", headers=bearer(make_token()))
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
         {
             "portal": "g1",
+            "recommendation_id": RECOMMENDATION_ID,
             "model_version": "v2",
             "items": [
-                {"article_id": "t-1", "score": 40.0, "source": "trending"},
-                {"article_id": "p-1", "score": 120.0, "source": "popular"},
+                {"article_id": "t-1", "score": 40.0, "source": "trending", "position": 1},
+                {"article_id": "p-1", "score": 120.0, "source": "popular", "position": 2},
             ],
             "degraded": False,
         },
@@ -63,7 +67,9 @@ def test_trending_is_topped_up_from_popular(client: TestClient, make_token: Toke
 def test_popular_is_the_models_list(client: TestClient, make_token: TokenFactory) -> None:
     response = client.get("/v1/portals/g1/popular?limit=5", headers=bearer(make_token()))
 
-    assert response.json()["items"] == [{"article_id": "p-1", "score": 120.0, "source": "popular"}]
+    assert response.json()["items"] == [
+        {"article_id": "p-1", "score": 120.0, "source": "popular", "position": 1}
+    ]
 
 
 def test_popular_in_an_outage_before_any_read_is_empty_and_degraded(
@@ -73,9 +79,15 @@ def test_popular_in_an_outage_before_any_read_is_empty_and_degraded(
 
     response = client.get("/v1/portals/g1/popular", headers=bearer(make_token()))
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
-        {"portal": "g1", "model_version": None, "items": [], "degraded": True},
+        {
+            "portal": "g1",
+            "recommendation_id": RECOMMENDATION_ID,
+            "model_version": None,
+            "items": [],
+            "degraded": True,
+        },
     )
 
 

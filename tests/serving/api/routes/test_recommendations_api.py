@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.utils.answers import RECOMMENDATION_ID, with_id_checked
 from tests.utils.tokens import TokenFactory, bearer
 
 URL = "/v1/portals/{portal}/users/{user}/recommendations"
@@ -20,18 +21,20 @@ def test_reader_gets_their_list_less_what_they_read_topped_up(
 ) -> None:
     response = client.get(URL.format(portal="g1", user="alice"), headers=bearer(make_token()))
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
         {
             "portal": "g1",
+            "recommendation_id": RECOMMENDATION_ID,
             "user_id": "alice",
             "model_version": "v2",
             "items": [
-                {"article_id": "a-101", "score": 1.0, "source": "personal"},
-                {"article_id": "t-1", "score": 0.5, "source": "trending"},
-                {"article_id": "p-1", "score": 0.0, "source": "popular"},
+                {"article_id": "a-101", "score": 1.0, "source": "personal", "position": 1},
+                {"article_id": "t-1", "score": 0.5, "source": "trending", "position": 2},
+                {"article_id": "p-1", "score": 0.0, "source": "popular", "position": 3},
             ],
             "degraded": False,
+            "variant": None,
         },
     )
 
@@ -82,8 +85,8 @@ def test_reader_without_personal_list_gets_trending_then_popular(
     )
 
     assert response.json()["items"] == [
-        {"article_id": "t-1", "score": 0.5, "source": "trending"},
-        {"article_id": "p-1", "score": 0.0, "source": "popular"},
+        {"article_id": "t-1", "score": 0.5, "source": "trending", "position": 1},
+        {"article_id": "p-1", "score": 0.0, "source": "popular", "position": 2},
     ]
 
 
@@ -92,9 +95,17 @@ def test_portal_without_a_model_yet_answers_empty(
 ) -> None:
     response = client.get(URL.format(portal="ge", user="alice"), headers=bearer(make_token()))
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
-        {"portal": "ge", "user_id": "alice", "model_version": None, "items": [], "degraded": False},
+        {
+            "portal": "ge",
+            "recommendation_id": RECOMMENDATION_ID,
+            "user_id": "alice",
+            "model_version": None,
+            "items": [],
+            "degraded": False,
+            "variant": None,
+        },
     )
 
 
@@ -107,17 +118,19 @@ def test_store_outage_answers_200_degraded_from_memory(
 
     response = client.get(URL.format(portal="g1", user="alice"), headers=alice)
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, with_id_checked(response.json())) == (
         200,
         {
             "portal": "g1",
+            "recommendation_id": RECOMMENDATION_ID,
             "user_id": "alice",
             "model_version": "v2",
             "items": [
-                {"article_id": "t-1", "score": 0.5, "source": "trending"},
-                {"article_id": "p-1", "score": 0.0, "source": "popular"},
+                {"article_id": "t-1", "score": 0.5, "source": "trending", "position": 1},
+                {"article_id": "p-1", "score": 0.0, "source": "popular", "position": 2},
             ],
             "degraded": True,
+            "variant": None,
         },
     )
 
@@ -144,3 +157,27 @@ def test_openapi_declares_the_bearer_scheme_and_the_errors(client: TestClient) -
     assert document["components"]["securitySchemes"]["CognitoAccessToken"]["scheme"] == "bearer"
     assert operation["security"] == [{"CognitoAccessToken": []}]
     assert sorted(operation["responses"]) == ["200", "401", "403", "404", "422", "503"]
+
+
+def test_openapi_documents_the_answers_id_positions_and_variant(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+
+    item = schemas["RecommendedItem"]["properties"]["position"]
+    assert (item["type"], item["minimum"], item["maximum"]) == ("integer", 1, 100)
+    for answer in ("RecommendationsOut", "RelatedOut", "ListOut"):
+        assert "recommendation_id" in schemas[answer]["required"], answer
+        assert schemas[answer]["properties"]["recommendation_id"]["pattern"] == "^[0-9a-f]{32}$"
+    for answer in ("RecommendationsOut", "RelatedOut"):
+        assert schemas[answer]["properties"]["variant"]["anyOf"] == [
+            {"$ref": "#/components/schemas/VariantOut"},
+            {"type": "null"},
+        ]
+    assert sorted(schemas["VariantOut"]["required"]) == ["experiment", "name"]
+
+
+def test_openapi_documents_the_article_pages_reader_id(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    operation = document["paths"]["/v1/portals/{portal}/articles/{article_id}/related"]["get"]
+
+    (reader_id,) = [p for p in operation["parameters"] if p["name"] == "reader_id"]
+    assert (reader_id["in"], reader_id["required"]) == ("query", False)
