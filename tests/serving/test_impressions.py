@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from typing import Any
 
@@ -15,7 +16,9 @@ from fastapi.testclient import TestClient
 from newslake.experiments import Experiment
 from newslake.store import ScoredItem
 from serving.auth import TokenVerifier
+from serving.impressions import Impression, ImpressionLog
 from serving.main import create_app
+from serving.recommender import Answer, Recommendation
 from tests.utils.serving_app import SPLIT, app_settings
 from tests.utils.tokens import TokenFactory, bearer
 
@@ -30,14 +33,17 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 
 class Lines(logging.Handler):
     """Keeps every impression line; ``delay_s`` makes it a slow sink (a full disk, a slow
-    log agent) so lines queue up behind it."""
+    log agent) so lines queue up behind it, and ``opened`` a stuck one until it is set."""
 
     def __init__(self, delay_s: float = 0.0) -> None:
         super().__init__()
         self.delay_s = delay_s
+        self.opened = threading.Event()
+        self.opened.set()
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        self.opened.wait(timeout=10)  # bounded: a sink stuck in the request fails, not hangs
         time.sleep(self.delay_s)
         self.lines.append(self.format(record))
 
@@ -195,3 +201,34 @@ def test_a_shutdown_right_after_a_burst_loses_no_impression(
 
     assert queued > 0  # the burst was still being written when the shutdown began
     assert [r["recommendation_id"] for r in lines.records()] == ids
+
+
+def test_the_answer_does_not_wait_for_its_line_to_be_written(
+    reader: Any, verifier: TokenVerifier, make_token: TokenFactory
+) -> None:
+    lines = Lines()
+    lines.opened.clear()  # the output is stuck
+    with TestClient(_app(reader, verifier, lines)) as client:
+        response = client.get(ANSWERS["popular"], headers=bearer(make_token()))
+        written_before_the_answer = len(lines.lines)
+        lines.opened.set()
+
+    assert (response.status_code, written_before_the_answer) == (200, 0)
+    assert [r["recommendation_id"] for r in lines.records()] == [
+        response.json()["recommendation_id"]
+    ]
+
+
+def test_the_log_starts_again_after_a_stop_as_lambda_runs_one_lifespan_per_call() -> None:
+    lines = Lines()
+    log = ImpressionLog(lines)
+    answer = Answer("v2", (Recommendation("p-1", 120.0, "popular"),))
+    shown = [Impression.of(answer, "popular", "g1") for _ in range(2)]
+
+    for impression in shown:
+        log.start()
+        log.record(impression)
+        log.stop()
+
+    assert [r["recommendation_id"] for r in lines.records()] == [i.recommendation_id for i in shown]
+    assert log.running is False
