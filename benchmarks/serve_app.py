@@ -136,12 +136,19 @@ def bare_body(limit: int = LIMIT) -> bytes:
     """A reader's answer of ``limit`` items as the service encodes it (compact JSON), with
     made-up values: what the bare route sends, so both answers cost the same to send."""
     items = [
-        {"article_id": article(k), "score": round(1.0 - k / limit, 6), "source": "covisited"}
+        {
+            "article_id": article(k),
+            "score": round(1.0 - k / limit, 6),
+            "source": "covisited",
+            "position": k + 1,
+        }
         for k in range(limit)
     ]
     body = {
         "portal": PORTAL,
         "model_version": VERSION,
+        "recommendation_id": "0" * 32,
+        "variant": None,
         "items": items,
         "degraded": False,
         "user_id": known_user(0),

@@ -194,7 +194,7 @@ def _experiment(raw: object) -> Experiment:
         return raw
     spec = _keys("an experiment", raw, {"name", "route", "enabled", "variants"}, set())
     where = f"experiment {spec['name']!r}"
-    if not isinstance(spec["variants"], list):
+    if not isinstance(spec["variants"], list | tuple):
         raise ExperimentError(f"{where}: variants must be a list")
     variants = tuple(_variant(where, v) for v in spec["variants"])
     return Experiment(spec["name"], spec["route"], spec["enabled"], variants)

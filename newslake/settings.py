@@ -113,8 +113,12 @@ class Settings(BaseSettings):
     eval_test_hours: int = Field(default=24, ge=1)  # test on the last day before as-of
     eval_k: int = Field(default=10, ge=1)
     eval_min_users: int = Field(default=5, ge=1)  # fewer users with test clicks: skipped
-    # Publish when the blend beats the best baseline's NDCG@k and is within gate_margin of
-    # the version in service: relative (ndcg >= in_service * (1 - margin)) or absolute.
+    # The gate (spark_jobs/gate.py) scores the request-time reader's list on the next day
+    # with the candidate's personal lists at each of gate_personal_weights and without them;
+    # the best weight is earned if it beats none. It publishes unless the served list falls
+    # below the version in service's by more than gate_margin: relative (ndcg >=
+    # in_service * (1 - margin)) or absolute.
+    gate_personal_weights: Annotated[tuple[float, ...], NoDecode] = (0.05, 0.1, 0.25, 0.5, 1.0)
     gate_margin: float = Field(default=0.02, ge=0)
     gate_margin_relative: bool = True
     # older articles never recommended; 48 h cut articles readers still read a week later
@@ -218,11 +222,21 @@ class Settings(BaseSettings):
     def _parse_experiments(cls, value: object) -> tuple[Experiment, ...]:
         return experiments_from(value)
 
-    @field_validator("portals", "cognito_client_ids", "cors_extra_origins", mode="before")
+    @field_validator(
+        "portals", "cognito_client_ids", "cors_extra_origins", "gate_personal_weights",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("gate_personal_weights")
+    @classmethod
+    def _check_trial_weights(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(w <= 0 for w in value):
+            raise ValueError(f"gate_personal_weights must all be above 0: {list(value)}")
         return value
 
     @field_validator("portals")

@@ -10,6 +10,7 @@ Two tables:
   ``{portal}#user#{user_id}``             model version   a user's personal top-N
   ``{portal}#popular``                    model version   top by views in a day
   ``{portal}#related#{article_id}``       model version   related articles (nightly)
+  ``{portal}#weights``                    model version   weights the gate earned
   ``{portal}#trending``                   ``live``        top by views in minutes
   ``{portal}#related#{article_id}``       ``live``        co-visited in recent sessions
   ``{portal}#recent#{user_id}``           ``live``        what the user read lately
@@ -21,6 +22,9 @@ Two tables:
 
   ``items`` holds a JSON list of ``{"article_id": str, "score": float}``, best first;
   ``expires_at`` (epoch seconds) is the table's TTL attribute, so old versions age out.
+  The weights record uses the same form, a source's name in ``article_id`` and its weight
+  in the reader's list in ``score`` (``personal``: the weight the nightly gate earned for
+  the version's personal lists).
 
   The session-state consumer (``ingestion/session_state.py``) keeps two kinds of items
   seconds after each pageview:
@@ -68,6 +72,10 @@ def popular_key(portal: str) -> str:
 
 def related_key(portal: str, article_id: str) -> str:
     return f"{portal}#related#{article_id}"
+
+
+def weights_key(portal: str) -> str:
+    return f"{portal}#weights"
 
 
 LIVE = "live"

@@ -65,7 +65,12 @@ def reader_list_of(
 ) -> ReaderList:
     """How a variant with these overrides answers a reader."""
     params = reader_params(base, overrides)
-    variant = recommender if params == base else recommender.with_reader_params(params)
+    fixed = "reader_w_personal" in overrides
+    variant = (
+        recommender
+        if params == base and not fixed
+        else recommender.with_reader_params(params, personal_fixed=fixed)
+    )
     if overrides.get(READER_MODE) == "nightly":
         return variant.nightly_for_user
     return variant.for_user

@@ -2,7 +2,8 @@
 
 * a reader: their list fused at request time (``newslake.ranking.reader_list``, the
   function the offline evaluation scores) from the co-visitation lists of what they just
-  read, trending, their nightly personal list and popular, never an article they read;
+  read, hot, trending, their nightly personal list (at the weight the nightly gate earned
+  for it) and popular, never an article they read;
 * an article page: the live co-visitation list blended with trending
   (``newslake.ranking.blend``, the function the offline evaluation scores), then the
   nightly related list, then the rest of trending and popular, never the article itself;
@@ -35,6 +36,7 @@ from newslake.store import (
     related_key,
     trending_key,
     user_key,
+    weights_key,
 )
 from serving.cache import TtlCache
 from serving.reader import RecommendationReader, StoreUnavailableError
@@ -169,6 +171,7 @@ class Recommender:
         self._wall_clock = wall_clock
         # Readers do network IO unless they say otherwise (an in-process reader does not).
         self.blocking: bool = getattr(reader, "blocking", True)
+        self._personal_fixed = False  # a variant's own personal weight (with_reader_params)
         self._versions: TtlCache[str, str | None] = TtlCache(ttl_s, clock=clock)
         self._lists: TtlCache[tuple[str, str], _Items] = TtlCache(ttl_s, clock=clock)
         self._related: TtlCache[tuple[str, str, str | None], tuple[_Items, _Items]] = TtlCache(
@@ -192,7 +195,11 @@ class Recommender:
             personal=_pairs(personal),
             popular=_pairs(self._popular(portal, version, request)),
         )
-        params = replace(self._reader_params, limit=limit)
+        params = replace(
+            self._reader_params,
+            limit=limit,
+            personal=self._personal_weight(portal, version, request),
+        )
         picks = ranking.reader_list(lists, params)
         if len(picks) < limit and not lists.hot:  # short (no model yet): hot tops it up
             lists = replace(lists, hot=_pairs(self._hot(portal, request, top_up=True)))
@@ -245,12 +252,16 @@ class Recommender:
         self._top_up(picker, portal, version, request)
         return Answer(version, tuple(picker.items), request.degraded)
 
-    def with_reader_params(self, params: ranking.ReaderParams) -> Recommender:
+    def with_reader_params(
+        self, params: ranking.ReaderParams, *, personal_fixed: bool = False
+    ) -> Recommender:
         """This recommender fusing the reader's list with ``params`` (an experiment's
         variant), sharing the store, the caches and the clocks: a variant reads nothing
-        more than the default list would."""
+        more than the default list would. ``personal_fixed``: the variant sets the
+        personal lists' weight, which then wins over the weight the gate earned."""
         variant = copy.copy(self)
         variant._reader_params = params
+        variant._personal_fixed = personal_fixed
         return variant
 
     # ---- sources --------------------------------------------------------------------------
@@ -291,6 +302,17 @@ class Recommender:
             return ()
         key = (popular_key(portal), version)
         return self._cached(self._lists, key, lambda: self._read(key), request, default=())
+
+    def _personal_weight(self, portal: str, version: str | None, request: _Request) -> float:
+        """The weight the nightly gate earned for the version's personal lists (cached);
+        the settings' ``reader_w_personal`` for a version published without one."""
+        if version is None or self._personal_fixed:
+            return self._reader_params.personal
+        key = (weights_key(portal), version)
+        earned = self._cached(self._lists, key, lambda: self._read(key), request, default=())
+        return next(
+            (i.score for i in earned if i.article_id == "personal"), self._reader_params.personal
+        )
 
     def _read_personal(
         self, portal: str, user_id: str, version: str | None, request: _Request

@@ -1,4 +1,9 @@
-"""The published personal list: fresh popularity, co-visitation and ALS fused by rank.
+"""A nightly personal list fused by rank: fresh popularity, co-visitation and ALS.
+
+The weekly search (:mod:`spark_jobs.search`) scores ALS hyperparameters through this blend;
+what readers are served is fused at request time (``newslake.ranking.reader_list``), and
+the nightly gate judges that (:mod:`spark_jobs.served`). This module also holds the Spark
+signals both use.
 
 News ages in hours: on G1 about 40 % of the articles read on a day did not exist the day
 before, so a profile learned from yesterday (ALS) alone misses most of what is read today,

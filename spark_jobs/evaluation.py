@@ -10,6 +10,7 @@ top-k lists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,5 +91,9 @@ class Evaluator:
     k: int
 
     def score(self, ranking: DataFrame) -> dict[str, Any]:
-        lists = rankings_of(ranking, self.users, self.k)
-        return summary_dict(metrics.summarise(lists, self.relevant, self.k, self.catalogue), self.k)
+        return self.score_lists(rankings_of(ranking, self.users, self.k))
+
+    def score_lists(self, lists: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+        """Metrics of lists already on the driver (user_id: article ids, best first)."""
+        top = {user: list(ranked)[: self.k] for user, ranked in lists.items()}
+        return summary_dict(metrics.summarise(top, self.relevant, self.k, self.catalogue), self.k)

@@ -215,8 +215,9 @@ def export_version(
     *,
     client_factory: ClientFactory = dynamodb_client,
 ) -> dict[str, int]:
-    """Write a portal's version (personal lists, popular, related) to the store; the
-    pointer is not touched. Returns the items written per list.
+    """Write a portal's version (personal lists, popular, related, and the weights the
+    gate earned) to the store; the pointer is not touched. Returns the items written per
+    list.
 
     Raises:
         ExportError: the version was not promoted by the gate, or has no lists.
@@ -243,6 +244,12 @@ def export_version(
         counts[name] = publish_lists(
             rows, settings, key, version, expires_at, client_factory=client_factory
         )
+    weights = [
+        store.ScoredItem("personal", gold.earned_weight(spark, paths.model_runs, portal, version))
+    ]
+    record = store.item_record(store.weights_key(portal), version, weights, expires_at)
+    table = settings.recommendations_table
+    counts["weights"] = write_batch(client_factory(settings), table, [record])
     return counts
 
 

@@ -129,6 +129,16 @@ def gate_decision(spark: SparkSession, path: str, portal: str, version: str) -> 
     return str(row[0]) if row else None
 
 
+def earned_weight(spark: SparkSession, path: str, portal: str, version: str) -> float:
+    """The personal lists' weight the gate earned for a version (``params.served``), 0 for a
+    version recorded before the gate weighed them or never trained."""
+    rows = version_rows(spark, path, portal, version)
+    row = rows.select("params").first() if rows is not None else None
+    if row is None or not row[0]:
+        return 0.0
+    return float(json.loads(row[0]).get("served", {}).get("personal_weight", 0.0))
+
+
 # ---- gold.hyperparams --------------------------------------------------------------------
 HYPERPARAMS_SCHEMA = (
     "portal string, searched_on date, as_of timestamp, rank int, max_iter int, "

@@ -5,13 +5,18 @@
 1. split the portal's visits at ``as_of - eval_test_hours``; skip the portal when the test
    period has fewer than ``eval_min_users`` readers or nothing precedes the split;
 2. number ids (``gold.id_map``), train ALS on the interactions known at the split, and score
-   ALS, popular, trending, the blend and the version in service (its stored lists from
-   ``gold.recommendations``) on the test period (:mod:`spark_jobs.evaluation`);
-3. gate the blend (:mod:`spark_jobs.gate`);
+   on the test period (:mod:`spark_jobs.evaluation`) ALS, popular and trending alone (for
+   the record) and what readers will be served: the request-time reader's list
+   (:mod:`spark_jobs.served`) without personal lists, with the candidate's ALS lists at each
+   trial weight, and with the version in service's lists at its weight;
+3. gate it (:mod:`spark_jobs.gate`): the personal lists earn a weight (0 when they do not
+   help), and the served list must not fall below the version in service's;
 4. if promoted, retrain ALS on everything up to ``as_of`` and write the published lists
-   (``gold.recommendations``, ``gold.related``, ``gold.popular``) under ``version``;
-5. record every model's metrics, the parameters, the input table versions, the stage
-   timings and the decision in ``gold.model_runs``.
+   (``gold.recommendations``: each active reader's ALS list less what they read,
+   ``gold.related``, ``gold.popular``) under ``version``;
+5. record every model's metrics, the parameters (with the earned weight, which the export
+   publishes beside the lists), the input table versions, the stage timings and the
+   decision in ``gold.model_runs``.
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ from spark_jobs.gold import ModelRun
 from spark_jobs.interactions import strengths
 from spark_jobs.popularity import top_by_views
 from spark_jobs.portal_inputs import PortalRun, Scoring, signal_params
+from spark_jobs.served import gather, personal_lists
 from spark_jobs.tables import GoldPaths, StreamPaths
 
 log = logging.getLogger("newslake.nightly")
 
 CANDIDATE, REJECTED, SKIPPED, FAILED = "candidate", "rejected", "skipped", "failed"
-BASELINES = ("popular", "trending")
+SERVED, IN_SERVICE = "served", "in_service"
 
 
 class _Skip(Exception):
@@ -77,6 +83,7 @@ class _Attempt:
 
     inputs: dict[str, int | None] = field(default_factory=dict)
     chosen: Chosen | None = None
+    personal_weight: float = 0.0
     maps: tuple[DataFrame, DataFrame] | None = None
 
     def close(self) -> None:
@@ -110,15 +117,24 @@ def production_interactions(run: PortalRun, version: str) -> DataFrame:
     return strengths(run.visits, run.as_of)
 
 
+@dataclass(frozen=True)
+class InService:
+    """The version in service's personal lists (user_id, rank, article_id, score) and the
+    weight the gate earned for them."""
+
+    lists: DataFrame
+    weight: float
+
+
 def evaluate(
     run: PortalRun,
     *,
     maps: tuple[DataFrame, DataFrame],
     chosen: Chosen,
-    in_service: DataFrame | None,
-) -> dict[str, dict[str, Any]]:
-    """Metrics of every model on the run's split: ALS, the baselines, the blend, the version
-    in service (when its lists are given: (user_id, rank, article_id, score))."""
+    in_service: InService | None,
+) -> tuple[dict[str, dict[str, Any]], gate.Served]:
+    """Metrics of every model on the run's split, and what the gate compares: ALS, popular
+    and trending alone, and the request-time list as served (module docstring)."""
     t, scoring = run.timings, Scoring.of(run)
     sig, out = scoring.signals, {}
     with t("evaluate.als_train"):
@@ -129,42 +145,49 @@ def evaluate(
     with t("evaluate.baselines"):
         for name, ranked in (("popular", sig.popular), ("trending", sig.trending)):
             out[name] = scoring.score_unread(blend.for_users(scoring.users, ranked))
-    with t("evaluate.blend"):
-        lists = blend.source_lists(sig, scoring.users, als_top)
-        out["blend"] = scoring.score(scoring.fuse(lists, chosen.weights))
-    if in_service is not None:
-        with t("evaluate.in_service"):
-            out["in_service"] = scoring.score_unread(in_service)
+    with t("evaluate.served"):
+        personal = als_top.transform(blend.unread(scoring.reads, run.settings.top_n))
+        served = _score_served(run, scoring, personal, in_service, out)
     als_top.unpersist()
     scoring.close()
-    return out
+    return out, served
 
 
-def in_service_lists(run: PortalRun, version: str | None) -> DataFrame | None:
-    """What the version in service shows the test readers: its stored personal lists, topped
-    up with its popular list (as the service does); None when nothing is stored."""
+def _score_served(
+    run: PortalRun,
+    scoring: Scoring,
+    personal: DataFrame,
+    in_service: InService | None,
+    out: dict[str, dict[str, Any]],
+) -> gate.Served:
+    """Score the request-time list without personal lists, with ``personal`` at each trial
+    weight and with the version in service's; adds each to ``out``."""
+    inputs = gather(scoring.signals, scoring.users, run.visits, settings=run.settings, k=scoring.k)
+    score, metric = scoring.evaluator.score_lists, run.metric
+    out[SERVED] = score(inputs.lists_of({}, 0.0))
+    candidate, trials = personal_lists(personal), {}
+    for weight in run.settings.gate_personal_weights:
+        name = f"{SERVED}_personal_{weight:g}"
+        out[name] = score(inputs.lists_of(candidate, weight))
+        trials[weight] = out[name][metric]
+    now = None
+    if in_service is not None:
+        stored = personal_lists(in_service.lists)
+        out[IN_SERVICE] = score(inputs.lists_of(stored, in_service.weight))
+        now = out[IN_SERVICE][metric]
+    return gate.Served(without=out[SERVED][metric], with_personal=trials, in_service=now)
+
+
+def in_service_lists(run: PortalRun, version: str | None) -> InService | None:
+    """The version in service's stored personal lists and earned weight; None when nothing
+    is stored."""
     if version is None:
         return None
     stored = gold.version_rows(run.spark, run.paths.recommendations, run.portal, version)
     if stored is None or not stored.limit(1).count():
         return None
-    personal = stored.select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE)
-    popular = gold.version_rows(run.spark, run.paths.popular, run.portal, version)
-    if popular is not None:
-        topped = blend.for_users(
-            run.test_readers(),
-            popular.select(
-                (F.col(C.RANK) + 1000).alias(C.RANK),
-                C.ARTICLE_ID,
-                F.col(C.VIEWS).cast("double").alias(C.SCORE),
-            ),
-        )
-        personal = (
-            personal.unionByName(topped.select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE))
-            .groupBy(C.USER_ID, C.ARTICLE_ID)
-            .agg(F.min(C.RANK).alias(C.RANK), F.max(C.SCORE).alias(C.SCORE))
-        )
-    return personal
+    weight = gold.earned_weight(run.spark, run.paths.model_runs, run.portal, version)
+    return InService(stored.select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE), weight)
 
 
 def build_lists(
@@ -180,20 +203,14 @@ def build_lists(
     sig = blend.signals(run.visits, as_of, signal_params(settings)).cache()
     since = F.lit(as_of - timedelta(days=settings.personal_active_days)).cast("timestamp")
     active = run.visits.where(F.col(C.VISIT_START) > since).select(C.USER_ID).distinct().cache()
-    als_top = None
-    if chosen.weights.als > 0:
-        with t("lists.als_train"):
-            trained = als.train(interactions, *maps, chosen.params)
-        als_top = als.recommend(trained, active, sig.fresh, sig.candidates)
+    with t("lists.als_train"):
+        trained = als.train(interactions, *maps, chosen.params)
     tag = [F.lit(run.portal).alias(C.PORTAL), F.lit(version).alias(C.VERSION)]
     match = {C.VERSION: version, C.PORTAL: run.portal}
     with t("lists.recommendations"):
-        recs = blend.fuse(
-            blend.source_lists(sig, active, als_top),
-            chosen.weights.as_dict(),
-            reads=sig.reads.join(active, C.USER_ID, "left_semi"),
-            fresh=sig.fresh,
-            top_n=settings.top_n,
+        reads = sig.reads.join(active, C.USER_ID, "left_semi")
+        recs = als.recommend(trained, active, sig.fresh, sig.candidates).transform(
+            blend.unread(reads, settings.top_n)
         )
         delta_io.replace_rows(
             recs.select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE, *tag),
@@ -272,9 +289,19 @@ def _train(run: PortalRun, outcome: PortalOutcome, attempt: _Attempt, ddb: Any) 
     serving = versions.active_version(ddb, run.settings.versions_table, run.portal)
     with run.timings("evaluate"):
         previous = in_service_lists(run, serving if serving != outcome.version else None)
-        outcome.metrics = evaluate(run, maps=maps, chosen=chosen, in_service=previous)
-    decision = _gate(run, outcome.metrics)
-    outcome.gate = {"decision": decision.decision, "reason": decision.reason}
+        outcome.metrics, served = evaluate(run, maps=maps, chosen=chosen, in_service=previous)
+    decision = gate.decide(
+        served,
+        margin=run.settings.gate_margin,
+        relative=run.settings.gate_margin_relative,
+        metric=run.metric,
+    )
+    attempt.personal_weight = decision.personal_weight
+    outcome.gate = {
+        "decision": decision.decision,
+        "reason": decision.reason,
+        "personal_weight": f"{decision.personal_weight:g}",
+    }
     if serving is not None:
         outcome.gate["in_service_version"] = serving
     if not decision.promoted:
@@ -309,19 +336,6 @@ def _check_enough(run: PortalRun, history: bool) -> None:
         raise _Skip(f"too few users with clicks in the test period ({readers} < {needed})")
 
 
-def _gate(run: PortalRun, metrics: dict[str, dict[str, Any]]) -> gate.Decision:
-    """The blend against the baselines and the version in service, on the run's metric."""
-    metric = run.metric
-    return gate.decide(
-        metrics["blend"][metric],
-        {b: metrics[b][metric] for b in BASELINES},
-        metrics["in_service"][metric] if "in_service" in metrics else None,
-        margin=run.settings.gate_margin,
-        relative=run.settings.gate_margin_relative,
-        metric=metric,
-    )
-
-
 def _record(run: PortalRun, outcome: PortalOutcome, attempt: _Attempt) -> None:
     """The run in gold.model_runs; a candidate that cannot be recorded fails (export
     refuses an unrecorded decision anyway)."""
@@ -330,6 +344,7 @@ def _record(run: PortalRun, outcome: PortalOutcome, attempt: _Attempt) -> None:
         "als": chosen.params.as_dict() if chosen else {},
         "blend": chosen.weights.as_dict() if chosen else {},
         "chosen_by": chosen.source if chosen else "",
+        "served": {"personal_weight": attempt.personal_weight},
         "split": run.split.as_dict(),
     }
     try:

@@ -121,12 +121,13 @@ def test_covisitation_of_recent_reads_is_one_round_trip_then_cached(
         ScoredItem("a-102", NOW - 60),
         ScoredItem("x-8", NOW - 180),  # third newest: past last_reads (2)
     ]
-    recommender.for_user("g1", "alice", limit=3)  # pointer, reader, trending, popular, related
+    # pointer, reader, weights, trending, popular, related
+    recommender.for_user("g1", "alice", limit=3)
     first = reader.calls
 
     recommender.for_user("g1", "alice", limit=3)  # only the reader's keys
 
-    assert (first, reader.calls) == (5, 6)
+    assert (first, reader.calls) == (6, 7)
 
 
 def test_a_short_list_is_topped_up_from_trending_then_popular(
@@ -185,12 +186,52 @@ def test_portal_with_nothing_published_answers_empty(fake_reader: Any) -> None:
 def test_personal_list_and_recent_reads_are_one_round_trip(
     recommender: Recommender, reader: Any
 ) -> None:
-    recommender.for_user("g1", "alice", limit=3)  # pointer, reader, trending, popular
+    recommender.for_user("g1", "alice", limit=3)  # pointer, reader, weights, trending, popular
     calls = reader.calls
 
     recommender.for_user("g1", "alice", limit=3)
 
-    assert (calls, reader.calls) == (4, 5)
+    assert (calls, reader.calls) == (5, 6)
+
+
+def test_the_personal_lists_weigh_what_the_gate_earned_for_the_version(
+    recommender: Recommender, reader: Any
+) -> None:
+    reader.records[("g1#weights", "v2")] = [ScoredItem("personal", 0.0)]  # ALS fell short
+
+    # trending alone (x 0.5): t-1 0.5, a-101 0.375, t-2 0.25
+    assert _rounded(recommender.for_user("g1", "alice", limit=3)) == [
+        ("t-1", 0.5, "trending"),
+        ("a-101", 0.375, "trending"),
+        ("t-2", 0.25, "trending"),
+    ]
+
+
+def test_a_variant_that_sets_the_personal_weight_keeps_it_over_the_earned_one(
+    recommender: Recommender, reader: Any
+) -> None:
+    reader.records[("g1#weights", "v2")] = [ScoredItem("personal", 0.0)]
+    variant = recommender.with_reader_params(READER_PARAMS, personal_fixed=True)  # personal 1
+
+    assert _rounded(variant.for_user("g1", "alice", limit=3)) == [
+        ("a-101", 1.375, "personal"),
+        ("a-102", 0.6044, "personal"),
+        ("t-1", 0.5, "trending"),
+    ]
+
+
+def test_a_version_that_earned_a_weight_uses_it_over_the_settings(
+    recommender: Recommender, reader: Any
+) -> None:
+    reader.records[("g1#weights", "v2")] = [ScoredItem("personal", 0.25)]
+
+    # personal x 0.25: a-101 0.25, a-102 0.1511, a-103 0.033; trending x 0.5 as above
+    assert _rounded(recommender.for_user("g1", "alice", limit=4)) == [
+        ("a-101", 0.625, "trending"),  # 0.25 + 0.375: trending gave most
+        ("t-1", 0.5, "trending"),
+        ("t-2", 0.25, "trending"),
+        ("a-102", 0.1511, "personal"),
+    ]
 
 
 def test_the_live_hot_list_weighs_each_bucket_by_its_age(reader: Any) -> None:
@@ -230,13 +271,13 @@ def test_a_list_short_of_articles_is_topped_up_from_hot(fake_reader: Any) -> Non
 
 # ---- the cache and the store going down --------------------------------------------------
 def test_shared_lists_are_read_once_within_the_ttl(recommender: Recommender, reader: Any) -> None:
-    # pointer, bob's keys, trending, popular, and hot (10 is more than those lists hold)
+    # pointer, bob's keys, weights, trending, popular, and hot (10 is more than those hold)
     recommender.for_user("g1", "bob", limit=10)
     first = reader.calls
 
     recommender.for_user("g1", "dan", limit=10)  # only dan's keys
 
-    assert (first, reader.calls) == (5, 6)
+    assert (first, reader.calls) == (6, 7)
 
 
 def test_shared_lists_are_read_again_after_the_ttl(

@@ -2,17 +2,22 @@
 
 Four portals, as of 2026-01-10 00:00 (test period: the day before):
 
+The reader's list served at the cutoff is trending alone here (the settings below; no read
+is recent enough to lend its co-visitation), and trending shows 15 popular fillers, f00 first.
+
 * g1: six readers last read a_i; a_i and b_i are read together in other sessions; in the
-  test period each reader reads b_i. Most viewed and trending show 15 popular fillers, never
-  b_i (NDCG 0); the blend ranks b_i first through co-visitation (NDCG 1): promoted.
-* ge: the same history, but the readers read the top filler next: trending has NDCG 1,
-  the blend puts b_i first and the filler second (NDCG 1/log2(3)): rejected.
+  test period each reader reads b_i. Served without personal lists: NDCG 0; ALS finds b_i
+  through the co-reading, so the personal lists earn a weight: published.
+* ge: the same history, but the readers read f00 next: served without personal lists it is
+  first (NDCG 1), nothing can lift that, so the personal lists' weight is 0: published.
+* regress: the readers read b_i, which is older than the freshness horizon (ALS never
+  recommends it); the version in service lists it first for each reader, at weight 2:
+  served with it NDCG 1, with the candidate 0: rejected, the version in service stays.
 * gshow: no data at all: skipped. quiet: history, but no clicks in the test period: skipped.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from datetime import UTC, datetime, timedelta
 
@@ -61,13 +66,39 @@ def _portal_rows(portal, test_read):
     return rows
 
 
+def _regress_rows():
+    """g1's history without the co-reading; b_i read once, 8 days before the cutoff."""
+    rows = [r for r in _portal_rows("regress", lambda i: f"b{i}") if not r[2].startswith("p")]
+    for i in range(6):
+        at = CUTOFF - timedelta(days=8)
+        rows.append((f"regress-old-{i}", "regress", f"o{i}", f"os{i}", f"b{i}", at, 0, 0, 0, at))
+    return rows
+
+
+def _in_service(spark, settings):
+    """regress's version in service: b_i first for each t_i, earned weight 2."""
+    paths = GoldPaths.of(settings)
+    recs = [(f"t{i}", 1, f"b{i}", 1.0, "regress", "v-old") for i in range(6)]
+    spark.createDataFrame(
+        recs,
+        "user_id string, rank int, article_id string, score double, portal string, version string",
+    ).write.format("delta").save(paths.recommendations)
+    gold.write_model_runs(
+        spark, paths.model_runs, portal="regress", version="v-old", as_of=CUTOFF, cutoff=None,
+        k=10, status="published", decision="promote", reason="", input_versions={}, stage_s={},
+        runs=[gold.ModelRun("served", {}, {"served": {"personal_weight": 2.0}})],
+    )  # fmt: skip
+
+
 def _settings(local_platform, tmp_path):
     return Settings(
         **{
             **local_platform.model_dump(),
             "lake_uri": f"file://{tmp_path}/lake",
-            "portals": ("g1", "ge", "gshow", "quiet"),
-            # the scenario's blend (module docstring), not the defaults (hot alone)
+            "portals": ("g1", "ge", "gshow", "quiet", "regress"),
+            "reader_w_hot": 0.0,  # the served list: trending alone (module docstring)
+            "reader_w_trending": 1.0,
+            # the weekly search's blend
             "blend_w_hot": 0.0,
             "blend_w_trending": 1.0,
             "blend_w_covisit": 2.0,
@@ -105,12 +136,14 @@ class FailAfter:
 def nightly_run(spark, local_platform, tmp_path_factory):
     settings = _settings(local_platform, tmp_path_factory.mktemp("nightly"))
     rows = _portal_rows("g1", lambda i: f"b{i}") + _portal_rows("ge", lambda i: "f00")
-    rows += _portal_rows("quiet", None)
+    rows += _portal_rows("quiet", None) + _regress_rows()
     spark.createDataFrame(rows, SILVER).write.format("delta").save(StreamPaths.of(settings).visits)
+    _in_service(spark, settings)
     ddb = aws.client("dynamodb", settings)
     for portal in settings.portals:  # a clean pointer table for these portals
         ddb.delete_item(TableName=settings.versions_table, Key=store.version_key(portal))
-    versions.switch_active_version(ddb, settings.versions_table, "ge", "v-old", None)
+    for portal in ("ge", "regress"):
+        versions.switch_active_version(ddb, settings.versions_table, portal, "v-old", None)
     report = nightly.run(spark, settings, as_of=AS_OF, version=VERSION)
     return settings, report, ddb
 
@@ -119,7 +152,8 @@ def test_each_portal_ends_published_rejected_or_skipped(nightly_run):
     _, report, _ = nightly_run
     assert {p: r["status"] for p, r in report.portals.items()} == {
         "g1": "published",
-        "ge": "rejected",
+        "ge": "published",
+        "regress": "rejected",
         "gshow": "skipped",
         "quiet": "skipped",
     }
@@ -131,24 +165,39 @@ def test_each_portal_ends_published_rejected_or_skipped(nightly_run):
 def test_metrics_of_every_model_on_the_next_day(nightly_run):
     _, report, _ = nightly_run
     g1, ge = report.portals["g1"]["metrics"], report.portals["ge"]["metrics"]
-    assert {m: g1[m]["ndcg_at_10"] for m in ("popular", "trending", "blend")} == {
+    regress = report.portals["regress"]["metrics"]
+    assert {m: g1[m]["ndcg_at_10"] for m in ("popular", "trending", "served")} == {
         "popular": 0.0,
         "trending": 0.0,
-        "blend": 1.0,
+        "served": 0.0,
     }
-    assert g1["blend"]["users"] == 6
-    assert ge["trending"]["ndcg_at_10"] == 1.0
-    assert ge["blend"]["ndcg_at_10"] == pytest.approx(1 / math.log2(3), abs=1e-6)
-    assert set(g1) == {"als", "popular", "trending", "blend"}
+    assert g1["served"]["users"] == 6
+    assert (ge["trending"]["ndcg_at_10"], ge["served"]["ndcg_at_10"]) == (1.0, 1.0)
+    assert (regress["served"]["ndcg_at_10"], regress["in_service"]["ndcg_at_10"]) == (0.0, 1.0)
+    trials = {f"served_personal_{w}" for w in ("0.05", "0.1", "0.25", "0.5", "1")}
+    assert set(g1) == {"als", "popular", "trending", "served"} | trials
+
+
+def test_personal_lists_earn_a_weight_only_where_they_lift_the_served_list(nightly_run):
+    _, report, _ = nightly_run
+    g1, ge = report.portals["g1"]["gate"], report.portals["ge"]["gate"]
+    assert float(g1["personal_weight"]) > 0
+    assert "lift ndcg_at_10 from 0.0000 to" in g1["reason"]
+    assert ge["personal_weight"] == "0"
+    assert "fall short" in ge["reason"] and "against 1.0000 without them" in ge["reason"]
 
 
 def test_a_rejected_portal_keeps_its_version_and_a_promoted_one_switches(nightly_run):
     settings, report, ddb = nightly_run
     table = settings.versions_table
     assert versions.active_version(ddb, table, "g1") == VERSION
-    assert versions.active_version(ddb, table, "ge") == "v-old"
-    assert report.portals["ge"]["gate"]["decision"] == "reject"
-    assert "does not beat the best baseline (trending 1.0000)" in report.portals["ge"]["reason"]
+    assert versions.active_version(ddb, table, "ge") == VERSION
+    assert versions.active_version(ddb, table, "regress") == "v-old"
+    assert report.portals["regress"]["gate"]["decision"] == "reject"
+    assert (
+        "0.0000 served is below the version in service's 1.0000"
+        in (report.portals["regress"]["reason"])
+    )
 
 
 def test_the_published_lists_are_in_the_store(nightly_run):
@@ -158,31 +207,39 @@ def test_the_published_lists_are_in_the_store(nightly_run):
     # the day before as_of: the readers' test-period reads, one view each (fillers are older)
     assert items(store.popular_key("g1")) == ["b0", "b1", "b2", "b3", "b4", "b5"]
     # c29 read only f00; the fillers read with it in other sessions follow
-    personal = items(store.user_key("g1", "c29"))
+    personal = items(store.user_key("g1", "c29"))  # ALS's list, less what c29 read
     assert personal and "f00" not in personal
-    assert set(personal) <= {f"f{j:02d}" for j in range(15)}
+
+    def weights(portal):
+        key = store.record_key(store.weights_key(portal), VERSION)
+        got = ddb.get_item(TableName=settings.recommendations_table, Key=key)["Item"]
+        return [(i.article_id, i.score) for i in store.items_of(got)]
+
+    assert weights("ge") == [("personal", 0.0)]
+    ((name, earned),) = weights("g1")
+    assert name == "personal" and earned > 0
 
 
 def test_model_runs_record_metrics_inputs_and_the_decision(spark, nightly_run):
     settings, _, _ = nightly_run
     runs = spark.read.format("delta").load(GoldPaths.of(settings).model_runs)
     g1 = {r["model"]: r for r in runs.where("portal = 'g1'").collect()}
-    assert set(g1) == {"als", "popular", "trending", "blend"}
+    assert {"als", "popular", "trending", "served"} <= set(g1)
     assert {(r["status"], r["decision"], r["version"]) for r in g1.values()} == {
         ("candidate", "promote", VERSION)
     }
-    assert g1["blend"]["ndcg"] == 1.0
-    assert '"silver.pageviews": 0' in g1["blend"]["input_versions"]
-    assert '"covisit": 2.0' in g1["blend"]["params"]
-    assert [
-        r["decision"] for r in runs.where("portal = 'ge'").select("decision").distinct().collect()
-    ] == ["reject"]
+    assert g1["served"]["ndcg"] == 0.0
+    assert '"silver.pageviews": 0' in g1["served"]["input_versions"]
+    assert '"served": {"personal_weight": 0.0}' not in g1["served"]["params"]
+    assert '"served": {"personal_weight": 0.0}' in runs.where("portal = 'ge'").first()["params"]
+    regress = runs.where(f"portal = 'regress' AND version = '{VERSION}'")
+    assert [r["decision"] for r in regress.select("decision").distinct().collect()] == ["reject"]
 
 
 def test_export_refuses_a_version_the_gate_rejected(spark, nightly_run):
     settings, _, _ = nightly_run
     with pytest.raises(export.ExportError, match="gate decision is reject, not promote"):
-        export.export_version(spark, settings, "ge", VERSION, 0)
+        export.export_version(spark, settings, "regress", VERSION, 0)
 
 
 def test_an_export_failing_halfway_leaves_the_active_version(spark, nightly_run):
@@ -219,7 +276,7 @@ def test_check_finds_visits_in_the_day_before_and_none_in_a_quiet_day(spark, nig
     assert later == {
         "ok": False,
         "visits": 0,
-        "per_portal": {"g1": 0, "ge": 0, "gshow": 0, "quiet": 0},
+        "per_portal": {"g1": 0, "ge": 0, "gshow": 0, "quiet": 0, "regress": 0},
         "as_of": (AS_OF + timedelta(days=3)).isoformat(),
     }
 
