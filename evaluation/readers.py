@@ -6,7 +6,8 @@
   list, trending, the nightly personal list (ALS, ``evaluation.nightly``) and popular.
 * ``nightly``: the reader's page before the request-time list: the personal list the
   nightly run published (its blend, hot alone by default), less the recent reads, topped
-  up from trending, then popular (``serving.recommender.Recommender.for_user`` as it was).
+  up from trending, then popular (``serving.recommender.Recommender.nightly_for_user``,
+  an experiment's ``nightly`` variant).
 * ``trending``: live trending less the recent reads, topped up from popular: what a reader
   with no history gets.
 

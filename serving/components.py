@@ -50,6 +50,7 @@ class Components:
         self._verifier = verifier
         self._recommender: Recommender | None = None
         self._experiments: Experiments | None = None
+        self._warm = False
         self.metrics = RequestMetrics()
         self.impressions = ImpressionLog(impressions)  # no thread until the lifespan starts it
         # Separate locks: a slow Cognito lookup must not hold up reading recommendations.
@@ -121,7 +122,11 @@ class Components:
     def warm_up(self) -> None:
         """Build the verifier, fetch the signing keys and read the version pointers, so
         the first requests do not pay for it. Failures are logged: the app still starts,
-        /readyz says what is missing and requests retry."""
+        /readyz says what is missing and requests retry. Once per process: Mangum runs
+        the lifespan around every Lambda invocation, and only the cold start needs it."""
+        if self._warm:
+            return
+        self._warm = True
         try:
             self.check_jwks()
         except AuthUnavailableError as exc:
