@@ -18,6 +18,8 @@ CLICKS = "clicks"
 CLICKED_URLS = "clicked_urls"
 CLIENT_TS = "client_ts"
 SERVER_TS = "server_ts"
+REC_ID = "rec_id"  # the recommendation a click came through (null: organic)
+REC_POSITION = "rec_position"
 
 # Added in the lake.
 EVENT_TIME = "event_time"

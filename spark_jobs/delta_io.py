@@ -53,6 +53,7 @@ def append_new_once(
     replay: bool,
     within: Column | None = None,
     partition_by: Sequence[str] = (),
+    merge_schema: bool = False,
 ) -> int:
     """Append the rows whose keys the table lacks, once, as :func:`append_once` does;
     creates the table on first use. Returns how many rows the commit added, from its
@@ -74,7 +75,7 @@ def append_new_once(
         df = df.join(seen.select(*keys), list(keys), "left_anti")
     if not append_once(
         df, path, tag=tag, replay=replay, app_id=app_id, version=version,
-        partition_by=partition_by,
+        partition_by=partition_by, merge_schema=merge_schema,
     ):  # fmt: skip
         found = tagged_commit(spark, path, tag)
         return _inserted(found["operationMetrics"]) if found else 0
@@ -98,9 +99,14 @@ def append_once(
     app_id: str,
     version: int,
     partition_by: Sequence[str] = (),
+    merge_schema: bool = False,
 ) -> bool:
     """Append ``df`` as one commit tagged ``tag`` (its user metadata), once: False when a
     commit tagged ``tag`` is already there and nothing was written.
+
+    ``merge_schema`` adds the columns ``df`` has and the table lacks (a table whose rows
+    gained nullable fields); without it such an append fails, which catches a misnamed
+    column in every other table.
 
     Only a write that may be a replay (``replay``) looks: it searches the table's recent
     commits for ``tag``, and its append also names ``txnAppId``/``txnVersion``
@@ -112,6 +118,8 @@ def append_once(
     if replay and tagged_commit(spark, path, tag) is not None:
         return False
     writer = df.write.format("delta").mode("append").option("userMetadata", tag)
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
     if replay:
         writer = writer.option("txnAppId", app_id).option("txnVersion", version)
     if partition_by:

@@ -243,6 +243,8 @@ class LandingBatch:
             tag=f"silver:{query}:{batch_id}",
             replay=replay,
             partition_by=[C.PORTAL, C.EVENT_DATE],
+            # Events gain nullable fields (rec_id, rec_position): older tables take them.
+            merge_schema=True,
         )
 
 

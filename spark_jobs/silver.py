@@ -3,13 +3,18 @@
 A visit is one page load (``pageview_id``): its ``view`` event and the ``engagement`` updates
 sent while the page was open. Engagement values are running totals on the client, so a
 visit keeps the largest dwell time, scroll depth and click count it reported.
+
+An event may name the recommendation its click came through (``rec_id``, ``rec_position``,
+added later: lines landed before parse them as null). A pair that is not well formed is
+no reason to lose the event: it is kept as an organic one, both null, as the collector
+keeps it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
@@ -20,6 +25,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from ingestion.schema import MAX_REC_POSITION
 from spark_jobs import columns as C
 from spark_jobs.bronze import RAW, READ_ERROR
 from spark_jobs.validation import require_columns
@@ -41,11 +47,32 @@ EVENT_SCHEMA = StructType(
         StructField(C.CLICKED_URLS, ArrayType(StringType())),
         StructField(C.CLIENT_TS, LongType()),
         StructField(C.SERVER_TS, LongType()),
+        StructField(C.REC_ID, StringType()),
+        StructField(C.REC_POSITION, IntegerType()),
     ]
 )
+# ingestion.schema's REC_ID_PATTERN for Java's regex, whose $ also matches before a final
+# newline.
+REC_ID_REGEX = r"\A[0-9a-f]{32}\z"
 
 REASON = "reason"
 REQUIRED = (C.EVENT_ID, C.EVENT_TYPE, C.PORTAL, C.USER_ID, C.PAGEVIEW_ID, C.CLIENT_TS)
+
+
+def _event_fields(skip: Sequence[str]) -> list[Column]:
+    """The parsed event's fields but ``skip``; a recommendation only when both halves are
+    well formed.
+
+    A mistyped half (``"3"`` for a position) parses as null alone: Spark keeps the rest of
+    the record (``spark.sql.json.enablePartialResults``)."""
+    rec_id, position = F.col(f"_e.{C.REC_ID}"), F.col(f"_e.{C.REC_POSITION}")
+    well_formed = rec_id.rlike(REC_ID_REGEX) & position.between(1, MAX_REC_POSITION)
+    rec = {C.REC_ID: F.when(well_formed, rec_id), C.REC_POSITION: F.when(well_formed, position)}
+    return [
+        rec.get(f.name, F.col(f"_e.{f.name}")).alias(f.name)
+        for f in EVENT_SCHEMA.fields
+        if f.name not in skip
+    ]
 
 
 def parse_lines(df: DataFrame) -> DataFrame:
@@ -72,11 +99,7 @@ def parse_lines(df: DataFrame) -> DataFrame:
     return parsed.select(
         RAW,
         *[c for c in df.columns if c != RAW],
-        *[
-            F.col(f"_e.{f.name}").alias(f.name)
-            for f in EVENT_SCHEMA.fields
-            if f.name not in df.columns
-        ],
+        *_event_fields(skip=df.columns),
         reason.alias(REASON),
     )
 

@@ -99,3 +99,63 @@ def test_to_visits_names_missing_columns(spark):
     df = spark.createDataFrame([("p1",)], "pageview_id string")
     with pytest.raises(ValueError, match="to_visits needs columns"):
         to_visits(df)
+
+
+# ---- the recommendation a click came through (rec_id, rec_position) --------------------
+REC_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _recs_of(spark, lines):
+    """(event_id, rec_id, rec_position) of each valid event parsed from ``lines``."""
+    bronze = spark.createDataFrame(
+        [(line, "o1") for line in lines], "raw string, source_object string"
+    )
+    return sorted(
+        (r.event_id, r.rec_id, r.rec_position) for r in valid_events(parse_lines(bronze)).collect()
+    )
+
+
+def test_a_recommendation_is_parsed_and_an_older_line_has_none(spark):
+    lines = [
+        _event(event_id="e1", rec_id=REC_ID, rec_position=4),
+        _event(event_id="e2"),  # landed before pageviews named recommendations
+        _event(event_id="e3", rec_id=None, rec_position=None),
+    ]
+    assert _recs_of(spark, lines) == [("e1", REC_ID, 4), ("e2", None, None), ("e3", None, None)]
+
+
+def test_event_fields_keep_their_types_with_the_recommendation(spark):
+    bronze = spark.createDataFrame([(_event(), "o1")], "raw string, source_object string")
+    fields = {f.name: f.dataType.simpleString() for f in parse_lines(bronze).schema.fields}
+    assert (fields["rec_id"], fields["rec_position"]) == ("string", "int")
+
+
+@pytest.mark.parametrize(
+    "rec",
+    [
+        {"rec_id": REC_ID},
+        {"rec_position": 4},
+        {"rec_id": REC_ID.upper(), "rec_position": 4},
+        {"rec_id": REC_ID + "\n", "rec_position": 4},
+        {"rec_id": REC_ID[:31], "rec_position": 4},
+        {"rec_id": 12345, "rec_position": 4},
+        {"rec_id": REC_ID, "rec_position": 0},
+        {"rec_id": REC_ID, "rec_position": 101},
+        {"rec_id": REC_ID, "rec_position": "4"},
+        {"rec_id": REC_ID, "rec_position": 4.5},
+        {"rec_id": REC_ID, "rec_position": 10_000_000_000},
+    ],
+)
+def test_a_malformed_recommendation_keeps_the_event_as_organic(spark, rec):
+    assert _recs_of(spark, [_event(**rec)]) == [("e1", None, None)]
+
+
+def test_a_recommendation_does_not_change_the_visit(spark):
+    lines = [_event(rec_id=REC_ID, rec_position=4)]
+    bronze = spark.createDataFrame(
+        [(line, "o1") for line in lines], "raw string, source_object string"
+    )
+    assert to_visits(valid_events(parse_lines(bronze))).columns == [
+        "pageview_id", "portal", "user_id", "session_id", "article_id", "visit_start",
+        "dwell_ms", "scroll_depth", "clicks",
+    ]  # fmt: skip
