@@ -217,6 +217,19 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
+    # ---- Measuring the lists (spark_jobs/attribution.py, spark_jobs/rec_performance.py) --
+    # A pageview naming a recommendation is attributed to it when it comes within
+    # attribution_window_minutes after the answer; its client clock may run up to
+    # attribution_clock_skew_s behind the service's. The nightly stage rebuilds the last
+    # rec_performance_days days, so a day's late clicks and impressions reach its rows the
+    # next night. An experiment's variant shares are checked against the readers assigned
+    # (sample-ratio mismatch), flagged when the chi-square p-value is below srm_p_threshold.
+    attribution_window_minutes: int = Field(default=30, ge=1)
+    attribution_clock_skew_s: int = Field(default=300, ge=0)
+    rec_performance_days: int = Field(default=2, ge=1)
+    experiment_confidence: float = Field(default=0.95, gt=0, lt=1)
+    srm_p_threshold: float = Field(default=0.001, gt=0, lt=1)
+
     @field_validator("experiments", mode="before")
     @classmethod
     def _parse_experiments(cls, value: object) -> tuple[Experiment, ...]:
