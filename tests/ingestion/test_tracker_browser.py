@@ -601,6 +601,17 @@ def recs(events: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     return [(e["rec_id"], e["rec_position"]) for e in events]
 
 
+def rec_clicks(collector: Origin) -> list[dict[str, Any]]:
+    """Wait for the engagement events that report a click on a recommendation (the click's
+    fetch may land after the beacon sent when the page was left)."""
+
+    def found() -> list[dict[str, Any]]:
+        events = [e for e in collector.events if e["event_type"] == "engagement"]
+        return list({e["event_id"]: e for e in events if e["rec_id"]}.values())
+
+    return valid(wait_for(found, "the click on a recommendation at the collector"))
+
+
 def follow_rec(page: Any, collector: Origin, start: str, lands_on: str) -> list[dict[str, Any]]:
     """Open ``start``, click its recommended link, land on ``lands_on``: the two views."""
     page.goto(start)
@@ -628,7 +639,7 @@ def test_a_recommended_link_reports_the_click_and_the_page_it_leads_to(
     views = of_type(collector, "view", 2)
     next_view = next(v for v in views if v["url"] == f"{site.url}/next.html")
     assert recs([home_view, next_view]) == [(None, None), (REC_ID, 3)]
-    clicked = [e for e in of_type(collector, "engagement") if e["rec_id"]]
+    clicked = rec_clicks(collector)
     assert [(e["pageview_id"], e["clicked_urls"]) for e in clicked] == [
         (home_view["pageview_id"], [f"{site.url}/next.html"])
     ]
@@ -732,7 +743,6 @@ def test_in_anonymous_mode_the_click_is_reported_and_nothing_kept(context, site,
     site.pages["/next.html"] = page_html({**config, "consent": False}, article_id="a-2")
     page = context.new_page()
     views = follow_rec(page, collector, f"{site.url}/home.html", f"{site.url}/next.html")
-    clicked = [e for e in of_type(collector, "engagement") if e["rec_id"]]
-    assert recs(clicked) == [(REC_ID, 4)]
+    assert recs(rec_clicks(collector)) == [(REC_ID, 4)]
     assert recs(views) == [(None, None)] * 2  # nothing carried from one page to the next
     assert page.evaluate("sessionStorage.length") == 0
