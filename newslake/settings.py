@@ -230,6 +230,26 @@ class Settings(BaseSettings):
     experiment_confidence: float = Field(default=0.95, gt=0, lt=1)
     srm_p_threshold: float = Field(default=0.001, gt=0, lt=1)
 
+    # ---- Impressions to the lake (serving/impressions.py -> landing -> silver) ----------
+    # The landing prefix of the impression lines: the AWS Firehose's and the local
+    # shipper's. Locally (profile "local" only) the service also appends its lines to
+    # files under state_dir/impressions, one per process, a new one past
+    # local_impressions_segment_mib, as a log group keeps them; the local shipper
+    # (ingestion/local_impressions.py) lands new lines every local_impressions_poll_s.
+    impressions_prefix: str = "impressions"
+    local_impressions_segment_mib: float = Field(default=8.0, gt=0)
+    local_impressions_poll_s: float = Field(default=2.0, gt=0)
+
+    @property
+    def local_impressions_dir(self) -> Path:
+        return self.state_dir / "impressions"
+
+    @property
+    def impressions_uri(self) -> str:
+        """Where the impression lines land, as Spark reads them."""
+        scheme = "s3a" if self.profile == "local" else "s3"
+        return f"{scheme}://{self.landing_bucket}/{self.impressions_prefix}"
+
     @field_validator("experiments", mode="before")
     @classmethod
     def _parse_experiments(cls, value: object) -> tuple[Experiment, ...]:

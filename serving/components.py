@@ -52,7 +52,8 @@ class Components:
         self._experiments: Experiments | None = None
         self._warm = False
         self.metrics = RequestMetrics()
-        self.impressions = ImpressionLog(impressions)  # no thread until the lifespan starts it
+        # No thread until the lifespan starts it; its outputs follow the settings' profile.
+        self.impressions = ImpressionLog(impressions, settings=lambda: self.settings)
         # Separate locks: a slow Cognito lookup must not hold up reading recommendations.
         self._verifier_lock = threading.Lock()
         self._recommender_lock = threading.Lock()

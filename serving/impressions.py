@@ -10,21 +10,31 @@ The request only puts the record on a queue (``logging.handlers.QueueHandler``);
 listener thread (``QueueListener``) serialises and writes it. The service's lifespan starts
 the listener and, at shutdown, stops it, which writes every queued record first: a normal
 shutdown loses none.
+
+In the ``local`` profile there is no log group to subscribe to, so the listener also
+appends each line to a file under the state directory (:class:`SegmentFile`), which the
+local shipper (``ingestion/local_impressions.py``) lands where Firehose would. The ``aws``
+profile writes standard output only.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
+import re
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from logging.handlers import QueueHandler, QueueListener
-from typing import Literal
+from pathlib import Path
+from typing import IO, Literal
 
+from newslake.settings import Settings
 from serving.experiments import Assignment
 from serving.recommender import Answer, Source
 
@@ -101,6 +111,81 @@ class _Stdout(logging.StreamHandler):
         super().emit(record)
 
 
+SEGMENT = re.compile(r"(?P<pid>\d+)-(?P<seq>\d{6})\.jsonl")
+"""A segment's name: the writing process's id and its segment number."""
+
+
+def segment_name(pid: int, seq: int) -> str:
+    return f"{pid}-{seq:06d}.jsonl"
+
+
+class SegmentFile(logging.Handler):
+    """The impression lines appended to ``<directory>/<pid>-<seq>.jsonl``, a new segment
+    once one passes ``segment_bytes``: what a log group holds for the local shipper.
+
+    A segment is only ever appended to, a whole line at a time, so the shipper can take
+    every complete line up to the end it sees while this writes on. Each line goes to the
+    file at once (no buffer in this process): a crash loses no line already written.
+    """
+
+    def __init__(self, directory: Path, segment_bytes: int, pid: int | None = None) -> None:
+        super().__init__()
+        self.directory = directory
+        self.segment_bytes = segment_bytes
+        self.pid = os.getpid() if pid is None else pid
+        self._file: IO[bytes] | None = None
+        self._seq = -1
+        self._size = 0
+
+    @property
+    def path(self) -> Path:
+        return self.directory / segment_name(self.pid, self._seq)
+
+    def _next_segment(self) -> None:
+        self.close_file()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self._seq < 0:  # after this process's segments, if its id was used before
+            taken = [
+                int(m["seq"])
+                for p in self.directory.iterdir()
+                if (m := SEGMENT.fullmatch(p.name)) and int(m["pid"]) == self.pid
+            ]
+            self._seq = max(taken, default=-1)
+        self._seq += 1
+        self._size = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = (self.format(record) + "\n").encode()
+            if self._seq < 0 or (self._size and self._size + len(line) > self.segment_bytes):
+                self._next_segment()
+            if self._file is None:
+                self._file = self.path.open("ab", buffering=0)
+                self._size = self._file.tell()
+            self._file.write(line)
+            self._size += len(line)
+        except Exception:
+            self.handleError(record)
+
+    def close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def close(self) -> None:
+        self.close_file()
+        super().close()
+
+
+def default_outputs(settings: Settings) -> tuple[logging.Handler, ...]:
+    """Standard output (what CloudWatch Logs carries in AWS); locally also the segment
+    files the local shipper lands."""
+    if settings.profile != "local":
+        return (_Stdout(),)
+    segment_bytes = int(settings.local_impressions_segment_mib * 1024 * 1024)
+    return (_Stdout(), SegmentFile(settings.local_impressions_dir, segment_bytes))
+
+
 class _Enqueue(QueueHandler):
     """Puts the record on the queue as it is: the impression becomes JSON in the
     listener's thread, not in the request's."""
@@ -111,25 +196,46 @@ class _Enqueue(QueueHandler):
 
 class ImpressionLog:
     """The impressions' way out: the logger ``newslake.impressions`` to a queue, and a
-    listener writing the queue to ``handler`` (default: one line each on stdout).
+    listener writing the queue to ``handler``, or by default to :func:`default_outputs`
+    of ``settings`` (read at start-up, so building the log reads no settings).
 
     Between ``start()`` and ``stop()`` a request only enqueues. Outside them (an app run
     without its lifespan: a bare TestClient, Mangum with ``lifespan="off"``) a record is
     written in the request, so none waits in a queue nobody drains.
     """
 
-    def __init__(self, handler: logging.Handler | None = None) -> None:
-        self._handler = handler or _Stdout()
-        self._handler.setFormatter(logging.Formatter("%(message)s"))
+    def __init__(
+        self,
+        handler: logging.Handler | None = None,
+        *,
+        settings: Callable[[], Settings] | None = None,
+    ) -> None:
+        self._given = handler
+        self._settings = settings
+        self._outputs: tuple[logging.Handler, ...] = ()
         self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self._enqueue = _Enqueue(self._queue)
-        self._listener = QueueListener(self._queue, self._handler)
+        self._listener: QueueListener | None = None
         self._lock = threading.Lock()
         self._running = False
 
     @property
     def running(self) -> bool:
         return self._running
+
+    def outputs(self) -> tuple[logging.Handler, ...]:
+        """Where the lines go, chosen on first use."""
+        if not self._outputs:
+            if self._given is not None:
+                outputs: tuple[logging.Handler, ...] = (self._given,)
+            elif self._settings is not None:
+                outputs = default_outputs(self._settings())
+            else:
+                outputs = (_Stdout(),)
+            for handler in outputs:
+                handler.setFormatter(logging.Formatter("%(message)s"))
+            self._outputs = outputs
+        return self._outputs
 
     def start(self) -> None:
         """Starts the listener (the service's start-up); again after a stop is fine."""
@@ -138,6 +244,8 @@ class ImpressionLog:
                 return
             logger.propagate = False  # the line is the record: no other handler rewraps it
             logger.setLevel(logging.INFO)  # whatever the root's level
+            if self._listener is None:
+                self._listener = QueueListener(self._queue, *self.outputs())
             self._listener.start()
             logger.addHandler(self._enqueue)
             self._running = True
@@ -145,11 +253,14 @@ class ImpressionLog:
     def stop(self) -> None:
         """Writes every queued record, then stops the listener (the service's shutdown)."""
         with self._lock:
-            if not self._running:
+            if not self._running or self._listener is None:
                 return
             logger.removeHandler(self._enqueue)
             self._listener.stop()  # its sentinel goes after every record, then it joins
-            self._handler.flush()
+            for handler in self._listener.handlers:
+                handler.flush()
+                if isinstance(handler, SegmentFile):
+                    handler.close_file()  # reopened by the next line, if any
             self._running = False
 
     def record(self, impression: Impression) -> None:
@@ -158,7 +269,8 @@ class ImpressionLog:
             if self._running:
                 logger.info(impression)
             else:
-                self._handler.handle(_record(impression))
+                for handler in self.outputs():
+                    handler.handle(_record(impression))
 
 
 def _record(impression: Impression) -> logging.LogRecord:

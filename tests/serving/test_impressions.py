@@ -3,20 +3,26 @@ line, written off the request path and all written by the time the service has s
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import os
 import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ingestion import local_impressions
+from newslake import aws
 from newslake.experiments import Experiment
+from newslake.settings import Settings
 from newslake.store import ScoredItem
 from serving.auth import TokenVerifier
-from serving.impressions import Impression, ImpressionLog
+from serving.impressions import Impression, ImpressionLog, SegmentFile
 from serving.main import create_app
 from serving.recommender import Answer, Recommendation
 from tests.utils.serving_app import SPLIT, app_settings
@@ -232,3 +238,94 @@ def test_the_log_starts_again_after_a_stop_as_lambda_runs_one_lifespan_per_call(
 
     assert [r["recommendation_id"] for r in lines.records()] == [i.recommendation_id for i in shown]
     assert log.running is False
+
+
+# ---- locally, the lines also go to segment files the local shipper lands -----------------
+def _segments(directory: Path) -> dict[str, list[str]]:
+    return {p.name: p.read_text().splitlines() for p in sorted(directory.glob("*.jsonl"))}
+
+
+def test_a_segment_file_starts_a_new_segment_past_its_size(tmp_path: Path) -> None:
+    (tmp_path / "7-000003.jsonl").write_text("")  # the id's earlier life: numbering goes on
+    sink = SegmentFile(tmp_path, segment_bytes=20, pid=7)
+    sink.setFormatter(logging.Formatter("%(message)s"))
+
+    for n in range(3):
+        sink.handle(logging.makeLogRecord({"msg": f'{{"n":{n}}}'}))  # 8 bytes a line
+    sink.close()
+
+    assert _segments(tmp_path) == {
+        "7-000003.jsonl": [],
+        "7-000004.jsonl": ['{"n":0}', '{"n":1}'],
+        "7-000005.jsonl": ['{"n":2}'],
+    }
+
+
+def test_locally_the_service_also_appends_its_lines_to_a_segment_file(
+    reader: Any, verifier: TokenVerifier, make_token: TokenFactory, tmp_path: Path
+) -> None:
+    app = create_app(app_settings(state_dir=tmp_path), reader=reader, verifier=verifier)
+    with TestClient(app) as client:
+        body = client.get(ANSWERS["popular"], headers=bearer(make_token())).json()
+
+    ((name, lines),) = _segments(tmp_path / "impressions").items()
+    assert name == f"{os.getpid()}-000000.jsonl"
+    assert [json.loads(line)["recommendation_id"] for line in lines] == [body["recommendation_id"]]
+
+
+def test_the_aws_profile_writes_standard_output_only(
+    reader: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(profile="aws", state_dir=tmp_path)
+    log = ImpressionLog(settings=lambda: settings)
+    answer = Answer("v2", (Recommendation("p-1", 120.0, "popular"),))
+    shown = Impression.of(answer, "popular", "g1")
+
+    log.start()
+    log.record(shown)
+    log.stop()
+
+    assert [type(h).__name__ for h in log.outputs()] == ["_Stdout"]
+    assert json.loads(capsys.readouterr().out)["recommendation_id"] == shown.recommendation_id
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shutdown_mid_flush_loses_no_line_on_its_way_to_the_lake(
+    reader: Any,
+    verifier: TokenVerifier,
+    make_token: TokenFactory,
+    local_platform: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(
+        **(app_settings().model_dump() | local_platform.model_dump(include={"moto_port"}))
+        | {"state_dir": tmp_path, "impressions_prefix": "impressions-shutdown-test"}
+    )
+    slow_emit = SegmentFile.emit
+
+    def emit(self: SegmentFile, record: logging.LogRecord) -> None:
+        time.sleep(0.02)  # a slow disk: the lines queue up behind it
+        slow_emit(self, record)
+
+    monkeypatch.setattr(SegmentFile, "emit", emit)
+    token = bearer(make_token())
+    with TestClient(create_app(settings, reader=reader, verifier=verifier)) as client:
+        ids = [
+            client.get(ANSWERS["trending"], headers=token).json()["recommendation_id"]
+            for _ in range(30)
+        ]
+        queued = len(ids) - sum(len(v) for v in _segments(tmp_path / "impressions").values())
+    local_impressions.ship(settings)
+
+    assert queued > 0  # the burst was still being written when the shutdown began
+    s3 = aws.client("s3", settings)
+    listed = s3.list_objects_v2(Bucket=settings.landing_bucket, Prefix="impressions-shutdown-test/")
+    landed = [
+        json.loads(line)["recommendation_id"]
+        for o in listed["Contents"]
+        for line in gzip.decompress(
+            s3.get_object(Bucket=settings.landing_bucket, Key=o["Key"])["Body"].read()
+        ).splitlines()
+    ]
+    assert landed == ids
