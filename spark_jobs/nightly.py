@@ -3,8 +3,9 @@
 ``python -m spark_jobs.submit spark_jobs/nightly.py -- [--stage STAGE] [--portal P]
 [--as-of ISO8601] [--version V]`` (or ``python -m spark_jobs.nightly ...`` in process).
 Every stage prints one JSON object as its last stdout line; logs go to stderr. The
-default stage, ``all``, runs the chain in one process: catch_up, interactions, then per
-portal train, export and switch; one portal's failure spares the others.
+default stage, ``all``, runs the chain in one process: catch_up, rec_performance,
+interactions, then per portal train, export and switch; one portal's failure spares the
+others, and so does a failure to measure the lists served.
 
 What each stage does and its exit codes: spark_jobs/README.md, section "Nightly stages".
 
@@ -33,7 +34,8 @@ from newslake import aws, logs, versions
 from newslake.errors import NewslakeError
 from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
-from spark_jobs import delta_io, export, portal_run
+from spark_jobs import delta_io, export, portal_run, rec_performance
+from spark_jobs.experiment_results import experiment_results
 from spark_jobs.interactions import to_interactions
 from spark_jobs.landing import silver_counts
 from spark_jobs.landing_query import catch_up
@@ -46,6 +48,7 @@ log = logging.getLogger("newslake.nightly")
 
 STAGES = (
     "all", "check", "catch_up", "maintain", "interactions", "search", "train", "export", "switch",
+    "rec_performance",
 )  # fmt: skip
 EXIT_NO_DATA = 3
 PUBLISHED = "published"
@@ -58,6 +61,7 @@ class RunReport:
     stages_s: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rec_performance: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -71,7 +75,9 @@ class RunReport:
 
     @property
     def failed(self) -> list[str]:
-        return [p for p, r in self.portals.items() if r["status"] == portal_run.FAILED]
+        """The portals that failed, and ``rec_performance`` when measuring failed."""
+        failed = [p for p, r in self.portals.items() if r["status"] == portal_run.FAILED]
+        return failed + (["rec_performance"] if "failed" in self.rec_performance else [])
 
 
 def latest_visit(spark: SparkSession, settings: Settings) -> datetime | None:
@@ -148,6 +154,22 @@ def build_interactions(
     }
 
 
+def measure(spark: SparkSession, settings: Settings, as_of: datetime) -> dict[str, Any]:
+    """gold.rec_performance and gold.rec_checks for the last ``rec_performance_days`` days up
+    to ``as_of`` (each day's rows replaced: a day's late clicks and answers count the next
+    night), then gold.experiment_results through ``as_of``'s day."""
+    last = as_of.astimezone(UTC).date()
+    days = [last - timedelta(days=n) for n in reversed(range(settings.rec_performance_days))]
+    per_day: dict[str, Any] = {}
+    for day in days:
+        built = rec_performance.build_day(spark, settings, day, as_of)
+        if "skipped" in built:
+            return {"as_of": as_of.isoformat(), "skipped": built["skipped"]}
+        per_day[day.isoformat()] = built
+    experiments = experiment_results(spark, settings, last, as_of)
+    return {"as_of": as_of.isoformat(), "days": per_day, "experiments": experiments}
+
+
 def _expires_at(settings: Settings, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     return int((now + timedelta(days=settings.version_ttl_days)).timestamp())
@@ -186,6 +208,12 @@ def run(
     as_of = resolve_as_of(spark, settings, as_of)
     version = version or versions.version_of(as_of)
     report.version, report.as_of = version, as_of.isoformat()
+    with report.stage("rec_performance"):
+        try:
+            report.rec_performance = measure(spark, settings, as_of)
+        except Exception as exc:  # measuring yesterday's lists must not stop today's models
+            log.exception("rec_performance failed; the models are trained all the same")
+            report.rec_performance = {"failed": f"{exc}"[:400]}
     with report.stage("interactions"):
         build_interactions(spark, settings, as_of, version)
     ddb = aws.client("dynamodb", settings)
@@ -339,6 +367,9 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         return 0, delta_io.optimize_and_vacuum(spark, tables, retention_hours=retention)
     as_of = resolve_as_of(spark, settings, args.as_of)
     version = args.version or versions.version_of(as_of)
+    if args.stage == "rec_performance":
+        measured = measure(spark, settings, as_of)
+        return 0, measured | {"seconds": round(time.monotonic() - started, 2)}
     if args.stage == "interactions":
         out = build_interactions(spark, settings, as_of, version)
         return 0, out | {"seconds": round(time.monotonic() - started, 2)}

@@ -25,6 +25,10 @@ class StreamPaths:
     quarantine: str
     ingest_log: str
     checkpoint: str
+    impressions: str
+    # Its quarantine and its query's checkpoint (spark_jobs/impressions.py).
+    impressions_quarantine: str
+    impressions_checkpoint: str
 
     @classmethod
     def of(cls, settings: Settings) -> StreamPaths:
@@ -36,6 +40,9 @@ class StreamPaths:
             quarantine=t("silver", "quarantine"),
             ingest_log=t("silver", "ingest_log"),
             checkpoint=t("_checkpoints", "landing_pageviews"),
+            impressions=t("silver", "impressions"),
+            impressions_quarantine=t("silver", "impressions_quarantine"),
+            impressions_checkpoint=t("_checkpoints", "landing_impressions"),
         )
 
     def silver_tables(self) -> tuple[str, ...]:
@@ -49,6 +56,8 @@ class StreamPaths:
             "silver.pageviews": self.visits,
             "silver.quarantine": self.quarantine,
             "silver.ingest_log": self.ingest_log,
+            "silver.impressions": self.impressions,
+            "silver.impressions_quarantine": self.impressions_quarantine,
         }
 
 
@@ -64,6 +73,9 @@ class GoldPaths:
     id_map: str
     hyperparams: str
     model_runs: str
+    rec_performance: str
+    rec_checks: str
+    experiment_results: str
 
     @classmethod
     def of(cls, settings: Settings) -> GoldPaths:

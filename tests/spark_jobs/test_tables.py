@@ -16,6 +16,8 @@ def test_every_table_lies_under_the_lake_root_by_layer_and_name():
         "silver.pageviews": "file:///lake/silver/pageviews",
         "silver.quarantine": "file:///lake/silver/quarantine",
         "silver.ingest_log": "file:///lake/silver/ingest_log",
+        "silver.impressions": "file:///lake/silver/impressions",
+        "silver.impressions_quarantine": "file:///lake/silver/impressions_quarantine",
         "gold.interactions": "file:///lake/gold/interactions",
         "gold.popular": "file:///lake/gold/popular",
         "gold.trending": "file:///lake/gold/trending",
@@ -24,6 +26,9 @@ def test_every_table_lies_under_the_lake_root_by_layer_and_name():
         "gold.id_map": "file:///lake/gold/id_map",
         "gold.hyperparams": "file:///lake/gold/hyperparams",
         "gold.model_runs": "file:///lake/gold/model_runs",
+        "gold.rec_performance": "file:///lake/gold/rec_performance",
+        "gold.rec_checks": "file:///lake/gold/rec_checks",
+        "gold.experiment_results": "file:///lake/gold/experiment_results",
     }
 
 
