@@ -158,6 +158,7 @@ eval-g1: $(STAMP) ## Protocols 1 and 2 on G1 (EVAL_ARGS="--first-hour 1 --last-h
 
 report: $(STAMP) ## HTML report of evaluation and benches: .newslake/report/index.html, summary.md
 	@$(PY) -c "import matplotlib" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[report]'
+	@$(PY) -m spark_jobs.rec_report || echo "note: the served lists' CTR is left out of the report"
 	@$(PY) -m evaluation.report
 
 replay: up ## G1 clicks as pageviews (REPLAY_ARGS="api --last-hour 2 --speed-up 60", or "bulk ...")

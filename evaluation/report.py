@@ -7,7 +7,11 @@ Reads what earlier runs wrote, and nothing else:
   nightly batch's next-day evaluation per test day and model; until it exists the page
   says so;
 * ``.newslake/bench/*.json``: the last line of each ``make bench-*`` (``ingest.json``,
-  ``stream.json``, ``batch.json``, ``serve.json``, ``demo.json``); each is shown as it is.
+  ``stream.json``, ``batch.json``, ``serve.json``, ``demo.json``); each is shown as it is;
+* ``.newslake/eval/rec_performance.json``: the served lists' CTR from
+  ``gold/rec_performance`` and the experiments' latest results, which
+  ``python -m spark_jobs.rec_report`` (run by ``make report``) writes when the lake has
+  them; until then the page says so.
 
 Writes ``.newslake/report/index.html`` (plots inline, one self-contained file) and
 ``.newslake/report/summary.md`` (the table for the README). Uses matplotlib
@@ -279,6 +283,81 @@ def protocol1_section(eval_dir: Path) -> str:
     )
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def experiments_markdown(rows: list[dict[str, Any]]) -> str:
+    """Each experiment's latest result, one row per variant (the control first)."""
+    lines = [
+        "| Experiment | Days | Variant | Readers | Impressions | Clicks | CTR (95% interval) "
+        "| Lift over control (95% interval) | p-value | Sample ratio p (mismatch?) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lift = (
+            "control"
+            if r["variant"] == r["control"]
+            else (f"{_pct(r['lift'])} ({_pct(r['lift_low'])} to {_pct(r['lift_high'])})")
+        )
+        p_value = "-" if r["p_value"] is None else f"{r['p_value']:.3g}"
+        srm = "-" if r["srm_p_value"] is None else f"{r['srm_p_value']:.3g}"
+        lines.append(
+            f"| {r['experiment']} | {r['first_day']} to {r['day']} | {r['variant']} | "
+            f"{r['readers']} | {r['impressions']} | {r['clicks']} | {_pct(r['ctr'])} "
+            f"({_pct(r['ctr_low'])} to {_pct(r['ctr_high'])}) | {lift} | {p_value} | "
+            f"{srm} ({'MISMATCH' if r['srm'] else 'no'}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def rec_performance_section(eval_dir: Path) -> str:
+    """CTR by variant over days and by position, and the experiments' table."""
+    figures = _read(eval_dir / "rec_performance.json")
+    if not figures or "by_position" not in figures:
+        return (
+            "<h2>The served lists on the portals (CTR)</h2><p><b>Not available yet.</b> "
+            "The nightly <code>rec_performance</code> stage writes "
+            "<code>gold/rec_performance</code>; <code>make report</code> reads it while the "
+            "local platform is up.</p>"
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (by_day, by_position) = plt.subplots(1, 2, figsize=(14, 4))
+    days = sorted({r["day"] for r in figures["by_variant_day"]})
+    series: dict[str, list[tuple[str, float]]] = {}
+    for r in figures["by_variant_day"]:
+        series.setdefault(f"{r['experiment']}: {r['variant']}", []).append((r["day"], r["ctr"]))
+    for label, points in series.items():
+        x = [days.index(d) for d, _ in points]
+        by_day.plot(x, [c for _, c in points], marker="o", label=label)
+    by_day.set_title("CTR per experiment variant and day")
+    by_day.set_xticks(range(len(days)), [d[5:] for d in days], rotation=30)
+    routes: dict[str, list[tuple[int, float]]] = {}
+    for r in figures["by_position"]:
+        routes.setdefault(r["route"], []).append((r["position"], r["ctr"]))
+    for route, ranked in routes.items():
+        by_position.plot([p for p, _ in ranked], [c for _, c in ranked], marker=".", label=route)
+    by_position.set_title("CTR by position in the list")
+    by_position.set_xlabel("position")
+    by_position.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in (by_day, by_position):
+        ax.set_ylabel("CTR")
+        ax.set_ylim(bottom=0)
+        if ax.has_data():
+            ax.legend(fontsize=8)
+    table = figures.get("experiments") or []
+    return (
+        "<h2>The served lists on the portals (CTR)</h2>"
+        + _img(_png(fig), "CTR by variant and by position")
+        + (_markdown_table_html(experiments_markdown(table)) if table else "")
+    )
+
+
 def bench_section(bench_dir: Path) -> str:
     parts = ["<h2>Benchmarks</h2>"]
     found = sorted(bench_dir.glob("*.json")) if bench_dir.exists() else []
@@ -335,9 +414,13 @@ def render(state: Path = STATE) -> tuple[str, str]:
         )
         markdown = "No protocol 2 results yet: run `make eval-g1`.\n"
     parts.append(protocol1_section(eval_dir))
+    parts.append(rec_performance_section(eval_dir))
     runs = _read(eval_dir / "protocol1.json")
     if runs and "test_days" in runs:
         markdown += "\n" + protocol1_markdown(runs)
+    measured = _read(eval_dir / "rec_performance.json") or {}
+    if measured.get("experiments"):
+        markdown += "\n" + experiments_markdown(measured["experiments"])
     parts.append(bench_section(bench_dir))
     parts.append("</body></html>")
     return "".join(parts), markdown

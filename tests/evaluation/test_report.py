@@ -110,3 +110,65 @@ def test_the_arrivals_table_follows_the_protocol_2_table():
     assert "| newslake reader's list (request time) | 0.4500 / 0.8000 |" in table
     assert "| trending (last 15 min), less the reader's reads | 0.4400 / 0.7900 |" in table
     assert report.arrival_markdown(RESULT) == ""  # results from before the arrivals
+
+
+def _variant(name: str, **figures):
+    return {
+        "experiment": "reader-list", "day": "2026-03-04", "first_day": "2026-03-03",
+        "variant": name, "control": "request-time", "readers": 2, "lift": None,
+        "lift_low": None, "lift_high": None, "p_value": None, "srm_p_value": 1.0,
+        "srm": False, **figures,
+    }  # fmt: skip
+
+
+MEASURED = {
+    "by_variant_day": [
+        {"experiment": "reader-list", "variant": "request-time", "day": "2026-03-03", "ctr": 0.4},
+        {"experiment": "reader-list", "variant": "nightly", "day": "2026-03-03", "ctr": 0.25},
+    ],
+    "by_position": [
+        {"route": "reader", "position": 1, "ctr": 0.3},
+        {"route": "reader", "position": 2, "ctr": 0.1},
+    ],
+    "experiments": [
+        _variant("request-time", impressions=5, clicks=2, ctr=0.4, ctr_low=0.1176, ctr_high=0.7693),
+        _variant(
+            "nightly",
+            impressions=4,
+            clicks=1,
+            ctr=0.25,
+            ctr_low=0.0456,
+            ctr_high=0.6994,
+            lift=-0.375,
+            lift_low=-0.9,
+            lift_high=2.5,
+            p_value=0.6547,
+        ),
+    ],
+}
+
+
+def test_the_served_lists_section_waits_for_the_lakes_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    page, markdown = report.render(tmp_path)
+    assert "<h2>The served lists on the portals (CTR)</h2><p><b>Not available yet.</b>" in page
+    assert "reader-list" not in markdown
+
+
+def test_the_served_lists_ctr_is_plotted_and_each_variant_tabled(tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "rec_performance.json").write_text(json.dumps(MEASURED))
+
+    page, markdown = report.render(tmp_path)
+
+    assert "Not available yet.</b> The nightly" not in page
+    assert page.count("data:image/png;base64,") == 1
+    assert (
+        "| reader-list | 2026-03-03 to 2026-03-04 | request-time | 2 | 5 | 2 | "
+        "40.00% (11.76% to 76.93%) | control | - | 1 (no) |"
+    ) in markdown
+    assert (
+        "| nightly | 2 | 4 | 1 | 25.00% (4.56% to 69.94%) | -37.50% (-90.00% to 250.00%) "
+        "| 0.655 | 1 (no) |"
+    ) in markdown

@@ -18,7 +18,7 @@ import pytest
 
 from newslake.abstats import compare, ctr_interval, sample_ratio
 from newslake.settings import Settings
-from spark_jobs import nightly
+from spark_jobs import nightly, rec_report
 from spark_jobs.tables import GoldPaths, StreamPaths
 from tests.utils.impressions import answer, impressions_df, visit, visits_df
 
@@ -213,3 +213,33 @@ def test_a_rerun_replaces_the_days_rows_with_the_same(spark, measured) -> None:
     settings, first, tables, second = measured
     assert _tables(spark, settings) == tables
     assert second == first
+
+
+def test_the_reports_figures_sum_the_days(spark, measured) -> None:
+    settings, *_ = measured
+    paths = GoldPaths.of(settings)
+    performance = spark.read.format("delta").load(paths.rec_performance)
+    results = spark.read.format("delta").load(paths.experiment_results)
+
+    found = rec_report.figures(performance, results)
+
+    by_variant_day = {
+        (r["experiment"], r["variant"], r["day"]): (r["impressions"], r["clicks"])
+        for r in found["by_variant_day"]
+    }
+    assert by_variant_day == {
+        ("page", "a", D1): (30, 0),
+        ("page", "b", D1): (5, 0),
+        ("reader-list", "nightly", D1): (2, 1),
+        ("reader-list", "nightly", D2): (1, 0),
+        ("reader-list", "request-time", D1): (5, 2),
+    }
+    reader_by_position = {
+        r["position"]: (r["impressions"], r["clicks"], r["ctr"])
+        for r in found["by_position"]
+        if r["route"] == "reader"
+    }
+    assert reader_by_position == {1: (4, 1, 0.25), 2: (3, 2, 2 / 3), 3: (1, 0, 0.0)}
+    assert {(r["experiment"], r["variant"]) for r in found["experiments"]} == {
+        ("page", "a"), ("page", "b"), ("reader-list", "request-time"), ("reader-list", "nightly"),
+    }  # fmt: skip
