@@ -25,6 +25,9 @@ CFG = config.from_env()
 # the tasks read the rest of the settings when they run.
 PORTALS = list(get_settings().portals)
 SHARED_STAGES = ("catch_up", "check", "maintain", "interactions")
+# Measuring the lists served runs beside the retraining, after the catch-up: its failure
+# fails the run but retrains no portal less.
+MEASURE_STAGE = "rec_performance"
 PORTAL_GROUP = "portal"
 
 DOC_MD = f"""
@@ -41,6 +44,9 @@ independent chain per portal, gated by `gate`. What the DAG adds:
   backoff (late data) and then fails the run; `skip` skips retraining and the run succeeds.
 - A run's model version is named after its logical date (the trigger time for a manual run
   without one).
+- `rec_performance` measures the lists served (CTR, attribution checks, experiments'
+  results) after `catch_up`, beside the retraining: its failure fails the run and spares
+  every portal.
 - `gate` skips a version the gate rejected or skipped (and its export and switch), with the
   reason in the log.
 - `summary` runs whatever happened: one line per portal; it fails the run when any portal
@@ -250,6 +256,8 @@ def newslake_nightly() -> None:
     shared = [spark_stage(stage) for stage in SHARED_STAGES]
     for (_, done), (start, _) in itertools.pairwise(shared):
         done >> start
+    measure_start, _ = spark_stage(MEASURE_STAGE)
+    shared[0][1] >> measure_start
     shared[-1][1] >> retrain_portal.expand(portal=PORTALS) >> summary()
 
 

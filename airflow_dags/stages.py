@@ -47,6 +47,7 @@ STAGE_INPUTS: dict[str, tuple[str, ...]] = {
     "check": ("as_of",),
     "maintain": (),
     "interactions": ("as_of", "version"),
+    "rec_performance": ("as_of",),
     "train": ("portal", "as_of", "version"),
     "export": ("portal", "version"),
     "switch": ("portal", "version"),

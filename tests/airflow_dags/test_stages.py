@@ -32,6 +32,9 @@ def test_each_stage_gets_only_what_it_takes() -> None:
     kw = {"portal": "ge", "as_of": "2026-03-03T03:30:00Z", "version": "v1"}
     assert stages.stage_args("catch_up", **kw) == ["--stage", "catch_up"]
     assert stages.stage_args("check", **kw) == ["--stage", "check", "--as-of", kw["as_of"]]
+    assert stages.stage_args("rec_performance", **kw) == [
+        "--stage", "rec_performance", "--as-of", kw["as_of"],
+    ]  # fmt: skip
     assert stages.stage_args("export", **kw, result_uri="s3://r/x.json") == [
         "--stage", "export", "--portal", "ge", "--version", "v1", "--result-uri", "s3://r/x.json",
     ]  # fmt: skip

@@ -14,6 +14,7 @@ LOCAL_TASKS = {
     "check",
     "maintain",
     "interactions",
+    "rec_performance",
     "portal.train",
     "portal.gate",
     "portal.export",
@@ -42,6 +43,7 @@ def test_local_mode_runs_one_task_per_stage_in_order(load_dagbag: Any) -> None:
     assert set(dag.task_ids) == LOCAL_TASKS
     assert _edges(dag) == {
         ("catch_up", "check"),
+        ("catch_up", "rec_performance"),
         ("check", "maintain"),
         ("maintain", "interactions"),
         ("interactions", "portal.train"),
@@ -92,12 +94,16 @@ def test_the_summary_runs_whatever_happened_upstream(load_dagbag: Any) -> None:
 def test_emr_mode_starts_waits_and_reads_each_stage(load_dagbag: Any) -> None:
     dag = _dag(load_dagbag(**EMR_ENV))
     kinds = {t.task_id: type(t).__name__ for t in dag.tasks}
-    for stage in ("catch_up", "check", "maintain", "interactions", "portal.train", "portal.export"):
+    for stage in (
+        "catch_up", "check", "maintain", "interactions", "rec_performance", "portal.train",
+        "portal.export",
+    ):  # fmt: skip
         assert kinds[f"{stage}_start"] == "EmrServerlessStartJobOperator"
         assert kinds[f"{stage}_wait"] == "EmrServerlessJobSensor"
         assert (f"{stage}_start", f"{stage}_wait") in _edges(dag)
         assert (f"{stage}_wait", stage) in _edges(dag)
     assert ("interactions", "portal.train_start") in _edges(dag)
+    assert ("catch_up", "rec_performance_start") in _edges(dag)
     assert ("portal.gate", "portal.export_start") in _edges(dag)
     assert kinds["portal.switch_active_version"] == "_PythonDecoratedOperator"
 
