@@ -44,15 +44,16 @@ class Decoded(NamedTuple):
 _DECODED = StructType([StructField(f, StringType()) for f in Decoded._fields])
 
 
-def landing_stream(spark: SparkSession, settings: Settings) -> DataFrame:
-    """The landing zone's objects as they arrive: ``path`` and ``content`` (bytes)."""
+def landing_stream(spark: SparkSession, settings: Settings, uri: str | None = None) -> DataFrame:
+    """The landing zone's objects as they arrive: ``path`` and ``content`` (bytes); the
+    pageviews', or those under ``uri`` (the impressions')."""
     return (
         spark.readStream.format("binaryFile")
         .schema(BINARY_FILE_SCHEMA)
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json.gz")
         .option("maxFilesPerTrigger", settings.stream_max_files_per_trigger)
-        .load(settings.landing_uri)
+        .load(uri or settings.landing_uri)
         .select("path", "content")
     )
 

@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from newslake.settings import Settings
+from spark_jobs import impressions_query
 from spark_jobs.bronze import landing_stream
 from spark_jobs.landing import LandingBatch
 from spark_jobs.publisher import LivePublisher
@@ -46,7 +47,9 @@ def start(
 
 def catch_up(spark: SparkSession, settings: Settings, batch: LandingBatch | None = None) -> None:
     """Process everything landed so far, then stop (availableNow); then publish the live
-    lists once (unless ``stream_publish_live`` is off)."""
+    lists once (unless ``stream_publish_live`` is off). The service's impressions first,
+    with their own query (:mod:`spark_jobs.impressions_query`)."""
+    impressions_query.catch_up(spark, settings)
     if not _landing_has_objects(spark, settings):
         log.info("nothing has landed yet; nothing to catch up")
         return

@@ -24,7 +24,7 @@ from pyspark.sql import SparkSession
 
 from newslake import logs
 from newslake.settings import Settings, get_settings
-from spark_jobs import delta_io
+from spark_jobs import delta_io, impressions_query
 from spark_jobs.landing import LandingBatch, rebuild_silver, silver_counts
 from spark_jobs.landing_query import catch_up, start
 from spark_jobs.publisher import LivePublisher
@@ -88,6 +88,7 @@ def _run(spark: SparkSession, settings: Settings) -> int:
     publisher = LivePublisher(spark, settings)
     feed = publisher.feed if settings.stream_publish_live else None
     query = start(spark, settings, available_now=False, batch=LandingBatch(settings, on_views=feed))
+    impressions = impressions_query.start_if_landed(spark, settings)
     if settings.stream_publish_live:
         publisher.start()
     log.info("streaming every %ss; Ctrl-C to stop", settings.stream_trigger_s)
@@ -98,6 +99,8 @@ def _run(spark: SparkSession, settings: Settings) -> int:
     finally:
         publisher.stop()
         query.stop()
+        if impressions is not None:
+            impressions.stop()
     return 0
 
 
