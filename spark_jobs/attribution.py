@@ -26,19 +26,20 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from spark_jobs import columns as C
+from spark_jobs.impressions import (
+    EXPERIMENT,
+    IMPRESSION_COLUMNS,
+    ITEMS,
+    MODEL_VERSION,
+    POSITION,
+    RECOMMENDATION_ID,
+    ROUTE,
+    SERVED_AT,
+    SERVED_DATE,
+    SOURCE,
+    VARIANT,
+)
 from spark_jobs.validation import require_columns
-
-# silver/impressions, one row per answer (its item structs hold article_id, source, position)
-RECOMMENDATION_ID = "recommendation_id"
-ROUTE = "route"
-EXPERIMENT = "experiment"
-VARIANT = "variant"
-MODEL_VERSION = "model_version"
-SERVED_AT = "served_at"
-SERVED_DATE = "served_date"
-ITEMS = "items"
-SOURCE = "source"
-POSITION = "position"
 
 # What attribution adds to a pageview.
 ATTRIBUTED = "attributed"
@@ -54,7 +55,6 @@ ANSWER_COLUMNS = (ROUTE, EXPERIMENT, VARIANT, MODEL_VERSION, SERVED_AT, SERVED_D
 OUTCOME_COLUMNS = (
     *VISIT_COLUMNS, C.REC_ID, C.REC_POSITION, ATTRIBUTED, REASON, *ANSWER_COLUMNS, SOURCE,
 )  # fmt: skip
-IMPRESSION_COLUMNS = (RECOMMENDATION_ID, C.PORTAL, *ANSWER_COLUMNS, ITEMS)
 
 
 def attribute(

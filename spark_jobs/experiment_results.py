@@ -24,9 +24,9 @@ from pyspark.sql import functions as F
 from newslake.abstats import VariantCounts, analyse
 from newslake.experiments import Experiment
 from newslake.settings import Settings
-from spark_jobs import attribution as A
 from spark_jobs import columns as C
 from spark_jobs import delta_io
+from spark_jobs import impressions as I
 from spark_jobs.rec_performance import CLICKS, DAY, IMPRESSIONS
 from spark_jobs.tables import GoldPaths, StreamPaths
 
@@ -46,9 +46,9 @@ Counts = dict[tuple[str, str], dict[str, Any]]
 def variant_counts(performance: DataFrame, impressions: DataFrame, *, day: date) -> Counts:
     """Per (experiment, variant) up to ``day``: impressions, clicks, first day, readers."""
     through = F.col(DAY) <= F.lit(day)
-    keys = (A.EXPERIMENT, A.VARIANT)
+    keys = (I.EXPERIMENT, I.VARIANT)
     sums = (
-        performance.where(through & F.col(A.EXPERIMENT).isNotNull())
+        performance.where(through & F.col(I.EXPERIMENT).isNotNull())
         .groupBy(*keys)
         .agg(
             F.sum(IMPRESSIONS).alias(IMPRESSIONS),
@@ -57,13 +57,13 @@ def variant_counts(performance: DataFrame, impressions: DataFrame, *, day: date)
         )
     )
     readers = (
-        impressions.where((F.col(A.SERVED_DATE) <= F.lit(day)) & F.col(A.EXPERIMENT).isNotNull())
+        impressions.where((F.col(I.SERVED_DATE) <= F.lit(day)) & F.col(I.EXPERIMENT).isNotNull())
         .groupBy(*keys)
         .agg(F.countDistinct(C.USER_ID).alias(READERS))
     )
     rows = sums.join(readers, list(keys), "left").collect()
     return {
-        (r[A.EXPERIMENT], r[A.VARIANT]): {
+        (r[I.EXPERIMENT], r[I.VARIANT]): {
             IMPRESSIONS: int(r[IMPRESSIONS]),
             CLICKS: int(r[CLICKS]),
             FIRST_DAY: r[FIRST_DAY],
@@ -138,7 +138,7 @@ def experiment_results(
     paths = GoldPaths.of(settings)
     performance = spark.read.format("delta").load(paths.rec_performance)
     impressions = spark.read.format("delta").load(StreamPaths.of(settings).impressions)
-    impressions = impressions.where(F.col(A.SERVED_AT) <= F.lit(as_of).cast("timestamp"))
+    impressions = impressions.where(F.col(I.SERVED_AT) <= F.lit(as_of).cast("timestamp"))
     found = results(
         settings.experiments,
         variant_counts(performance, impressions, day=day),

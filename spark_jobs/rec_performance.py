@@ -37,6 +37,7 @@ from newslake.settings import Settings
 from spark_jobs import attribution as A
 from spark_jobs import columns as C
 from spark_jobs import delta_io
+from spark_jobs import impressions as I
 from spark_jobs.tables import GoldPaths, StreamPaths
 from spark_jobs.validation import require_columns
 
@@ -46,7 +47,7 @@ CLICKS = "clicks"
 CTR = "ctr"
 AS_OF = "as_of"
 PERFORMANCE_KEYS = (
-    DAY, C.PORTAL, A.ROUTE, A.SOURCE, A.POSITION, A.MODEL_VERSION, A.EXPERIMENT, A.VARIANT,
+    DAY, C.PORTAL, I.ROUTE, I.SOURCE, I.POSITION, I.MODEL_VERSION, I.EXPERIMENT, I.VARIANT,
 )  # fmt: skip
 IMPRESSIONS_OPEN = "impressions_open"
 IMPRESSIONS_LATE = "impressions_late"
@@ -79,21 +80,21 @@ class Attribution:
 
 def items_shown(impressions: DataFrame) -> DataFrame:
     """One row per item of each answer: the answer's fields, the item's source and position."""
-    require_columns(impressions, A.IMPRESSION_COLUMNS, where="items_shown")
+    require_columns(impressions, I.IMPRESSION_COLUMNS, where="items_shown")
     return impressions.select(
-        F.col(A.SERVED_DATE).alias(DAY),
-        A.RECOMMENDATION_ID,
+        F.col(I.SERVED_DATE).alias(DAY),
+        I.RECOMMENDATION_ID,
         C.PORTAL,
-        A.ROUTE,
-        A.MODEL_VERSION,
-        A.EXPERIMENT,
-        A.VARIANT,
-        F.explode(A.ITEMS).alias("_item"),
+        I.ROUTE,
+        I.MODEL_VERSION,
+        I.EXPERIMENT,
+        I.VARIANT,
+        F.explode(I.ITEMS).alias("_item"),
     ).select(
-        *[c for c in PERFORMANCE_KEYS if c not in (A.SOURCE, A.POSITION)],
-        A.RECOMMENDATION_ID,
-        F.col(f"_item.{A.SOURCE}").alias(A.SOURCE),
-        F.col(f"_item.{A.POSITION}").alias(A.POSITION),
+        *[c for c in PERFORMANCE_KEYS if c not in (I.SOURCE, I.POSITION)],
+        I.RECOMMENDATION_ID,
+        F.col(f"_item.{I.SOURCE}").alias(I.SOURCE),
+        F.col(f"_item.{I.POSITION}").alias(I.POSITION),
     )
 
 
@@ -104,14 +105,14 @@ def performance(shown: DataFrame, outcomes: DataFrame) -> DataFrame:
     clicked = (
         outcomes.where(F.col(A.ATTRIBUTED))
         .select(
-            F.col(C.REC_ID).alias(A.RECOMMENDATION_ID),
-            F.col(C.REC_POSITION).alias(A.POSITION),
+            F.col(C.REC_ID).alias(I.RECOMMENDATION_ID),
+            F.col(C.REC_POSITION).alias(I.POSITION),
             F.lit(1).alias("_clicked"),
         )
         .distinct()
     )
     return (
-        shown.join(clicked, [A.RECOMMENDATION_ID, A.POSITION], "left")
+        shown.join(clicked, [I.RECOMMENDATION_ID, I.POSITION], "left")
         .groupBy(*PERFORMANCE_KEYS)
         .agg(F.count(F.lit(1)).alias(IMPRESSIONS), F.count("_clicked").alias(CLICKS))
         .withColumn(CTR, F.col(CLICKS) / F.col(IMPRESSIONS))
@@ -124,13 +125,13 @@ def checks(
     """Per portal, the day's ``CHECK_COUNTS``: ``served`` are the answers served that day,
     ``landed`` those that reached silver that day, ``outcomes`` the day's pageviews naming a
     recommendation; an answer served after ``open_after`` still had its click window open."""
-    late = (F.col(C.SILVER_AT) - F.col(A.SERVED_AT)) > F.expr(
+    late = (F.col(C.SILVER_AT) - F.col(I.SERVED_AT)) > F.expr(
         f"INTERVAL {int(LATE_LANDING.total_seconds())} SECONDS"
     )
     parts = [
         served.groupBy(C.PORTAL).agg(
             F.count(F.lit(1)).alias(IMPRESSIONS),
-            F.count_if(F.col(A.SERVED_AT) > F.lit(open_after)).alias(IMPRESSIONS_OPEN),
+            F.count_if(F.col(I.SERVED_AT) > F.lit(open_after)).alias(IMPRESSIONS_OPEN),
         ),
         landed.groupBy(C.PORTAL).agg(F.count_if(late).alias(IMPRESSIONS_LATE)),
         outcomes.groupBy(C.PORTAL).agg(
@@ -184,9 +185,9 @@ def build_day(
     impressions, visits = inputs
     rules = Attribution.of(settings)
     start, end = _midnight(day), min(_midnight(day + timedelta(days=1)), as_of)
-    known = impressions.where(F.col(A.SERVED_AT) <= _ts(as_of))
+    known = impressions.where(F.col(I.SERVED_AT) <= _ts(as_of))
     answers = known.where(
-        F.col(A.SERVED_DATE).between(F.lit(day - rules.look_back), F.lit(day + timedelta(days=1)))
+        F.col(I.SERVED_DATE).between(F.lit(day - rules.look_back), F.lit(day + timedelta(days=1)))
     )
     pageviews = visits.where(
         F.col(C.VISIT_START).between(_ts(start - rules.skew), _ts(end + rules.window))
@@ -195,7 +196,7 @@ def build_day(
     outcomes = pageviews.transform(
         A.attribute(answers, window=rules.window, skew=rules.skew)
     ).cache()
-    served = known.where(F.col(A.SERVED_DATE) == F.lit(day))
+    served = known.where(F.col(I.SERVED_DATE) == F.lit(day))
     rows = performance(items_shown(served), outcomes).withColumn(AS_OF, _ts(as_of))
     paths, match = GoldPaths.of(settings), {DAY: day.isoformat()}
     delta_io.replace_rows(rows, paths.rec_performance, match=match)

@@ -22,8 +22,8 @@ from pyspark.sql import functions as F
 from newslake import logs
 from newslake.errors import NewslakeError
 from newslake.settings import Settings, get_settings
-from spark_jobs import attribution as A
 from spark_jobs import delta_io
+from spark_jobs import impressions as I
 from spark_jobs.rec_performance import CLICKS, CTR, DAY, IMPRESSIONS
 from spark_jobs.tables import GoldPaths
 
@@ -43,7 +43,7 @@ def figures(performance: DataFrame, results: DataFrame | None) -> dict[str, Any]
     """What the report plots: ``by_variant_day``, ``by_position`` and ``experiments`` (each
     experiment's rows of its latest day)."""
     by_variant_day = _summed(
-        performance.where(F.col(A.EXPERIMENT).isNotNull()), [A.EXPERIMENT, A.VARIANT, DAY]
+        performance.where(F.col(I.EXPERIMENT).isNotNull()), [I.EXPERIMENT, I.VARIANT, DAY]
     )
     latest: list[dict[str, Any]] = []
     if results is not None:
@@ -52,7 +52,7 @@ def figures(performance: DataFrame, results: DataFrame | None) -> dict[str, Any]
         latest = [r.asDict() for r in rows.drop("_newest").orderBy("experiment").collect()]
     return {
         "by_variant_day": by_variant_day,
-        "by_position": _summed(performance, [A.ROUTE, A.POSITION]),
+        "by_position": _summed(performance, [I.ROUTE, I.POSITION]),
         "experiments": latest,
     }
 
