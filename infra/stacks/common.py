@@ -8,6 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -170,3 +171,97 @@ def service_role(scope: Construct, construct_id: str, service: str, description:
             {"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
         ),
     )
+
+
+def landing_writer_role(
+    scope: Construct, construct_id: str, *, name: str, bucket: s3.IBucket, prefix: str
+) -> iam.Role:
+    """A Firehose delivery stream's role: write (and clean up uploads) under ``prefix`` and
+    its error prefix ``errors/<prefix>`` of ``bucket``, and nothing else of it."""
+    role = service_role(scope, construct_id, "firehose.amazonaws.com", f"Firehose {name}")
+    objects = [f"{prefix}/*", f"errors/{prefix}/*"]
+    for pattern in objects:
+        bucket.grant_put(role, pattern)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            resources=[bucket.arn_for_objects(pattern) for pattern in objects],
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            resources=[bucket.bucket_arn],
+        )
+    )
+    return role
+
+
+def firehose_error_log(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: InfraConfig,
+    name: str,
+    role: iam.IRole,
+    stream_id: str,
+) -> tuple[logs.LogGroup, logs.LogStream]:
+    """A delivery stream's error log (``/aws/kinesisfirehose/<name>``), written by its role."""
+    log_group = logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=f"/aws/kinesisfirehose/{name}",
+        retention=retention(config),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    log_stream = log_group.add_stream(stream_id, log_stream_name="S3Delivery")
+    log_group.grant_write(role)
+    return log_group, log_stream
+
+
+def landing_destination(
+    config: InfraConfig,
+    *,
+    bucket: s3.IBucket,
+    role: iam.IRole,
+    key: kms.IKey,
+    prefixes: tuple[str, str],
+    error_log: tuple[logs.LogGroup, logs.LogStream],
+    processors: list[firehose.CfnDeliveryStream.ProcessorProperty],
+    file_extension: str | None = None,
+) -> firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty:
+    """What every delivery stream writes to landing: GZIP objects under ``prefixes``
+    (delivered, failed) by arrival hour, encrypted with ``key``, buffered as configured,
+    after ``processors``, with its errors in ``error_log``."""
+    prop = firehose.CfnDeliveryStream
+    return prop.ExtendedS3DestinationConfigurationProperty(
+        bucket_arn=bucket.bucket_arn,
+        role_arn=role.role_arn,
+        prefix=prefixes[0],
+        error_output_prefix=prefixes[1],
+        compression_format="GZIP",
+        file_extension=file_extension,
+        buffering_hints=prop.BufferingHintsProperty(
+            interval_in_seconds=config.firehose_buffer_interval_s,
+            size_in_m_bs=config.firehose_buffer_mib,
+        ),
+        encryption_configuration=prop.EncryptionConfigurationProperty(
+            kms_encryption_config=prop.KMSEncryptionConfigProperty(awskms_key_arn=key.key_arn)
+        ),
+        processing_configuration=prop.ProcessingConfigurationProperty(
+            enabled=True, processors=processors
+        ),
+        cloud_watch_logging_options=prop.CloudWatchLoggingOptionsProperty(
+            enabled=True,
+            log_group_name=error_log[0].log_group_name,
+            log_stream_name=error_log[1].log_stream_name,
+        ),
+    )
+
+
+def after_role_policy(resource: cdk.CfnResource, role: iam.Role) -> None:
+    """``resource`` is created after ``role``'s policy: services that check their role at
+    creation (Firehose, a subscription filter) fail without its grants."""
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is not None:
+        resource.node.add_dependency(policy)

@@ -1,6 +1,7 @@
 """Ingestion: ``POST /pageview`` (API Gateway + Lambda), a Kinesis stream and a Firehose
 delivery stream per portal, the SQS retry queue with its DLQ and the retry Lambda, and the
-session-state Lambda reading every stream beside Firehose (``infra/stacks/session_state.py``).
+session-state Lambda reading every stream beside Firehose (``infra/stacks/session_state.py``),
+and the service's impressions from its log group to landing (``infra/stacks/impressions.py``).
 
 Kinesis runs **on demand**: pageviews jump with breaking news, and on-demand streams
 absorb up to twice their previous peak without shard arithmetic or a scaling function.
@@ -29,7 +30,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import InfraConfig
-from infra.stacks.common import dependencies_layer, python_function, retention, service_role
+from infra.stacks.common import (
+    after_role_policy,
+    dependencies_layer,
+    firehose_error_log,
+    landing_destination,
+    landing_writer_role,
+    python_function,
+    retention,
+)
+from infra.stacks.impressions import Impressions
 from infra.stacks.lake import LakeStack
 from infra.stacks.security import SecurityStack
 from infra.stacks.serving import ServingStack
@@ -117,6 +127,7 @@ class IngestionStack(cdk.Stack):
             p: self._delivery_stream(config, p, stream, lake, keys.s3)
             for p, stream in self.streams.items()
         }
+        self.impressions = self._impressions(config, serving, lake, keys.s3)
         self._outputs(config)
 
     def _outputs(self, config: InfraConfig) -> None:
@@ -210,6 +221,19 @@ class IngestionStack(cdk.Stack):
         pageview.add_method("OPTIONS", integration)
         return api
 
+    def _impressions(
+        self, config: InfraConfig, serving: ServingStack, lake: LakeStack, landing_key: kms.IKey
+    ) -> Impressions:
+        """The service's impression lines: its log group -> a Firehose of their own -> landing."""
+        return Impressions(
+            self,
+            "Impressions",
+            config=config,
+            log_group=serving.function.log_group,
+            bucket=lake.landing,
+            landing_key=landing_key,
+        )
+
     def _delivery_stream(
         self,
         config: InfraConfig,
@@ -232,79 +256,43 @@ class IngestionStack(cdk.Stack):
             kinesis_stream_source_configuration=prop.KinesisStreamSourceConfigurationProperty(
                 kinesis_stream_arn=stream.stream_arn, role_arn=role.role_arn
             ),
-            extended_s3_destination_configuration=prop.ExtendedS3DestinationConfigurationProperty(
-                bucket_arn=bucket.bucket_arn,
-                role_arn=role.role_arn,
-                prefix=landing_prefix(s.landing_prefix, portal),
-                error_output_prefix=error_prefix(s.landing_prefix, portal),
-                compression_format="GZIP",
-                buffering_hints=prop.BufferingHintsProperty(
-                    interval_in_seconds=config.firehose_buffer_interval_s,
-                    size_in_m_bs=config.firehose_buffer_mib,
+            extended_s3_destination_configuration=landing_destination(
+                config,
+                bucket=bucket,
+                role=role,
+                key=landing_key,
+                prefixes=(
+                    landing_prefix(s.landing_prefix, portal),
+                    error_prefix(s.landing_prefix, portal),
                 ),
-                encryption_configuration=prop.EncryptionConfigurationProperty(
-                    kms_encryption_config=prop.KMSEncryptionConfigProperty(
-                        awskms_key_arn=landing_key.key_arn
-                    )
-                ),
+                error_log=(log_group, log_stream),
                 # The handler sends one JSON object per record, without a newline.
-                processing_configuration=prop.ProcessingConfigurationProperty(
-                    enabled=True,
-                    processors=[prop.ProcessorProperty(type="AppendDelimiterToRecord")],
-                ),
-                cloud_watch_logging_options=prop.CloudWatchLoggingOptionsProperty(
-                    enabled=True,
-                    log_group_name=log_group.log_group_name,
-                    log_stream_name=log_stream.log_stream_name,
-                ),
+                processors=[prop.ProcessorProperty(type="AppendDelimiterToRecord")],
             ),
         )
         # Firehose checks its role when it is created: the policy must exist first.
-        policy = role.node.try_find_child("DefaultPolicy")
-        if policy is not None:
-            delivery.node.add_dependency(policy)
+        after_role_policy(delivery, role)
         return delivery
 
     def _firehose_role(
         self, portal: str, name: str, stream: kinesis.Stream, bucket: s3.IBucket, landing: str
     ) -> iam.Role:
         """Firehose's role: read the stream, write (and clean up uploads) under landing."""
-        role = service_role(
-            self, f"FirehoseRole-{portal}", "firehose.amazonaws.com", f"Firehose {name}"
+        role = landing_writer_role(
+            self, f"FirehoseRole-{portal}", name=name, bucket=bucket, prefix=landing
         )
         stream.grant_read(role)
-        bucket.grant_put(role, f"{landing}/*")
-        bucket.grant_put(role, f"errors/{landing}/*")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-                resources=[
-                    bucket.arn_for_objects(f"{landing}/*"),
-                    bucket.arn_for_objects(f"errors/{landing}/*"),
-                ],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                resources=[bucket.bucket_arn],
-            )
-        )
         return role
 
     def _firehose_logs(
         self, config: InfraConfig, portal: str, name: str, role: iam.Role
     ) -> tuple[logs.LogGroup, logs.LogStream]:
         """The delivery stream's error log, written by its role."""
-        log_group = logs.LogGroup(
+        return firehose_error_log(
             self,
             f"FirehoseLogs-{portal}",
-            log_group_name=f"/aws/kinesisfirehose/{name}",
-            retention=retention(config),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            config=config,
+            name=name,
+            role=role,
+            stream_id=f"FirehoseLogStream-{portal}",
         )
-        log_stream = log_group.add_stream(
-            f"FirehoseLogStream-{portal}", log_stream_name="S3Delivery"
-        )
-        log_group.grant_write(role)
-        return log_group, log_stream

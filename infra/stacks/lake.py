@@ -52,7 +52,9 @@ class LakeStack(cdk.Stack):
         )
         self.streaming_role = self._job_role("StreamingJobRole", "streaming job")
         self.nightly_role = self._job_role("NightlyJobRole", "nightly chain and maintenance")
-        self._grant_jobs(config.settings.landing_prefix, serving)
+        self._grant_jobs(
+            (config.settings.landing_prefix, config.settings.impressions_prefix), serving
+        )
         self.application = self._emr_application(config, security.vpc)
         self._outputs()
 
@@ -91,9 +93,10 @@ class LakeStack(cdk.Stack):
             ],
         )
 
-    def _grant_jobs(self, landing_prefix: str, serving: ServingStack) -> None:
+    def _grant_jobs(self, landing_prefixes: tuple[str, ...], serving: ServingStack) -> None:
         for role in (self.streaming_role, self.nightly_role):
-            self.landing.grant_read(role, f"{landing_prefix}/*")
+            for prefix in landing_prefixes:  # the pageviews' and the impressions'
+                self.landing.grant_read(role, f"{prefix}/*")
             self.lake.grant_read_write(role)
             self.artifacts.grant_read(role, f"{JOBS_PREFIX}*")
             self.artifacts.grant_put(role, f"{EMR_LOGS_PREFIX}*")

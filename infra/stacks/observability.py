@@ -66,6 +66,7 @@ class ObservabilityStack(cdk.Stack):
             *self._function_watches(ingestion, serving),
             *self._stream_watches(ingestion, config),
             *self._session_state_watches(ingestion),
+            *self._impression_watches(ingestion, config),
             _Watch(
                 "RetryDlqDepth",
                 cw.Metric(
@@ -162,7 +163,6 @@ class ObservabilityStack(cdk.Stack):
         for portal in config.portals:
             stream = config.settings.stream_name(portal)
             dims = {"StreamName": stream}
-            delivery = {"DeliveryStreamName": stream}
             watches += [
                 _Watch(
                     f"IteratorAge-{portal}",
@@ -189,30 +189,10 @@ class ObservabilityStack(cdk.Stack):
                     f"{stream}: writes throttled (records go to the retry queue)",
                     evaluation_periods=3,
                 ),
-                _Watch(
-                    f"FirehoseDelivery-{portal}",
-                    cw.Metric(
-                        namespace="AWS/Firehose",
-                        metric_name="DeliveryToS3.Success",
-                        dimensions_map=delivery,
-                        statistic="Minimum",
-                        period=FIVE_MINUTES,
-                    ),
-                    1,
-                    f"{stream}: a delivery to S3 failed (Firehose retries, then errors/)",
-                    comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-                ),
-                _Watch(
-                    f"FirehoseFreshness-{portal}",
-                    cw.Metric(
-                        namespace="AWS/Firehose",
-                        metric_name="DeliveryToS3.DataFreshness",
-                        dimensions_map=delivery,
-                        statistic="Maximum",
-                        period=FIVE_MINUTES,
-                    ),
-                    3 * config.firehose_buffer_interval_s,
-                    f"{stream}: the oldest record waits more than three buffer intervals",
+                *_delivery_watches(
+                    (f"FirehoseDelivery-{portal}", f"FirehoseFreshness-{portal}"),
+                    stream,
+                    config.firehose_buffer_interval_s,
                 ),
             ]
         return watches
@@ -247,6 +227,12 @@ class ObservabilityStack(cdk.Stack):
                 f"{fn.function_name} gave up on records older than the recent-reads window",
             ),
         ]
+
+    def _impression_watches(self, ingestion: IngestionStack, config: InfraConfig) -> list[_Watch]:
+        name = ingestion.impressions.name
+        return _delivery_watches(
+            ("ImpressionsDelivery", "ImpressionsFreshness"), name, config.firehose_buffer_interval_s
+        )
 
     # ---- how ------------------------------------------------------------------------
     def _alarm(self, watch: _Watch) -> cw.Alarm:
@@ -337,3 +323,35 @@ class ObservabilityStack(cdk.Stack):
                 notify("FORECASTED", 100),
             ],
         )
+
+
+def _delivery_watches(ids: tuple[str, str], name: str, buffer_interval_s: int) -> list[_Watch]:
+    """A delivery stream's failed deliveries to S3 and its oldest waiting record."""
+    delivery = {"DeliveryStreamName": name}
+    return [
+        _Watch(
+            ids[0],
+            cw.Metric(
+                namespace="AWS/Firehose",
+                metric_name="DeliveryToS3.Success",
+                dimensions_map=delivery,
+                statistic="Minimum",
+                period=FIVE_MINUTES,
+            ),
+            1,
+            f"{name}: a delivery to S3 failed (Firehose retries, then errors/)",
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+        ),
+        _Watch(
+            ids[1],
+            cw.Metric(
+                namespace="AWS/Firehose",
+                metric_name="DeliveryToS3.DataFreshness",
+                dimensions_map=delivery,
+                statistic="Maximum",
+                period=FIVE_MINUTES,
+            ),
+            3 * buffer_interval_s,
+            f"{name}: the oldest record waits more than three buffer intervals",
+        ),
+    ]

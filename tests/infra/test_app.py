@@ -27,9 +27,10 @@ def test_no_wildcard_grants_in_any_policy(synthesized: Synthesized) -> None:
 
 
 def test_policies_were_actually_checked(synthesized: Synthesized) -> None:
-    # The check above passes trivially if it finds no policies at all. Eight: four
-    # functions, two Spark job roles, one Firehose role per portal.
-    assert len(synthesized.all_resources("AWS::IAM::Policy")) == 8
+    # The check above passes trivially if it finds no policies at all. Ten: four
+    # functions, two Spark job roles, one Firehose role per portal, and the impressions'
+    # Firehose and subscription roles.
+    assert len(synthesized.all_resources("AWS::IAM::Policy")) == 10
 
 
 def test_every_key_is_customer_managed_and_rotated(synthesized: Synthesized) -> None:

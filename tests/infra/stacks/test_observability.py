@@ -22,8 +22,8 @@ def test_alarms_cover_every_moving_part(synthesized: Synthesized) -> None:
         ("AWS/Lambda", "IteratorAge"): 1,  # the session state
         ("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"): 2,  # per portal
         ("AWS/Kinesis", "WriteProvisionedThroughputExceeded"): 2,
-        ("AWS/Firehose", "DeliveryToS3.Success"): 2,
-        ("AWS/Firehose", "DeliveryToS3.DataFreshness"): 2,
+        ("AWS/Firehose", "DeliveryToS3.Success"): 3,  # per portal, and the impressions
+        ("AWS/Firehose", "DeliveryToS3.DataFreshness"): 3,
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): 2,  # the DLQ, session-state failures
         ("AWS/Events", "TriggeredRules"): 1,  # failed Spark job runs
     }
