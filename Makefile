@@ -120,13 +120,19 @@ session-state: setup ## Session-state poller in the foreground, instead of make 
 firehose: up ## Local Firehose stand-in: Kinesis -> S3 landing, continuous (ONCE=1: drain, exit)
 	@$(PY) -m ingestion.local_firehose $(if $(ONCE),--once)
 
+.PHONY: impressions
+impressions: up ## Local stand-in for the impressions' log subscription: service lines -> S3 landing (ONCE=1)
+	@$(PY) -m ingestion.local_impressions $(if $(ONCE),--once)
+
 stream: up ## Streaming job (spark-submit): landing -> bronze -> silver + fresh signals, continuous
+	@$(PY) -m ingestion.local_impressions --once >/dev/null
 	@$(PY) -m spark_jobs.submit spark_jobs/streaming.py $(if $(ONCE),-- --available-now)
 
 maintain: up ## Compact (OPTIMIZE) and vacuum (>= 7 days) every Delta table
 	@$(PY) -m spark_jobs.submit spark_jobs/maintenance.py
 
 batch: up ## The nightly chain (spark-submit): catch up, interactions, train, gate, export, switch
+	@$(PY) -m ingestion.local_impressions --once >/dev/null
 	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py $(if $(STAGE),-- --stage $(STAGE))
 
 demo: up ## The whole slice on synthetic data, ending with real HTTP responses
