@@ -11,6 +11,7 @@ shows [x1]. R6 was served on 03-01 and landed on 03-03. Day 03-04: R7 (reader, n
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -243,3 +244,19 @@ def test_the_reports_figures_sum_the_days(spark, measured) -> None:
     assert {(r["experiment"], r["variant"]) for r in found["experiments"]} == {
         ("page", "a"), ("page", "b"), ("reader-list", "request-time"), ("reader-list", "nightly"),
     }  # fmt: skip
+
+
+def test_the_stage_runs_from_the_command_line_contract(measured) -> None:
+    settings, first, _, _ = measured
+    args = argparse.Namespace(stage="rec_performance", as_of=AS_OF, version=None, portal=None)
+    code, out = nightly.run_stage(args, settings)
+    assert code == 0
+    assert {k: v for k, v in out.items() if k != "seconds"} == first
+
+
+def test_before_any_answer_landed_the_stage_says_so(spark, local_platform, tmp_path) -> None:
+    settings = Settings(**{**local_platform.model_dump(), "lake_uri": f"file://{tmp_path}/lake"})
+    assert nightly.measure(spark, settings, AS_OF) == {
+        "as_of": AS_OF.isoformat(),
+        "skipped": "silver.impressions does not exist yet: no answer has landed",
+    }
