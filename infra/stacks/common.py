@@ -228,9 +228,9 @@ def landing_destination(
     prefixes: tuple[str, str],
     error_log: tuple[logs.LogGroup, logs.LogStream],
     processors: list[firehose.CfnDeliveryStream.ProcessorProperty],
-    file_extension: str | None = None,
 ) -> firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty:
-    """What every delivery stream writes to landing: GZIP objects under ``prefixes``
+    """What every delivery stream writes to landing: GZIP objects named ``*.json.gz`` (the
+    streaming job reads only those; Firehose would name them ``*.gz``) under ``prefixes``
     (delivered, failed) by arrival hour, encrypted with ``key``, buffered as configured,
     after ``processors``, with its errors in ``error_log``."""
     prop = firehose.CfnDeliveryStream
@@ -240,7 +240,7 @@ def landing_destination(
         prefix=prefixes[0],
         error_output_prefix=prefixes[1],
         compression_format="GZIP",
-        file_extension=file_extension,
+        file_extension=".json.gz",
         buffering_hints=prop.BufferingHintsProperty(
             interval_in_seconds=config.firehose_buffer_interval_s,
             size_in_m_bs=config.firehose_buffer_mib,

@@ -133,7 +133,6 @@ class Impressions(Construct):
                 prefixes=(impressions_prefix(prefix), impressions_error_prefix(prefix)),
                 error_log=(log, log_stream),
                 processors=processors,
-                file_extension=".json.gz",  # what the streaming job's reader picks up
             ),
         )
         after_role_policy(delivery, self.role)

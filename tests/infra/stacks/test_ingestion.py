@@ -70,7 +70,7 @@ def test_firehose_writes_gzip_hourly_prefixes_into_landing(synthesized: Synthesi
         "errors/pageviews/!{firehose:error-output-type}/portal=receitas/"
         "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
     )
-    assert s3["CompressionFormat"] == "GZIP"
+    assert (s3["CompressionFormat"], s3["FileExtension"]) == ("GZIP", ".json.gz")
     assert s3["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 64}
     assert s3["ProcessingConfiguration"] == {
         "Enabled": True,
