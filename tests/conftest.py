@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -13,6 +17,12 @@ from tests.utils.platform import start_platform
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+# Settings a test builds without a state_dir must not write the developer's (.newslake):
+# a local service, for one, keeps its impression lines there for `make stream` to land.
+_SCRATCH_STATE = tempfile.mkdtemp(prefix="newslake-tests-state-")
+os.environ["NEWSLAKE_STATE_DIR"] = _SCRATCH_STATE
+atexit.register(shutil.rmtree, _SCRATCH_STATE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
