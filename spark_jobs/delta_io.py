@@ -152,12 +152,17 @@ def upsert(
     keys: Sequence[str],
     update: Mapping[str, str],
     partition_by: Sequence[str] = (),
+    add_new_columns: bool = False,
 ) -> None:
     """MERGE by ``keys``: update matched rows with the ``update`` SQL expressions (``t`` is
-    the table, ``s`` the new rows), insert the rest; creates the table on first use."""
+    the table, ``s`` the new rows), insert the rest; creates the table on first use.
+    ``add_new_columns``: columns of ``df`` the table lacks are added first (nullable, null
+    in the rows already there), so an additive column reaches a table written before it."""
     if not DeltaTable.isDeltaTable(spark, path):
         append(df, path, partition_by=partition_by)
         return
+    if add_new_columns:
+        add_columns(spark, path, df)
     condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
     (
         DeltaTable.forPath(spark, path)
@@ -167,6 +172,17 @@ def upsert(
         .whenNotMatchedInsertAll()
         .execute()
     )
+
+
+def add_columns(spark: SparkSession, path: str, df: DataFrame) -> list[str]:
+    """Add to the table at ``path`` the columns of ``df`` it lacks, by name and type, in
+    one ``ALTER TABLE``; returns their names."""
+    have = {f.name for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
+    new = [f for f in df.schema.fields if f.name not in have]
+    if new:
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in new)
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+    return [f.name for f in new]
 
 
 def optimize_and_vacuum(

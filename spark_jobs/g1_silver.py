@@ -61,6 +61,8 @@ def to_silver(clicks: DataFrame) -> DataFrame:
         F.lit(0).cast("long").alias(C.DWELL_MS),
         F.lit(0).cast("int").alias(C.SCROLL_DEPTH),
         F.lit(0).cast("int").alias(C.CLICKS),
+        F.lit(None).cast("string").alias(C.REC_ID),  # the G1 log names no recommendation
+        F.lit(None).cast("int").alias(C.REC_POSITION),
         F.current_timestamp().alias(C.SILVER_AT),
     )
 

@@ -61,6 +61,9 @@ VISIT_UPDATE = {
     C.CLICKS: f"greatest(t.{C.CLICKS}, s.{C.CLICKS})",
     C.ARTICLE_ID: f"coalesce(t.{C.ARTICLE_ID}, s.{C.ARTICLE_ID})",
     C.SESSION_ID: f"coalesce(t.{C.SESSION_ID}, s.{C.SESSION_ID})",
+    # the view's recommendation, as a pair: the id and position of the same event
+    C.REC_POSITION: f"if(t.{C.REC_ID} IS NULL, s.{C.REC_POSITION}, t.{C.REC_POSITION})",
+    C.REC_ID: f"coalesce(t.{C.REC_ID}, s.{C.REC_ID})",
     # silver_at is not updated: it records when the visit first became visible.
 }
 
@@ -182,6 +185,7 @@ class LandingBatch:
             self.paths.visits,
             keys=[C.PAGEVIEW_ID],
             update=VISIT_UPDATE,
+            add_new_columns=True,  # a table from before visits named recommendations
         )
         if self.on_views is not None:
             self.on_views(usable)  # the live publisher's trending and recent reads

@@ -146,22 +146,21 @@ def quarantined(parsed: DataFrame, columns: Sequence[str] = (RAW, C.SOURCE_OBJEC
 
 
 def to_visits(events: DataFrame) -> DataFrame:
-    """One row per visit (``pageview_id``), merging its view and engagement events."""
+    """One row per visit (``pageview_id``), merging its view and engagement events.
+
+    A visit's ``rec_id``/``rec_position`` are its view's: the recommendation the reader came
+    through. An engagement event's name the one clicked on the page, which is the next
+    visit's arrival, so they are not the visit's own.
+    """
     require_columns(
         events,
         [
-            C.PAGEVIEW_ID,
-            C.PORTAL,
-            C.USER_ID,
-            C.SESSION_ID,
-            C.ARTICLE_ID,
-            C.EVENT_TIME,
-            C.DWELL_MS,
-            C.SCROLL_DEPTH,
-            C.CLICKS,
+            C.PAGEVIEW_ID, C.EVENT_TYPE, C.PORTAL, C.USER_ID, C.SESSION_ID, C.ARTICLE_ID,
+            C.EVENT_TIME, C.DWELL_MS, C.SCROLL_DEPTH, C.CLICKS, C.REC_ID, C.REC_POSITION,
         ],
         where="to_visits",
-    )
+    )  # fmt: skip
+    came_through = (F.col(C.EVENT_TYPE) == "view") & F.col(C.REC_ID).isNotNull()
     return events.groupBy(C.PAGEVIEW_ID).agg(
         F.first(C.PORTAL, ignorenulls=True).alias(C.PORTAL),
         F.first(C.USER_ID, ignorenulls=True).alias(C.USER_ID),
@@ -171,4 +170,8 @@ def to_visits(events: DataFrame) -> DataFrame:
         F.coalesce(F.max(C.DWELL_MS), F.lit(0)).alias(C.DWELL_MS),
         F.coalesce(F.max(C.SCROLL_DEPTH), F.lit(0)).alias(C.SCROLL_DEPTH),
         F.coalesce(F.max(C.CLICKS), F.lit(0)).alias(C.CLICKS),
+        F.first(F.when(came_through, F.col(C.REC_ID)), ignorenulls=True).alias(C.REC_ID),
+        F.first(F.when(came_through, F.col(C.REC_POSITION)), ignorenulls=True).alias(
+            C.REC_POSITION
+        ),
     )

@@ -24,10 +24,11 @@ def test_g1_rows_match_the_silver_visits_the_landing_path_would_make(spark, tmp_
     assert g1.event_id(1506826800123, 1506826800000, 160974) == event["event_id"]
     # what the streaming job makes of the same click's event (silver.to_visits)
     from_events = spark.createDataFrame(
-        [(event["pageview_id"], "g1", "7", "1506826800123", "160974",
-          datetime(2017, 10, 1, 3, 0), 0, 0, 0)],
-        "pageview_id string, portal string, user_id string, session_id string, "
-        "article_id string, event_time timestamp, dwell_ms long, scroll_depth int, clicks int",
+        [(event["pageview_id"], "view", "g1", "7", "1506826800123", "160974",
+          datetime(2017, 10, 1, 3, 0), 0, 0, 0, None, None)],
+        "pageview_id string, event_type string, portal string, user_id string, "
+        "session_id string, article_id string, event_time timestamp, dwell_ms long, "
+        "scroll_depth int, clicks int, rec_id string, rec_position int",
     ).transform(to_visits)  # fmt: skip
     assert_df_equality(
         actual.drop("silver_at"), from_events, ignore_row_order=True, ignore_nullable=True

@@ -88,10 +88,12 @@ def test_parse_counts_reconcile_with_bronze(bronze):
 def test_visit_merges_view_and_engagement(spark, bronze):
     actual = to_visits(valid_events(parse_lines(bronze)))
     expected = spark.createDataFrame(
-        [("p1", "g1", "u1", "s1", "a1", datetime(2026, 1, 1, 0, 0, 0), 90_000, 80, 1)],
+        [("p1", "g1", "u1", "s1", "a1", datetime(2026, 1, 1, 0, 0, 0), 90_000, 80, 1, None,
+          None)],
         "pageview_id string, portal string, user_id string, session_id string, "
-        "article_id string, visit_start timestamp, dwell_ms long, scroll_depth int, clicks int",
-    )
+        "article_id string, visit_start timestamp, dwell_ms long, scroll_depth int, "
+        "clicks int, rec_id string, rec_position int",
+    )  # fmt: skip
     assert_df_equality(actual, expected, ignore_nullable=True)
 
 
@@ -150,12 +152,19 @@ def test_a_malformed_recommendation_keeps_the_event_as_organic(spark, rec):
     assert _recs_of(spark, [_event(**rec)]) == [("e1", None, None)]
 
 
-def test_a_recommendation_does_not_change_the_visit(spark):
-    lines = [_event(rec_id=REC_ID, rec_position=4)]
+def test_a_visit_carries_its_views_recommendation_not_its_engagements(spark):
+    lines = [
+        _event(rec_id=REC_ID, rec_position=4),
+        _event(event_id="e2", event_type="engagement", rec_id="f" * 32, rec_position=1),
+        _event(event_id="e3", pageview_id="p2", event_type="engagement", rec_id="f" * 32,
+               rec_position=2),
+    ]  # fmt: skip
     bronze = spark.createDataFrame(
         [(line, "o1") for line in lines], "raw string, source_object string"
     )
-    assert to_visits(valid_events(parse_lines(bronze))).columns == [
-        "pageview_id", "portal", "user_id", "session_id", "article_id", "visit_start",
-        "dwell_ms", "scroll_depth", "clicks",
-    ]  # fmt: skip
+    visits = to_visits(valid_events(parse_lines(bronze)))
+    assert visits.columns[-2:] == ["rec_id", "rec_position"]
+    assert sorted((r.pageview_id, r.rec_id, r.rec_position) for r in visits.collect()) == [
+        ("p1", REC_ID, 4),
+        ("p2", None, None),
+    ]

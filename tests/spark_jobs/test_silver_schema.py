@@ -75,3 +75,40 @@ def test_events_with_a_recommendation_append_to_a_table_written_before(spark, tm
     }
     rows = sorted((r.event_id, r.rec_id, r.rec_position) for r in table.collect())
     assert rows == [("e1", None, None), ("e2", REC_ID, 2), ("e3", None, None)]
+
+
+OLD_VISITS_SCHEMA = (
+    "pageview_id string, portal string, user_id string, session_id string, "
+    "article_id string, visit_start timestamp, dwell_ms long, scroll_depth int, clicks int, "
+    "silver_at timestamp"
+)
+
+
+def test_visits_take_their_views_recommendation_into_a_table_written_before(spark, tmp_path):
+    settings = Settings(portals=("g1",), lake_uri=f"file://{tmp_path}/lake")
+    visits = StreamPaths.of(settings).visits
+    at = datetime(2026, 1, 1, 12, 0, 0)
+    old_row = ("pv-e1", "g1", "u1", "s1", "a1", at, 0, 0, 0, at)
+    spark.createDataFrame([old_row], OLD_VISITS_SCHEMA).write.format("delta").save(visits)
+    other = "f" * 32
+
+    lines = spark.createDataFrame(
+        [
+            # pv-e1's engagement names the link clicked on its page: not how it was reached
+            (_line("e1b", event_type="engagement", pageview_id="pv-e1", dwell_ms=5000,
+                   rec_id=other, rec_position=1), None, "o1"),
+            (_line("e2", rec_id=REC_ID, rec_position=2), None, "o1"),
+            (_line("e2b", event_type="engagement", pageview_id="pv-e2", dwell_ms=9000,
+                   rec_id=other, rec_position=3), None, "o1"),
+            (_line("e3"), None, "o1"),
+        ],
+        "raw string, read_error string, source_object string",
+    ).withColumn("ingested_at", F.current_timestamp())  # fmt: skip
+    LandingBatch(settings).process(lines, query="q", batch_id=0)
+
+    rows = spark.read.format("delta").load(visits).collect()
+    assert sorted((r.pageview_id, r.rec_id, r.rec_position, r.dwell_ms) for r in rows) == [
+        ("pv-e1", None, None, 5000),
+        ("pv-e2", REC_ID, 2, 9000),
+        ("pv-e3", None, None, 0),
+    ]
