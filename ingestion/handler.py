@@ -19,9 +19,11 @@ Answers (JSON, with ``error`` and a ``problems`` list when refused; a CORS prefl
   stored, and sending it again is safe because the lake deduplicates by ``event_id``.
 
 What an event must be, beyond :class:`ingestion.schema.Pageview`: its portal is configured,
-its URL's host is one of the portal's domains (or a subdomain), ``referrer`` and
-``clicked_urls`` are http(s), ``client_ts`` lies between ``max_event_age_s`` before and
-``max_clock_skew_future_s`` after the server clock, and ids hold no control characters.
+its URL's host is one of the portal's domains (or a subdomain) written plainly,
+``referrer`` and ``clicked_urls`` are http(s), no URL holds what a browser reads otherwise
+than ``urlsplit`` (a backslash, whitespace, a control character), ``client_ts`` lies
+between ``max_event_age_s`` before and ``max_clock_skew_future_s`` after the server clock,
+and ids hold no control characters.
 Markup or script in a string field is data: stored as sent, only ever answered as JSON.
 A malformed ``rec_id``/``rec_position`` refuses nothing: the event is stored as an organic
 pageview (both null) and counted in a ``RecAttributionRefused…`` metric for its reason.

@@ -13,6 +13,7 @@ as an organic one, with both null.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -24,6 +25,26 @@ MAX_CLICKED_URLS = 50
 # A list answer's recommendation_id is uuid4().hex; positions in a list are 1-based.
 REC_ID_PATTERN = r"^[0-9a-f]{32}$"
 MAX_REC_POSITION = 100
+# Where a browser (WHATWG URL) and urlsplit part ways: a backslash is a slash to a browser
+# ("https://evil.com\@g1.globo.com/" is evil.com's page), and whitespace and controls are
+# dropped by one parser and kept by the other. A URL the tracker sends (location.href,
+# document.referrer, a link's href) is serialized by the browser and never holds them.
+_AMBIGUOUS_IN_URL = re.compile(r"[\\\x00-\x20\x7f]")
+
+
+def http_url_host(value: str) -> str | None:
+    """The host of an absolute http(s) URL, or None when it is no such URL or holds a
+    character on which a browser and ``urlsplit`` may read different hosts."""
+    if _AMBIGUOUS_IN_URL.search(value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a port out of range or not a number)
+    except ValueError:  # e.g. an unclosed "[" or characters NFKC turns into "/", "@"
+        return None
+    if parts.scheme not in {"http", "https"}:
+        return None
+    return parts.hostname or None
 
 
 class Pageview(BaseModel):
@@ -53,9 +74,11 @@ class Pageview(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError("url must be an absolute http(s) URL")
+        if http_url_host(value) is None:
+            raise ValueError(
+                "url must be an absolute http(s) URL, without backslashes, spaces or "
+                "control characters"
+            )
         return value
 
     @model_validator(mode="after")

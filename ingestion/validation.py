@@ -11,22 +11,30 @@ is kept as an organic pageview (both fields null) and the reason is counted.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from ingestion.schema import MAX_REC_POSITION, REC_ID_PATTERN, Pageview
+from ingestion.schema import MAX_REC_POSITION, REC_ID_PATTERN, Pageview, http_url_host
 from newslake.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_EVENT_BYTES = 8 * 1024
 MAX_BATCH = 100
+# A batch nests three deep ({"events": [{"clicked_urls": [...]}]}); Python's json recurses
+# once a level, so a body of 10,000 "[" would otherwise end in a RecursionError.
+MAX_JSON_DEPTH = 8
+# client_ts has 13 digits; int() refuses more than 4,300 digits with an error of its own.
+MAX_NUMBER_CHARS = 32
+# Hosts as plain DNS names or IPv4 addresses: no percent-escapes or Unicode that a browser
+# maps (IDNA) to another host than the one compared here.
+_PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 ID_FIELDS = ("event_id", "user_id", "session_id", "pageview_id", "article_id")
 # Control, invisible-format, line-separator and lone-surrogate characters.
 _REFUSED_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp"}
@@ -51,8 +59,52 @@ def _clean_id(value: str) -> bool:
 
 
 def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+    return http_url_host(value) is not None
+
+
+class UnreadableBodyError(ValueError):
+    """The body is not JSON a pageview request can be; the message says why, for the client."""
+
+
+def _number(text: str) -> int | float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise UnreadableBodyError(f"a number is longer than {MAX_NUMBER_CHARS} characters")
+    value = float(text) if any(c in text for c in ".eE") else int(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        raise UnreadableBodyError(f"the number {text} is too large")
+    return value
+
+
+def _not_a_number(name: str) -> Any:
+    raise UnreadableBodyError(f"{name} is not a JSON number")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    if not isinstance(value, dict | list):
+        return False
+    if limit == 0:
+        return True
+    items = value.values() if isinstance(value, dict) else value
+    return any(_deeper_than(v, limit - 1) for v in items)
+
+
+def decode_json(body: str) -> Any:
+    """The body's JSON value, read within the limits a pageview request needs.
+
+    Raises:
+        UnreadableBodyError: not JSON, nested deeper than MAX_JSON_DEPTH, a number past
+            MAX_NUMBER_CHARS or infinite, or NaN/Infinity (no JSON numbers at all).
+    """
+    too_deep = UnreadableBodyError(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        doc = json.loads(body, parse_int=_number, parse_float=_number, parse_constant=_not_a_number)
+    except json.JSONDecodeError as exc:
+        raise UnreadableBodyError(exc.msg) from None
+    except RecursionError:  # the decoder's own depth limit, far past MAX_JSON_DEPTH
+        raise too_deep from None
+    if _deeper_than(doc, MAX_JSON_DEPTH):
+        raise too_deep
+    return doc
 
 
 def _host_allowed(host: str, domains: tuple[str, ...]) -> bool:
@@ -89,11 +141,13 @@ def check_event(
         if value and not _clean_id(value):
             problems.append(problem(index, name, "ids must not contain control characters"))
     domains = settings.portal_domains.get(event.portal, ())
-    host = urlsplit(event.url).hostname or ""
+    host = http_url_host(event.url) or ""  # the schema has refused a URL without one
     if not domains:
         problems.append(
             problem(index, "portal", f"no domains configured for portal {event.portal!r}")
         )
+    elif not _PLAIN_HOST.fullmatch(host):
+        problems.append(problem(index, "url", "url host must be a plain domain name"))
     elif not _host_allowed(host, domains):
         problems.append(
             problem(
@@ -150,9 +204,9 @@ def parse_request(body: str, settings: Settings, now_ms: int) -> ParsedRequest:
             [], [problem(None, None, f"body is larger than {MAX_BODY_BYTES} bytes")], 0
         )
     try:
-        doc = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return ParsedRequest([], [problem(None, None, f"body is not valid JSON: {exc.msg}")], 0)
+        doc = decode_json(body)
+    except UnreadableBodyError as exc:
+        return ParsedRequest([], [problem(None, None, f"body is not valid JSON: {exc}")], 0)
     if isinstance(doc, dict) and "events" in doc:
         raw = doc["events"]
         if not isinstance(raw, list) or not raw:
