@@ -37,6 +37,24 @@ VERIFIED_TOKENS_KEPT: int = setting_default("serving_verified_tokens_kept")
 
 JwksFetcher = Callable[[], Mapping[str, Any]]
 
+# The JSON type of each claim this API or PyJWT reads, as Cognito writes it. A token of the
+# pool with another type (a misconfigured or future pool) is refused before any claim is
+# used: a client_id that is a list would otherwise fail a set lookup with a TypeError.
+_STRING, _NUMBER, _STRINGS = "a string", "a number", "a list of strings"
+CLAIM_KINDS: Mapping[str, tuple[str, ...]] = {
+    "iss": (_STRING,),
+    "sub": (_STRING,),
+    "client_id": (_STRING,),
+    "token_use": (_STRING,),
+    "scope": (_STRING,),
+    "username": (_STRING,),
+    "cognito:groups": (_STRINGS,),
+    "aud": (_STRING, _STRINGS),  # RFC 7519 allows either
+    "exp": (_NUMBER,),
+    "iat": (_NUMBER,),
+    "nbf": (_NUMBER,),
+}
+
 
 class InvalidTokenError(Exception):
     """The token fails a check; the message says which and is safe to send back."""
@@ -61,6 +79,22 @@ class Principal:
     @property
     def is_machine(self) -> bool:
         return self.username is None
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == _STRING:
+        return isinstance(value, str)
+    if kind == _NUMBER:  # JSON's true is no NumericDate, though Python's bool is an int
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def check_claim_kinds(claims: Mapping[str, Any]) -> None:
+    """Raise InvalidTokenError for the first claim of CLAIM_KINDS whose value (null
+    included) is of another JSON type; absent claims are judged by the checks that need them."""
+    for name, kinds in CLAIM_KINDS.items():
+        if name in claims and not any(_is_kind(claims[name], kind) for kind in kinds):
+            raise InvalidTokenError(f"token claim {name!r} must be {' or '.join(kinds)}")
 
 
 def http_jwks_fetcher(url: str, *, timeout_s: float = JWKS_TIMEOUT_S) -> JwksFetcher:
@@ -295,6 +329,7 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise InvalidTokenError("token header has no key id (kid)")
+        check_claim_kinds(_unverified_claims(token))  # before PyJWT reads exp, iat, iss
         claims = self._decode(token, self.jwks.get(kid))
         principal = self._principal(claims)
         self._verified.put(token, principal, claims)
@@ -341,6 +376,14 @@ class TokenVerifier:
         if not isinstance(username, str) or not username:
             raise InvalidTokenError("token has no username claim")
         return Principal(username=username, client_id=str(client_id), scopes=scopes)
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The payload as sent; only to refuse claims of the wrong type, never to trust one."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise InvalidTokenError("token is malformed: its payload is not a JSON object") from None
 
 
 def verifier_from_settings(settings: Settings) -> TokenVerifier:
