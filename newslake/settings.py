@@ -196,6 +196,9 @@ class Settings(BaseSettings):
     serving_read_scope: str = "newslake/recommendations.read"
     serving_portal_scope_prefix: str = "newslake/portal."
     serving_access_log: bool = True
+    # GET /metrics, which answers anyone: None serves it in the local profile only; in AWS
+    # set it true only where the port is reachable from the scraper alone.
+    serving_metrics: bool | None = None
 
     # ---- Experiments (newslake/experiments.py): A/B tests of the served lists ----------
     # As JSON in NEWSLAKE_EXPERIMENTS: [{"name", "route", "enabled", "variants": [{"name",

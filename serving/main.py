@@ -57,6 +57,11 @@ def create_app(
         title="newslake serving",
         summary="Per-portal news recommendations for readers and machine clients.",
         lifespan=_lifespan,
+        # Swagger UI and ReDoc load their scripts from a public CDN: /openapi.json only.
+        docs_url=None,
+        redoc_url=None,
+        # The redirect's Location would be built from the request's Host header.
+        redirect_slashes=False,
         # The service keeps its own request metrics and JSON logs; FastAPI's OpenTelemetry
         # hooks would ask the global providers on every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},

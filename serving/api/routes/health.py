@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from serving.api.deps import ComponentsDep
@@ -59,5 +59,13 @@ async def readyz(components: ComponentsDep, response: Response) -> Readiness:
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)
 async def metrics(components: ComponentsDep) -> Response:
-    """Request latency by route and status, in Prometheus' text format."""
+    """Request latency by route and status, in Prometheus' text format; a 404 like any
+    unknown path unless ``serving_metrics`` (None: the local profile) turns it on, since it
+    answers without a token."""
+    settings = components.settings
+    enabled = settings.serving_metrics
+    if enabled is None:
+        enabled = settings.profile == "local"
+    if not enabled:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
     return Response(components.metrics.render(), media_type=CONTENT_TYPE)
