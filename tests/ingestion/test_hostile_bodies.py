@@ -8,8 +8,9 @@ import json
 import time
 
 import pytest
+from starlette.testclient import TestClient
 
-from ingestion import handler
+from ingestion import gateway, handler
 from ingestion.schema import SERVER_TS
 from newslake.settings import Settings
 from tests.utils.session_records import view
@@ -57,6 +58,26 @@ def _post(body: str | None, *, base64_encoded: bool = False) -> tuple[int, dict,
     }
     response = handler.handle(request, handler.LocalContext("test"), app)
     return response["statusCode"], json.loads(response["body"]), store.puts
+
+
+def test_the_gateway_answers_400_to_deeply_nested_brackets_not_502():
+    """The request of the report, through the local API Gateway in front of the handler."""
+    store = RecordingClients()
+    app = handler.build_app(SETTINGS, lambda: handler.Clients(store, store, "queue-url"))
+    invoke = lambda event, context: handler.handle(event, context, app)  # noqa: E731
+    client = TestClient(gateway.create_app(SETTINGS, invoke=invoke), raise_server_exceptions=False)
+
+    response = client.post(
+        "/pageview",
+        content=("[" * 10_000 + "]" * 10_000).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert (response.status_code, response.json()["problems"][0]["message"], store.puts) == (
+        400,
+        "body is not valid JSON: it is nested deeper than 8 levels",
+        [],
+    )
 
 
 def _request_problem(message: str) -> dict[str, object]:
