@@ -8,12 +8,19 @@ table                          rows
 ``gold/interactions``          (portal, user, article) strength per ``version``
 ``gold/popular``               top by views per portal and ``version`` (the published list)
 ``gold/trending``              time-decayed popularity per portal and ``version``
-``gold/recommendations``       the published blend: top-N per (portal, version, user)
+``gold/recommendations``       the published ALS lists less reads: top-N per (portal,
+                               version, user)
 ``gold/related``               co-visitation lists per (portal, version, source article)
 ``gold/id_map``                stable ALS integers per (portal, kind, id)
 ``gold/hyperparams``           what the weekly search chose, per portal and day
 ``gold/model_runs``            per (portal, version, model): metrics on the next-day split,
                                parameters, input table versions, stage timings, the gate
+``gold/rec_performance``       impressions, attributed clicks and CTR per portal, route,
+                               source, position, model version, variant and day
+``gold/rec_checks``            per day and portal: answers served, open or landed late,
+                               and the clicks not attributed, by reason
+``gold/experiment_results``    per running experiment and variant: CTR with its interval,
+                               lift, p-value, the sample-ratio check
 ============================  ==============================================================
 """
 
