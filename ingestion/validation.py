@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingestion.schema import MAX_REC_POSITION, REC_ID_PATTERN, Pageview, http_url_host
+from newslake.ids import clean_id
 from newslake.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -36,8 +36,6 @@ MAX_NUMBER_CHARS = 32
 # maps (IDNA) to another host than the one compared here.
 _PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 ID_FIELDS = ("event_id", "user_id", "session_id", "pageview_id", "article_id")
-# Control, invisible-format, line-separator and lone-surrogate characters.
-_REFUSED_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 REC_FIELDS = ("rec_id", "rec_position")
 # Why a pageview's recommendation was set aside (the pageview is kept, as organic).
 REC_INCOMPLETE = "incomplete"  # one of the pair without the other
@@ -48,14 +46,6 @@ _REC_ID = re.compile(REC_ID_PATTERN)
 
 def problem(index: int | None, field: str | None, message: str) -> dict[str, Any]:
     return {"index": index, "field": field, "message": message}
-
-
-def _clean_id(value: str) -> bool:
-    """No character of a refused category. Printable ASCII (what ids almost always are)
-    holds none, and saying so takes one C call instead of a category per character."""
-    if value.isascii() and value.isprintable():
-        return True
-    return not any(unicodedata.category(c) in _REFUSED_IN_IDS for c in value)
 
 
 def _is_http_url(value: str) -> bool:
@@ -138,7 +128,7 @@ def check_event(
     problems = []
     for name in ID_FIELDS:
         value = getattr(event, name)
-        if value and not _clean_id(value):
+        if value and not clean_id(value):
             problems.append(problem(index, name, "ids must not contain control characters"))
     domains = settings.portal_domains.get(event.portal, ())
     host = http_url_host(event.url) or ""  # the schema has refused a URL without one

@@ -22,6 +22,8 @@ from newslake.experiments import Experiment, Variant, experiments_from
 Profile = Literal["local", "aws"]
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+# privacy: the local profile's pseudonym key, public by design (Settings.privacy_key)
+_LOCAL_PRIVACY_KEY = "newslake-local-pseudonyms"
 
 
 def _is_origin(value: str) -> bool:
@@ -243,6 +245,42 @@ class Settings(BaseSettings):
     local_impressions_segment_mib: float = Field(default=8.0, gt=0)
     local_impressions_poll_s: float = Field(default=2.0, gt=0)
 
+    # ---- Privacy: erasure requests, pseudonyms in logs, retention (newslake/privacy.py) --
+    # Logs and request keys name a reader by an HMAC of their id under this key, so a log
+    # reader cannot recover the id, nor test a guess without the key. The local profile
+    # uses a fixed, public key; the aws profile refuses to run without one of its own
+    # (Settings.privacy_key), since a known key would make every pseudonym reversible by
+    # trying the ids.
+    privacy_hash_key: str | None = None
+    # The scope a machine client needs to ask for a reader's erasure; reader tokens never
+    # carry it.
+    privacy_erase_scope: str = "newslake/privacy.erase"
+    # Retention. An erasure removes the reader from every current table at once; what is
+    # left is history: Delta's old files and log, and raw landing objects. The limits keep
+    # enough for replays of the streaming job (events are late up to late_after_s) and for
+    # audits of a night's run, and let an erasure become unreadable well within 30 days:
+    # vacuum_retention_hours (Delta's deleted-file retention, set on every table) plus the
+    # log retention plus a night for the maintenance stage to run.
+    landing_retention_days: int = Field(default=14, ge=1)
+    bronze_retention_days: int = Field(default=90, ge=1)
+    delta_log_retention_days: int = Field(default=7, ge=1)
+
+    @property
+    def privacy_requests_table(self) -> str:
+        return f"{self.name_prefix}-privacy-requests"
+
+    @property
+    def privacy_key(self) -> str:
+        """The pseudonyms' key: the local one, or NEWSLAKE_PRIVACY_HASH_KEY, required in aws."""
+        if self.privacy_hash_key:
+            return self.privacy_hash_key
+        if self.profile == "local":
+            return _LOCAL_PRIVACY_KEY
+        raise ValueError(
+            "NEWSLAKE_PRIVACY_HASH_KEY is not set: the aws profile needs a secret key of its "
+            "own for the readers' pseudonyms (at least 32 random characters)"
+        )
+
     @property
     def local_impressions_dir(self) -> Path:
         return self.state_dir / "impressions"
@@ -353,7 +391,7 @@ class Settings(BaseSettings):
 
     @property
     def dynamodb_tables(self) -> tuple[str, ...]:
-        return (self.recommendations_table, self.versions_table)
+        return (self.recommendations_table, self.versions_table, self.privacy_requests_table)
 
     @property
     def user_pool_name(self) -> str:

@@ -86,6 +86,11 @@ def ensure_tables(settings: Settings) -> None:
             [{"AttributeName": "portal", "KeyType": "HASH"}],
             [{"AttributeName": "portal", "AttributeType": "S"}],
         ),
+        # privacy: erasure requests by the reader's pseudonym (newslake/privacy.py)
+        settings.privacy_requests_table: (
+            [{"AttributeName": "subject", "KeyType": "HASH"}],
+            [{"AttributeName": "subject", "AttributeType": "S"}],
+        ),
     }
     for name, (key_schema, attributes) in specs.items():
         if name not in existing:
