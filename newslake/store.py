@@ -15,6 +15,9 @@ Two tables:
   ``{portal}#related#{article_id}``       ``live``        co-visited in recent sessions
   ``{portal}#recent#{user_id}``           ``live``        what the user read lately
   ``{portal}#hot``                        ``bucket#{t}``  views per article from t on
+  ``{portal}#controls``                   ``block#{a}``   a newsroom's block of a
+  ``{portal}#controls``                   ``promote#{a}`` a newsroom's promotion of a
+  ``{portal}#controls#log``               ``{ms}#{id}``   one change of the controls
   ======================================  ==============  =========================
 
   Items with sort key ``live`` come from the streaming job and are overwritten in place
@@ -39,6 +42,11 @@ Two tables:
     Kinesis sequence number (zero-padded) of each shard whose views are counted in it,
     which the consumer's conditional adds check so a replayed batch adds nothing.
     :func:`hot_counts_of` decodes a query's items.
+
+  Editorial controls (``newslake/editorial.py``, written by ``newslake/editorial_store.py``):
+  one item per block or promotion of an article, and, written in the same transaction,
+  an append-only log item per change (who, what, when, why), sorted by its time in epoch
+  milliseconds, that the lake's audit table copies.
 
 * versions table, key ``portal``: ``active_version`` is the pointer the reader follows.
   A new version's items are written first and the pointer is switched last, in one
@@ -235,3 +243,12 @@ def hot_counts_of(records: Iterable[Mapping[str, Any]]) -> dict[int, dict[str, i
         if counts:
             buckets[hot_bucket_start(str(record["sk"]["S"]))] = counts
     return buckets
+
+
+# ---- editorial controls (newslake/editorial.py) -----------------------------------------
+def controls_key(portal: str) -> str:
+    return f"{portal}#controls"
+
+
+def controls_log_key(portal: str) -> str:
+    return f"{portal}#controls#log"
