@@ -131,6 +131,13 @@ stream: up ## Streaming job (spark-submit): landing -> bronze -> silver + fresh 
 maintain: up ## Compact (OPTIMIZE) and vacuum (>= 7 days) every Delta table
 	@$(PY) -m spark_jobs.submit spark_jobs/maintenance.py
 
+# ---- privacy: erasure requests (newslake/privacy_cli.py) ----
+# USER must come from the command line: make's own $(USER) is the login, never a reader.
+.PHONY: erase
+erase: up ## Record a reader's erasure request: make erase PORTAL=g1 USER=<reader id> (one JSON line)
+	@$(if $(filter command line,$(origin USER)),,$(error name the reader: make erase PORTAL=g1 USER=<reader id>))
+	@$(PY) -m newslake.privacy_cli --portal '$(PORTAL)' --user '$(USER)'
+
 batch: up ## The nightly chain (spark-submit): catch up, interactions, train, gate, export, switch
 	@$(PY) -m ingestion.local_impressions --once >/dev/null
 	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py $(if $(STAGE),-- --stage $(STAGE))
