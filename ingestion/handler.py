@@ -272,8 +272,9 @@ def _finish(response: dict[str, Any]) -> dict[str, Any]:
     return {**response, "multiValueHeaders": multi, "headers": {k: v[-1] for k, v in multi.items()}}
 
 
+# privacy: never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its body holds reader ids
 @logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True, log_event=False
 )
 def handle(
     event: dict[str, Any], context: LambdaContext, app: APIGatewayRestResolver

@@ -41,6 +41,7 @@ from ingestion.session_state import (
     reader_updates,
 )
 from newslake import store
+from newslake.privacy import subject_of
 from newslake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ class SessionStore:
             record = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get(
                 "Item"
             )
-        raise WriteConflictError(f"{key['pk']['S']}: changed by others on every attempt")
+        # privacy: the key holds the reader's id, and this message is logged
+        raise WriteConflictError("a reader's recent reads changed by others on every attempt")
 
     def _ttl(self, now: float) -> int:
         return int(now) + self.settings.live_ttl_hours * 3600
@@ -259,7 +261,8 @@ def _write_readers(
         try:
             written = writer.write_reads(batch.portal, update, current.get(update.user_id), now=now)
         except StoreFailure as exc:
-            log.warning("recent reads of %s not written: %s", update.user_id, exc)
+            reader = subject_of(batch.portal, update.user_id, key=writer.settings.privacy_key)
+            log.warning("recent reads of reader ~%s not written: %s", reader, exc)
             failed.append(update.first_sequence)
             continue
         result.readers_written += int(written)

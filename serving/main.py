@@ -73,6 +73,7 @@ def create_app(
         ObservabilityMiddleware,
         metrics=components.metrics,
         access_log=lambda: components.settings.serving_access_log,
+        reader_key=lambda: components.settings.privacy_key,  # privacy: no reader ids in logs
     )
     errors.install(app)
     # Routers are matched in order: the route of every page view first.

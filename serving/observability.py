@@ -21,11 +21,14 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newslake.privacy import subject_of
 from serving.metrics import RequestMetrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _UNMATCHED = "unmatched"  # 404s of unknown paths share one series, whatever the path
+# privacy: a reader's id in a path, matched or not (a 404 of a mistyped route holds one too)
+_READER_IN_PATH = re.compile(r"(/portals/([^/]*)/users/)([^/]*)")
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_logger = logging.getLogger("serving.access")
@@ -73,6 +76,14 @@ def _route_of(scope: Scope) -> str:
     return path if isinstance(path, str) else _UNMATCHED
 
 
+def logged_path(path: str, key: str) -> str:
+    """``path`` with any reader id replaced by ``~`` and the reader's pseudonym, the key of
+    their erasure request: logs name readers only so (README, "For the privacy officer")."""
+    return _READER_IN_PATH.sub(
+        lambda m: f"{m[1]}~{subject_of(m[2], m[3], key=key)}" if m[3] else m[0], path
+    )
+
+
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
@@ -92,15 +103,24 @@ class ObservabilityMiddleware:
         metrics: where latencies are observed.
         access_log: whether to write the JSON access line (the histogram is kept either
             way); asked on the first request, once settings are read.
+        reader_key: the key of the readers' pseudonyms in logged paths, asked when the first
+            line is written.
     """
 
     def __init__(
-        self, app: ASGIApp, *, metrics: RequestMetrics, access_log: Callable[[], bool]
+        self,
+        app: ASGIApp,
+        *,
+        metrics: RequestMetrics,
+        access_log: Callable[[], bool],
+        reader_key: Callable[[], str],
     ) -> None:
         self.app = app
         self.metrics = metrics
         self._access_log_setting = access_log
         self._access_log: bool | None = None
+        self._reader_key_setting = reader_key
+        self._reader_key: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,12 +150,14 @@ class ObservabilityMiddleware:
             if self._access_log is None:
                 self._access_log = self._access_log_setting()
             if self._access_log:
+                if self._reader_key is None:
+                    self._reader_key = self._reader_key_setting()
                 access_logger.info(
                     "request",
                     extra={
                         "method": scope["method"],
                         "route": route,
-                        "path": scope["path"],
+                        "path": logged_path(scope["path"], self._reader_key),
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 3),
                     },

@@ -158,4 +158,11 @@ def _decoded(record: dict[str, Any], pk: str, sk: str) -> list[ScoredItem]:
     try:
         return layout.items_of(record)
     except (KeyError, TypeError, ValueError) as exc:
-        raise StoreUnavailableError(f"malformed record {pk!r} in version {sk!r}") from exc
+        raise StoreUnavailableError(f"malformed record {_kind(pk)!r} in version {sk!r}") from exc
+
+
+def _kind(pk: str) -> str:
+    """A record's key without the reader or article it names (``g1#user#...``): the error
+    is logged, and logs hold no reader ids."""
+    parts = pk.split("#", 2)
+    return "#".join(parts[:2]) + ("#..." if len(parts) > 2 else "")

@@ -183,7 +183,7 @@ class Recommender:
         """The reader's list fused now (``newslake.ranking.reader_list``, the function the
         offline evaluation scores) from their recent reads and personal list (one round
         trip), the cached co-visitation lists of their newest reads, trending and popular."""
-        request = _Request(f"{portal} user {user_id}")
+        request = _Request(f"{portal} reader list")  # privacy: the access line names the reader
         version = self._version(portal, request)
         personal, recent = self._read_personal(portal, user_id, version, request)
         reads = sorted(recent, key=lambda i: (-i.score, i.article_id))  # newest first
@@ -244,7 +244,7 @@ class Recommender:
         """The reader's list as served before it was fused at request time (an
         experiment's ``nightly`` variant): their nightly personal list less their recent
         reads, topped up with trending, then popular."""
-        request = _Request(f"{portal} user {user_id} (nightly list)")
+        request = _Request(f"{portal} reader list (nightly)")
         version = self._version(portal, request)
         personal, recent = self._read_personal(portal, user_id, version, request)
         picker = _Picker(limit, leave_out=(i.article_id for i in recent))
