@@ -201,6 +201,12 @@ class Settings(BaseSettings):
     # GET /metrics, which answers anyone: None serves it in the local profile only; in AWS
     # set it true only where the port is reachable from the scraper alone.
     serving_metrics: bool | None = None
+    # ---- Editorial controls (newslake/editorial.py, serving/editorial.py) ----------------
+    # Each instance re-reads every portal's blocks and promotions this often, so a change
+    # holds everywhere within a couple of refreshes. Changing them takes a machine token
+    # with this scope and the portal's scope.
+    editorial_refresh_s: float = Field(default=2.0, gt=0, le=60)
+    editorial_write_scope: str = "newslake/editorial.write"
 
     # ---- Experiments (newslake/experiments.py): A/B tests of the served lists ----------
     # As JSON in NEWSLAKE_EXPERIMENTS: [{"name", "route", "enabled", "variants": [{"name",

@@ -62,6 +62,18 @@ class ScopePolicy:
             return "a reader's token may only read that reader's own recommendations"
         return None
 
+    # ---- editorial controls: the newsroom's machine client --------------------------------
+    def editorial_refusal(self, principal: Principal, portal: str, write_scope: str) -> str | None:
+        """Why ``principal`` may not read or change the portal's editorial controls; None
+        when it may: only a machine client with ``write_scope`` and the portal's scope,
+        never a reader, whatever scopes its token carries."""
+        if not principal.is_machine:
+            return f"editorial controls take a machine client with the scope {write_scope}"
+        missing = [s for s in (write_scope, self.portal_scope(portal)) if s not in principal.scopes]
+        if missing:
+            return f"this client's token lacks the scope {' and '.join(missing)}"
+        return None
+
 
 # ---- privacy: who may ask for a reader's erasure ---------------------------------------
 def erasure_refusal(principal: Principal, scope: str) -> str | None:

@@ -16,6 +16,7 @@ from newslake.ranking import ReaderParams
 from newslake.settings import Settings, get_settings
 from serving.auth import AuthUnavailableError, TokenVerifier, verifier_from_settings
 from serving.authz import ScopePolicy
+from serving.editorial import EditorialCopy, NoControls, editorial_store
 from serving.experiments import Experiments
 from serving.impressions import ImpressionLog
 from serving.metrics import RequestMetrics
@@ -35,6 +36,8 @@ class Components:
         reader: a store reader to use instead of DynamoDB (tests, the overhead benchmark).
         verifier: a token verifier to use instead of the configured pool's (tests).
         impressions: where impression lines go instead of stdout (tests).
+        editorial: the editorial controls' copy to use (tests); None builds one over
+            DynamoDB, or over no controls when ``reader`` is given.
     """
 
     def __init__(
@@ -44,10 +47,13 @@ class Components:
         reader: RecommendationReader | None = None,
         verifier: TokenVerifier | None = None,
         impressions: logging.Handler | None = None,
+        editorial: EditorialCopy | None = None,
     ) -> None:
         self._settings = settings
         self._reader = reader
         self._verifier = verifier
+        self._editorial = editorial
+        self._own_store = reader is None
         self._recommender: Recommender | None = None
         self._experiments: Experiments | None = None
         self._warm = False
@@ -113,6 +119,15 @@ class Components:
                 self._recommender = recommender
             return self._recommender
 
+    def editorial(self) -> EditorialCopy:
+        """The in-process copy of the portals' editorial controls (not read until asked)."""
+        with self._recommender_lock:
+            if self._editorial is None:
+                s = self.settings
+                store = editorial_store(s) if self._own_store else NoControls()
+                self._editorial = EditorialCopy(store, s.portals, refresh_s=s.editorial_refresh_s)
+            return self._editorial
+
     def experiments(self) -> Experiments:
         """The enabled experiments, built with the recommender their variants share."""
         self.recommender()
@@ -132,6 +147,7 @@ class Components:
             self.check_jwks()
         except AuthUnavailableError as exc:
             logger.warning("start-up: token verification not ready: %s", exc)
+        self.editorial().start()  # logs, once, when the controls cannot be read
         recommender = self.recommender()
         for portal in self.settings.portals:
             recommender.popular(portal, limit=1)

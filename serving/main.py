@@ -13,9 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from newslake.settings import Settings
 from serving.api import errors
+from serving.api.routes import editorial as editorial_routes
 from serving.api.routes import health, lists, privacy, recommendations, related
 from serving.auth import TokenVerifier
 from serving.components import Components
+from serving.editorial import EditorialCopy
 from serving.limits import HeaderLimitMiddleware
 from serving.observability import ObservabilityMiddleware, configure_logging
 from serving.reader import RecommendationReader
@@ -35,6 +37,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         # after the last request: writes every impression still queued
         await run_in_threadpool(components.impressions.stop)
+        await run_in_threadpool(components.editorial().stop)
 
 
 def create_app(
@@ -43,6 +46,7 @@ def create_app(
     reader: RecommendationReader | None = None,
     verifier: TokenVerifier | None = None,
     impressions: logging.Handler | None = None,
+    editorial: EditorialCopy | None = None,
 ) -> FastAPI:
     """A new app; no network IO here: the verifier and the reader are built at start-up
     (the lifespan, which uvicorn and Mangum run) or on first use.
@@ -52,6 +56,7 @@ def create_app(
         reader: a store reader to use instead of DynamoDB (tests, the overhead benchmark).
         verifier: a token verifier to use instead of the configured pool's (tests).
         impressions: where the impression lines go instead of stdout (tests).
+        editorial: the editorial controls' copy, with its store and clocks (tests).
     """
     app = FastAPI(
         title="newslake serving",
@@ -66,7 +71,9 @@ def create_app(
         # hooks would ask the global providers on every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    components = Components(settings, reader=reader, verifier=verifier, impressions=impressions)
+    components = Components(
+        settings, reader=reader, verifier=verifier, impressions=impressions, editorial=editorial
+    )
     app.state.components = components
     app.add_middleware(HeaderLimitMiddleware)  # inside: its 431s are logged and counted
     app.add_middleware(
@@ -82,6 +89,7 @@ def create_app(
     app.include_router(lists.router)
     app.include_router(health.router)
     app.include_router(privacy.router)  # privacy: erasure requests (machine clients only)
+    app.include_router(editorial_routes.router)  # the newsroom's blocks and promotions
     return app
 
 

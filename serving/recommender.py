@@ -43,9 +43,9 @@ from serving.reader import RecommendationReader, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["personal", "covisited", "related", "hot", "trending", "popular"]
+Source = Literal["personal", "covisited", "related", "hot", "trending", "popular", "editorial"]
 """Where an item came from: ``covisited`` is the live co-visitation list, ``related``
-the nightly model's related list."""
+the nightly model's related list, ``editorial`` a newsroom's promotion (serving/editorial.py)."""
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

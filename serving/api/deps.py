@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, NamedTuple, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.auth import AuthUnavailableError, InvalidTokenError, Principal, TokenVerifier
 from serving.components import Components
+from serving.editorial import EditorialCopy
 from serving.experiments import Assignment, Experiments
 from serving.impressions import Impression, ImpressionLog, Route
 from serving.recommender import Answer, Recommender
@@ -125,16 +126,59 @@ ReaderIdQuery = Annotated[
     ),
 ]
 
+SECTION_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+SectionQuery = Annotated[
+    str | None,
+    Query(
+        pattern=SECTION_PATTERN,
+        description=(
+            "The article page's section (as in its URL, e.g. politica), so the newsroom's "
+            "promotions for that section are placed: 1 to 64 lowercase letters, digits or -."
+        ),
+    ),
+]
+
+
+class Shown(NamedTuple):
+    """An answer as finished for the caller, and its recorded impression."""
+
+    impression: Impression
+    answer: Answer
+
 
 @dataclass(frozen=True)
 class Read:
     """A read the caller may make: on a known portal, through the app's recommender, in
-    the app's experiments, its answer recorded in the app's impression log."""
+    the app's experiments, under the portal's editorial controls, its answer recorded in
+    the app's impression log."""
 
     portal: str
     recommender: Recommender
     experiments: Experiments
     impressions: ImpressionLog
+    editorial: EditorialCopy
+
+    async def answer(
+        self,
+        method: Callable[..., Answer],
+        *args: Any,
+        limit: int,
+        route: Route,
+        user_id: str | None = None,
+        article_id: str | None = None,
+        variant: Assignment | None = None,
+        section: str | None = None,
+    ) -> Shown:
+        """The list ``method(*args, n)`` makes, finished: the editorial controls applied
+        (``n`` leaves room for what blocks take out), then recorded as an impression. Every
+        list route answers through here, so none can serve a blocked article."""
+        wanted = self.editorial.wanted(self.portal, limit, most=2 * MAX_LIMIT)
+        made = await self.run(method, *args, wanted)
+        answer = self.editorial.controlled(self.portal, made, limit, section)
+        impression = self.shown(
+            answer, route, user_id=user_id, article_id=article_id, variant=variant
+        )
+        return Shown(impression, answer)
 
     async def run(self, method: Callable[..., T], *args: Any) -> T:
         """Calls a recommender method; in the thread pool when its reads may block (DynamoDB),
@@ -161,7 +205,8 @@ class Read:
         return impression
 
 
-def _read(components: Components, portal: str, refusal: str | None) -> Read:
+def _allowed(components: Components, portal: str, refusal: str | None) -> None:
+    """403 with ``refusal``, then 404 for an unknown portal: the order every route keeps."""
     if refusal is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
     portals = components.settings.portals
@@ -170,8 +215,18 @@ def _read(components: Components, portal: str, refusal: str | None) -> Read:
             status.HTTP_404_NOT_FOUND,
             f"unknown portal {portal[:64]!r}: use one of {', '.join(portals)}",
         )
+
+
+def _read(components: Components, portal: str, refusal: str | None) -> Read:
+    _allowed(components, portal, refusal)
     recommender = components.recommender()
-    return Read(portal, recommender, components.experiments(), components.impressions)
+    return Read(
+        portal,
+        recommender,
+        components.experiments(),
+        components.impressions,
+        components.editorial(),
+    )
 
 
 def portal_read(request: Request, principal: Principal, portal: str) -> Read:
@@ -186,6 +241,16 @@ def user_read(request: Request, principal: Principal, portal: str, user_id: str)
     machine client's with the portal's scopes, 404 for an unknown portal."""
     components = _components(request)
     return _read(components, portal, components.policy.user_refusal(principal, portal, user_id))
+
+
+def editorial_access(request: Request, principal: Principal, portal: str) -> Components:
+    """The app's parts, for reading or changing the portal's editorial controls: 403 unless
+    the token is a machine client's with the editorial scope and the portal's, 404 for an
+    unknown portal."""
+    components = _components(request)
+    scope = components.settings.editorial_write_scope
+    _allowed(components, portal, components.policy.editorial_refusal(principal, portal, scope))
+    return components
 
 
 def _auth_unavailable(exc: Exception) -> HTTPException:

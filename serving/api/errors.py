@@ -7,11 +7,15 @@ API get ``{"detail": "limit must be an integer from 1 to 100 (got '0')"}`` inste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Match
 
 from serving.api.deps import ID_RULE
 
@@ -23,6 +27,7 @@ RULES = {
     "reader_id": f"must be {ID_RULE}",
 }
 SHOWN_INPUT_CHARS = 40
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 def _one(error: Mapping[str, Any]) -> str:
@@ -49,5 +54,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer, except that a 405's ``Allow`` names every method the path takes:
+    Starlette names only those of the first route matching the path, and a path served
+    by two routes (PUT and DELETE of an editorial control) would seem to take one."""
+    if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+        routes = request.app.router.routes
+        methods = [
+            method
+            for method in METHODS
+            if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+        ]
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
+    return await http_exception_handler(request, cast(StarletteHTTPException, exc))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

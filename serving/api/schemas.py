@@ -33,7 +33,8 @@ class RecommendedItem(BaseModel):
         description=(
             "personal: the reader's model list; covisited: read in the same sessions lately; "
             "related: the nightly model's related list; hot: read in the last minutes; "
-            "trending: most read in the last hour; popular: most read in the model's window."
+            "trending: most read in the last hour; popular: most read in the model's window; "
+            "editorial: placed there by the newsroom (a promotion)."
         )
     )
     position: int = Field(

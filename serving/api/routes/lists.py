@@ -16,8 +16,8 @@ async def get_trending(
 ) -> Response:
     """The most read articles of the last hour (streaming), topped up from popular."""
     read = portal_read(request, principal, portal)
-    answer = await read.run(read.recommender.trending, portal, limit)
-    return ListOut.response(read.shown(answer, "trending"), answer)
+    shown = await read.answer(read.recommender.trending, portal, limit=limit, route="trending")
+    return ListOut.response(*shown)
 
 
 @router.get("/popular", response_model=ListOut, responses=error_responses(401, 403, 404, 422, 503))
@@ -26,5 +26,5 @@ async def get_popular(
 ) -> Response:
     """The most read articles of the active model version's window."""
     read = portal_read(request, principal, portal)
-    answer = await read.run(read.recommender.popular, portal, limit)
-    return ListOut.response(read.shown(answer, "popular"), answer)
+    shown = await read.answer(read.recommender.popular, portal, limit=limit, route="popular")
+    return ListOut.response(*shown)

@@ -32,6 +32,8 @@ async def get_recommendations(
     """
     read = user_read(request, principal, portal, user_id)
     variant = read.experiments.assign("reader", user_id)
-    answer = await read.run(read.experiments.reader_list(variant), portal, user_id, limit)
-    shown = read.shown(answer, "reader", user_id=user_id, variant=variant)
-    return RecommendationsOut.response(shown, answer)
+    method = read.experiments.reader_list(variant)
+    shown = await read.answer(
+        method, portal, user_id, limit=limit, route="reader", user_id=user_id, variant=variant
+    )
+    return RecommendationsOut.response(*shown)

@@ -1,0 +1,78 @@
+"""The in-process copy of the editorial controls: refreshes, outages, and answers."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from newslake.editorial import Block
+from serving.editorial import EditorialCopy
+from serving.recommender import Answer, Recommendation
+from tests.utils.editorial import Clock, FakeControls
+
+ANSWER = Answer(
+    "v2",
+    (Recommendation("x", 3.0, "popular"), Recommendation("a", 2.0, "popular")),
+)
+
+
+def _copy(store: FakeControls, clock: Clock) -> EditorialCopy:
+    return EditorialCopy(store, ("g1",), refresh_s=2.0, clock=clock, wall_clock=clock)
+
+
+def _ids(answer: Answer) -> list[str]:
+    return [i.article_id for i in answer.items]
+
+
+def test_the_store_down_keeps_the_last_known_block(caplog: pytest.LogCaptureFixture) -> None:
+    store, clock = FakeControls(), Clock()
+    store.block("g1", Block("x", "retracted", None, "nr", int(clock.now)))
+    copy = _copy(store, clock)
+    assert _ids(copy.controlled("g1", ANSWER, 2)) == ["a"]
+
+    store.fail = True
+    clock.now += 2.0
+    with caplog.at_level(logging.WARNING, logger="serving.editorial"):
+        first = copy.controlled("g1", ANSWER, 2)
+        clock.now += 2.0
+        second = copy.controlled("g1", ANSWER, 2)
+    assert (_ids(first), first.degraded, _ids(second)) == (["a"], True, ["a"])
+    assert len(caplog.records) == 1  # once per outage
+
+
+def test_never_read_serves_the_list_as_made_and_degraded() -> None:
+    store, clock = FakeControls(fail=True), Clock()
+    copy = _copy(store, clock)
+    got = copy.controlled("g1", ANSWER, 1)
+    assert (_ids(got), got.degraded, copy.wanted("g1", 1, most=200)) == (["x"], True, 1)
+
+    store.fail = False
+    store.block("g1", Block("x", "retracted", None, "nr", int(clock.now)))
+    clock.now += 2.0
+    later = copy.controlled("g1", ANSWER, 1)
+    assert (_ids(later), later.degraded) == (["a"], False)
+
+
+def test_reads_once_per_refresh_whatever_the_requests() -> None:
+    store, clock = FakeControls(), Clock()
+    copy = _copy(store, clock)
+    for _ in range(5):
+        copy.controlled("g1", ANSWER, 2)
+    clock.now += 1.9
+    copy.controlled("g1", ANSWER, 2)
+    assert store.loads == 1
+    clock.now += 0.1
+    copy.controlled("g1", ANSWER, 2)
+    assert store.loads == 2
+
+
+def test_the_background_thread_reads_at_start_and_stops() -> None:
+    store = FakeControls()
+    copy = EditorialCopy(store, ("g1", "ge"), refresh_s=0.05)
+    copy.start()
+    try:
+        assert store.loads >= 2  # both portals read before start returns
+    finally:
+        copy.stop()
+    assert copy.current("g1")[0] is not None
