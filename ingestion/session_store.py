@@ -41,7 +41,7 @@ from ingestion.session_state import (
     reader_updates,
 )
 from newslake import store
-from newslake.privacy import subject_of
+from newslake.privacy import log_key, logged_reader
 from newslake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -261,8 +261,8 @@ def _write_readers(
         try:
             written = writer.write_reads(batch.portal, update, current.get(update.user_id), now=now)
         except StoreFailure as exc:
-            reader = subject_of(batch.portal, update.user_id, key=writer.settings.privacy_key)
-            log.warning("recent reads of reader ~%s not written: %s", reader, exc)
+            reader = logged_reader(batch.portal, update.user_id, log_key(writer.settings))
+            log.warning("recent reads of reader %s not written: %s", reader, exc)
             failed.append(update.first_sequence)
             continue
         result.readers_written += int(written)

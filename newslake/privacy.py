@@ -28,6 +28,8 @@ DONE = "done"
 __all__ = [
     "ErasureRequest",
     "ErasureRequests",
+    "log_key",
+    "logged_reader",
     "pseudonym",
     "subject_of",
     "unreadable_by",
@@ -47,6 +49,20 @@ def subject_of(portal: str, user_id: str, *, key: str) -> str:
     """A reader's pseudonym: ids are the portal's, so the same id on two portals is two
     readers."""
     return pseudonym(f"{portal}:{user_id}", key=key)
+
+
+def log_key(settings: Settings) -> str | None:
+    """The pseudonyms' key for logs, or None where none is set (aws without one): a log
+    line must never fail, so it then names no reader at all."""
+    try:
+        return settings.privacy_key
+    except ValueError:
+        return None
+
+
+def logged_reader(portal: str, user_id: str, key: str | None) -> str:
+    """How a log line names a reader: ``~`` and their subject, or ``~`` alone without a key."""
+    return f"~{subject_of(portal, user_id, key=key)}" if key else "~"
 
 
 def valid_portal(portal: object, settings: Settings) -> bool:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from newslake.privacy import log_key
 from newslake.settings import Settings
 from serving.api import errors
 from serving.api.routes import editorial as editorial_routes
@@ -80,7 +81,7 @@ def create_app(
         ObservabilityMiddleware,
         metrics=components.metrics,
         access_log=lambda: components.settings.serving_access_log,
-        reader_key=lambda: components.settings.privacy_key,  # privacy: no reader ids in logs
+        reader_key=lambda: log_key(components.settings),  # privacy: no reader ids in logs
     )
     errors.install(app)
     # Routers are matched in order: the route of every page view first.

@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newslake.privacy import subject_of
+from newslake.privacy import logged_reader
 from serving.metrics import RequestMetrics
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -76,11 +76,12 @@ def _route_of(scope: Scope) -> str:
     return path if isinstance(path, str) else _UNMATCHED
 
 
-def logged_path(path: str, key: str) -> str:
+def logged_path(path: str, key: str | None) -> str:
     """``path`` with any reader id replaced by ``~`` and the reader's pseudonym, the key of
-    their erasure request: logs name readers only so (README, "For the privacy officer")."""
+    their erasure request (``~`` alone without a key): logs name readers only so (README,
+    "For the privacy officer")."""
     return _READER_IN_PATH.sub(
-        lambda m: f"{m[1]}~{subject_of(m[2], m[3], key=key)}" if m[3] else m[0], path
+        lambda m: m[1] + logged_reader(m[2], m[3], key) if m[3] else m[0], path
     )
 
 
@@ -113,7 +114,7 @@ class ObservabilityMiddleware:
         *,
         metrics: RequestMetrics,
         access_log: Callable[[], bool],
-        reader_key: Callable[[], str],
+        reader_key: Callable[[], str | None],
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -121,6 +122,7 @@ class ObservabilityMiddleware:
         self._access_log: bool | None = None
         self._reader_key_setting = reader_key
         self._reader_key: str | None = None
+        self._reader_key_read = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,8 +152,8 @@ class ObservabilityMiddleware:
             if self._access_log is None:
                 self._access_log = self._access_log_setting()
             if self._access_log:
-                if self._reader_key is None:
-                    self._reader_key = self._reader_key_setting()
+                if not self._reader_key_read:
+                    self._reader_key, self._reader_key_read = self._reader_key_setting(), True
                 access_logger.info(
                     "request",
                     extra={

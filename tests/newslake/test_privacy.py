@@ -11,6 +11,8 @@ from newslake import aws
 from newslake.privacy import (
     ErasureRequest,
     ErasureRequests,
+    log_key,
+    logged_reader,
     pseudonym,
     subject_of,
     unreadable_by,
@@ -78,6 +80,12 @@ def test_the_aws_profile_needs_a_key_of_its_own() -> None:
     assert Settings(profile="aws", privacy_hash_key="s" * 32).privacy_key == "s" * 32
     with pytest.raises(ValueError, match="NEWSLAKE_PRIVACY_HASH_KEY is not set"):
         _ = Settings(profile="aws").privacy_key
+
+
+def test_logs_name_no_reader_where_no_key_is_set() -> None:
+    assert log_key(Settings(profile="aws")) is None
+    assert logged_reader("g1", "u1", None) == "~"
+    assert logged_reader("g1", "u1", "k") == "~998417e8896b72bce630be9d5ae87a0a"
 
 
 def test_a_request_is_recorded_pending_under_the_readers_pseudonym(

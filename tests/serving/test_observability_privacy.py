@@ -42,6 +42,12 @@ def test_a_readers_id_in_a_path_becomes_their_pseudonym(path: str, logged: str) 
     assert logged_path(path, "k") == logged
 
 
+def test_without_a_key_the_path_names_no_reader() -> None:
+    assert logged_path("/v1/portals/g1/users/alice/recommendations", None) == (
+        "/v1/portals/g1/users/~/recommendations"
+    )
+
+
 def test_no_log_line_of_a_request_holds_the_readers_id(
     verifier: TokenVerifier, make_token: Callable[..., str], caplog: pytest.LogCaptureFixture
 ) -> None:
