@@ -138,6 +138,20 @@ erase: up ## Record a reader's erasure request: make erase PORTAL=g1 USER=<reade
 	@$(if $(filter command line,$(origin USER)),,$(error name the reader: make erase PORTAL=g1 USER=<reader id>))
 	@$(PY) -m newslake.privacy_cli --portal '$(PORTAL)' --user '$(USER)'
 
+# ---- editorial controls: a newsroom's blocks and promotions (newslake/editorial_cli.py) ----
+EDITORIAL = $(PY) -m newslake.editorial_cli
+.PHONY: block unblock promote unpromote controls
+block: up ## Take an article out of every list: make block PORTAL=g1 ARTICLE=<id> REASON="..." [UNTIL=<epoch s>]
+	@$(EDITORIAL) block --portal '$(PORTAL)' --article '$(ARTICLE)' --reason '$(REASON)' --until '$(UNTIL)'
+unblock: up ## End a block: make unblock PORTAL=g1 ARTICLE=<id>
+	@$(EDITORIAL) unblock --portal '$(PORTAL)' --article '$(ARTICLE)'
+promote: up ## Place an article: make promote PORTAL=g1 ARTICLE=<id> POSITION=1 (or SHARE=0.2) [UNTIL=<epoch s>] [SECTIONS=a,b]
+	@$(EDITORIAL) promote --portal '$(PORTAL)' --article '$(ARTICLE)' --position '$(POSITION)' --share '$(SHARE)' --until '$(UNTIL)' --sections '$(SECTIONS)'
+unpromote: up ## End a promotion: make unpromote PORTAL=g1 ARTICLE=<id>
+	@$(EDITORIAL) unpromote --portal '$(PORTAL)' --article '$(ARTICLE)'
+controls: up ## A portal's blocks and promotions: make controls PORTAL=g1 (one JSON line)
+	@$(EDITORIAL) controls --portal '$(PORTAL)'
+
 batch: up ## The nightly chain (spark-submit): catch up, interactions, train, gate, export, switch
 	@$(PY) -m ingestion.local_impressions --once >/dev/null
 	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py $(if $(STAGE),-- --stage $(STAGE))

@@ -207,6 +207,8 @@ class Settings(BaseSettings):
     # with this scope and the portal's scope.
     editorial_refresh_s: float = Field(default=2.0, gt=0, le=60)
     editorial_write_scope: str = "newslake/editorial.write"
+    # make promote without UNTIL: a promotion ends by itself, so none is left forgotten.
+    editorial_promotion_s: int = Field(default=86_400, gt=0)
 
     # ---- Experiments (newslake/experiments.py): A/B tests of the served lists ----------
     # As JSON in NEWSLAKE_EXPERIMENTS: [{"name", "route", "enabled", "variants": [{"name",
