@@ -28,6 +28,7 @@ async def get_related(
     principal: CurrentPrincipal,
     portal: str,
     article_id: ArticleIdPath,
+    *,
     limit: Limit = DEFAULT_LIMIT,
     reader_id: ReaderIdQuery = None,
     section: SectionQuery = None,
