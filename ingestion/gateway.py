@@ -1,7 +1,8 @@
 """A local API Gateway (REST API, Lambda proxy integration) in front of the pageview handler.
 
 ``python -m ingestion.gateway`` (``make gateway``) serves ``POST /pageview`` and its CORS
-preflight ``OPTIONS /pageview`` on ``NEWSLAKE_SERVE_HOST:NEWSLAKE_GATEWAY_PORT``. Each
+preflight ``OPTIONS /pageview`` on ``NEWSLAKE_SERVE_HOST:NEWSLAKE_GATEWAY_PORT``, and the
+API's OpenAPI document at ``GET /openapi.json``. Each
 request becomes the proxy event API Gateway would send and goes, unchanged, to
 ``ingestion.handler.lambda_handler``: the browser tracker talks locally to the same code that
 runs on Lambda. Like API Gateway with a proxy integration, the gateway adds nothing of its
@@ -41,6 +42,7 @@ from newslake.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 RESOURCE = "/pageview"
+OPENAPI_PATH = "/openapi.json"  # the API's document (ingestion/openapi.py)
 STAGE = "local"
 MAX_BODY_BYTES = 1024 * 1024
 INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's limit; the Lambda context counts down from it
@@ -265,6 +267,13 @@ def _gateway_error(status: int, message: str, request_id: str) -> Response:
     return JSONResponse({"message": message}, status, headers={"x-amzn-RequestId": request_id})
 
 
+async def _openapi(request: Request) -> Response:
+    """The API's OpenAPI document; local only: in AWS it is the committed openapi.json."""
+    from ingestion.openapi import document
+
+    return JSONResponse(document())
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -324,7 +333,12 @@ def create_app(
             log.exception("the pageview handler failed on request %s", request_id)
             return _gateway_error(502, "Internal server error", request_id)
 
-    return Starlette(routes=[Route(RESOURCE, pageview, methods=["POST", "OPTIONS"])])
+    return Starlette(
+        routes=[
+            Route(RESOURCE, pageview, methods=["POST", "OPTIONS"]),
+            Route(OPENAPI_PATH, _openapi, methods=["GET"]),
+        ]
+    )
 
 
 def serve_app() -> Starlette:
