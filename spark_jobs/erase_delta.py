@@ -1,0 +1,75 @@
+"""Remove readers' rows from one Delta table, in one commit that says whose they were.
+
+The commit's user metadata names the erasure requests it served by their marks (a
+request's subject, a keyed hash and never a reader id since the log outlives the rows,
+and the run's round) with the rows removed for each, so a run killed after the commit and
+before the request recorded it finds the commit again and records the same counts rather
+than zero or twice (:func:`erased_before`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs.reader_rows import Reader, ReaderTable, count_by_reader, of_readers
+
+log = logging.getLogger("newslake.erasure")
+
+TAG = "newslake_erasure"  # the key of an erasure commit's user metadata
+_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+# Enough commits back to pass the streaming job's appends made while the stage ran.
+LOOK_BACK = 500
+
+
+def erased_before(spark: SparkSession, path: str, marks: set[str]) -> dict[str, int]:
+    """Rows removed per mark by the erasure commits of the table still in its history."""
+    rows = (
+        DeltaTable.forPath(spark, path)
+        .history(LOOK_BACK)
+        .where(F.col("userMetadata").startswith(f'{{"{TAG}"'))
+        .select("userMetadata")
+        .collect()
+    )
+    found: dict[str, int] = {}
+    for row in rows:
+        for mark, n in json.loads(row["userMetadata"])[TAG].items():
+            if mark in marks:
+                found[mark] = found.get(mark, 0) + int(n)
+    return found
+
+
+def erase_table(
+    spark: SparkSession, table: ReaderTable, marks: Mapping[Reader, str]
+) -> dict[str, int]:
+    """Delete the rows of every reader of ``marks`` (reader -> the request's mark) from
+    ``table`` in one commit; returns the rows removed per mark (no commit when none).
+
+    A table with deletion vectors is purged as well, so the rows leave its files.
+    """
+    df = spark.read.format("delta").load(table.path)
+    counts = count_by_reader(df, table.shape, marks)
+    removed = {marks[r]: n for r, n in counts.items()}
+    if not any(removed.values()):
+        return removed
+    delta = DeltaTable.forPath(spark, table.path)
+    tag = json.dumps({TAG: {m: n for m, n in removed.items() if n}}, sort_keys=True)
+    previous = spark.conf.get(_USER_METADATA, None)
+    spark.conf.set(_USER_METADATA, tag)
+    try:
+        delta.delete(of_readers(table.shape, marks))
+    finally:
+        if previous is None:
+            spark.conf.unset(_USER_METADATA)
+        else:
+            spark.conf.set(_USER_METADATA, previous)
+    properties = delta.detail().select("properties").first()
+    if properties and properties[0].get("delta.enableDeletionVectors") == "true":
+        spark.sql(f"REORG TABLE delta.`{table.path}` APPLY (PURGE)")
+    log.info("%s: removed %d rows of %d requests", table.name, sum(removed.values()), len(removed))
+    return removed

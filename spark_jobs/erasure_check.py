@@ -1,0 +1,88 @@
+"""The proof of an erasure: every place a reader's id can be read, counted.
+
+``make erase-check PORTAL=g1 USER=<id>`` (``python -m spark_jobs.submit
+spark_jobs/erasure_check.py -- --portal g1 --user <id>``) prints one JSON line: the
+reader's rows in every Delta table of the lake (:mod:`spark_jobs.reader_rows` finds them),
+their lines in every landed object and their items in the serving store, readable now
+(``found``); the rows only older versions of a table still hold (``history``: every
+version still retained, read through the table's log); and ``unreadable_by``, the date by
+which VACUUM and the log retention remove what history holds (null when it holds none).
+The reader is named by their pseudonym, never by the id.
+
+The erasure stage runs the readable part (:func:`spark_jobs.reader_scan.readable`) after
+erasing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from newslake import aws, logs, privacy
+from newslake.settings import Settings, get_settings
+from spark_jobs.reader_rows import Reader
+from spark_jobs.reader_scan import history, readable
+
+EXIT_BAD_INPUT = 2
+
+
+def check(spark: SparkSession, settings: Settings, reader: Reader) -> dict[str, Any]:
+    """The check's JSON object for one reader."""
+    now = datetime.now(UTC)
+    s3, ddb = aws.client("s3", settings), aws.client("dynamodb", settings)
+    found = readable(spark, settings, [reader], s3=s3, ddb=ddb)[reader]
+    rows, gone = history(spark, settings, [reader], now)
+    day = gone[reader]
+    return {
+        "portal": reader.portal,
+        "subject": privacy.subject_of(reader.portal, reader.user_id, key=settings.privacy_key),
+        "found": found,
+        "readable": sum(found.values()),
+        "history": rows[reader],
+        "unreadable_by": day.isoformat() if day else None,
+        "checked_at": now.isoformat(timespec="seconds"),
+    }
+
+
+def parse_reader(argv: list[str], settings: Settings) -> Reader:
+    """The reader the command line names.
+
+    Raises:
+        ValueError: the portal or the id is not one the lake could hold (the message says
+            what to pass instead).
+    """
+    p = argparse.ArgumentParser(prog="erase-check", description=__doc__)
+    p.add_argument("--portal", required=True)
+    p.add_argument("--user", required=True)
+    args = p.parse_args(argv)
+    if not privacy.valid_portal(args.portal, settings):
+        raise ValueError(
+            f"unknown portal {args.portal!r}: PORTAL must be one of {', '.join(settings.portals)}"
+        )
+    if not privacy.valid_user_id(args.user):
+        raise ValueError("USER is not a reader id: 1 to 128 characters, none control or invisible")
+    return Reader(args.portal, args.user)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logs.configure()
+    settings = get_settings()
+    try:
+        reader = parse_reader(sys.argv[1:] if argv is None else argv, settings)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from spark_jobs.session import get_spark
+
+    spark = get_spark(settings, app_name="newslake-erase-check")
+    print(json.dumps(check(spark, settings, reader), sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
