@@ -111,6 +111,11 @@ class InfraConfig:
     def read_scope_name(self) -> str:
         return self.settings.serving_read_scope.split("/", 1)[1]
 
+    @property
+    def privacy_scope_name(self) -> str:
+        """``privacy.erase`` of ``newslake/privacy.erase``: the privacy office's client's scope."""
+        return self.settings.privacy_erase_scope.split("/", 1)[1]
+
     def portal_scope_name(self, portal: str) -> str:
         """``portal.g1`` of ``newslake/portal.g1``."""
         return f"{self.settings.serving_portal_scope_prefix}{portal}".split("/", 1)[1]
@@ -310,6 +315,12 @@ def _check_scopes(settings: Settings) -> None:
     """The read scope and the portal scopes must name one Cognito resource server."""
     identifier, _, read = settings.serving_read_scope.partition("/")
     portal_identifier = settings.serving_portal_scope_prefix.partition("/")[0]
+    privacy_identifier, _, erase = settings.privacy_erase_scope.partition("/")
+    if not erase or privacy_identifier != identifier:
+        raise InfraConfigError(
+            "NEWSLAKE_PRIVACY_ERASE_SCOPE must name a scope of the read scope's resource "
+            "server, e.g. newslake/privacy.erase"
+        )
     if not read or identifier != portal_identifier:
         raise InfraConfigError(
             "NEWSLAKE_SERVING_READ_SCOPE and NEWSLAKE_SERVING_PORTAL_SCOPE_PREFIX must share "

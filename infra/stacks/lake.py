@@ -1,7 +1,10 @@
 """Lake and processing: landing, lake and artifacts buckets, EMR Serverless, the job roles.
 
 * landing (``<prefix>-landing``): what Firehose writes, read by the streaming job; objects
-  move to Glacier Deep Archive after ``archive_after_days`` (bronze keeps every line).
+  expire after ``landing_retention_days`` (settings) and are never archived: they hold
+  reader ids, and an erasure must reach every copy within 30 days, which Deep Archive's
+  180-day minimum and hours-long restores would not allow. Bronze keeps every line for
+  replays, and the erasure stage removes a reader's from it.
 * lake (``<prefix>-lake``): the Delta tables (``s3://<prefix>-lake/<layer>/<table>``, as
   ``Settings.table_path`` computes in the ``aws`` profile). Versioned, with old versions
   dropped after a week, so a mistaken delete or overwrite can be undone for as long as
@@ -66,13 +69,8 @@ class LakeStack(cdk.Stack):
             key=key,
             lifecycle_rules=[
                 s3.LifecycleRule(
-                    id="landing-to-deep-archive",
-                    transitions=[
-                        s3.Transition(
-                            storage_class=s3.StorageClass.DEEP_ARCHIVE,
-                            transition_after=cdk.Duration.days(config.archive_after_days),
-                        )
-                    ],
+                    id="landing-expiry",
+                    expiration=cdk.Duration.days(config.settings.landing_retention_days),
                 )
             ],
         )
@@ -104,6 +102,14 @@ class LakeStack(cdk.Stack):
         # Only the nightly export reads and switches a portal's active version.
         serving.versions_table.grant_read_write_data(self.nightly_role)
         serving.recommendations_table.grant_read_data(self.nightly_role)
+        # privacy: the erasure stage (a nightly task) reads the requests and records its
+        # steps, and rewrites the landing objects that hold an erased reader's lines
+        serving.privacy_requests_table.grant_read_data(self.nightly_role)
+        serving.privacy_requests_table.grant(self.nightly_role, "dynamodb:UpdateItem")
+        for prefix in landing_prefixes:
+            self.landing.grant_put(self.nightly_role, f"{prefix}/*")
+            self.landing.grant_delete(self.nightly_role, f"{prefix}/*")
+        serving.privacy_key.grant_read(self.nightly_role)
 
     def _outputs(self) -> None:
         outputs = {

@@ -15,6 +15,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import InfraConfig
@@ -46,6 +47,20 @@ class ServingStack(cdk.Stack):
         self.versions_table = self._table(
             "VersionsTable", s.versions_table, key, partition="portal"
         )
+        # privacy: erasure requests by the reader's pseudonym (newslake/privacy.py), and the
+        # pseudonyms' key, generated here and never in a template (a dynamic reference)
+        self.privacy_requests_table = self._table(
+            "PrivacyRequestsTable", s.privacy_requests_table, key, partition="subject"
+        )
+        self.privacy_key = secretsmanager.Secret(
+            self,
+            "PrivacyHashKey",
+            description="NEWSLAKE_PRIVACY_HASH_KEY: the key of the readers' pseudonyms",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
         self.user_pool, self.client_ids, self.domain = self._cognito(config)
         self.function = self._function(config, security)
         self.api = self._api(config)
@@ -66,6 +81,7 @@ class ServingStack(cdk.Stack):
             ),
             "RecommendationsTableName": (self.recommendations_table.table_name, "table"),
             "VersionsTableName": (self.versions_table.table_name, "table"),
+            "PrivacyRequestsTableName": (self.privacy_requests_table.table_name, "table"),
             "ServingApiUrl": (self.api.url, "recommendation API base URL"),
         }
         for output_id, (value, description) in outputs.items():
@@ -131,11 +147,16 @@ class ServingStack(cdk.Stack):
             )
             for p in config.portals
         ]
+        # privacy: erasure requests take a client of their own, so no reading client can ask
+        erase = cognito.ResourceServerScope(
+            scope_name=config.privacy_scope_name,
+            scope_description="ask for a reader's erasure (the privacy office's client only)",
+        )
         server = pool.add_resource_server(
             "Api",
             identifier=config.scope_identifier,
             user_pool_resource_server_name=f"{config.prefix}-api",
-            scopes=[read, *portal_scopes],
+            scopes=[read, *portal_scopes, erase],
         )
         web = pool.add_client(
             "WebClient",
@@ -164,7 +185,19 @@ class ServingStack(cdk.Stack):
             "Domain",
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.cognito_domain_prefix),
         )
-        return pool, [web.user_pool_client_id, machine.user_pool_client_id], domain
+        privacy = pool.add_client(
+            "PrivacyClient",
+            user_pool_client_name=f"{config.prefix}-privacy",
+            generate_secret=True,
+            auth_flows=cognito.AuthFlow(),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(client_credentials=True),
+                scopes=[cognito.OAuthScope.resource_server(server, erase)],
+            ),
+            access_token_validity=cdk.Duration.hours(1),
+        )
+        client_ids = [web.user_pool_client_id, machine.user_pool_client_id]
+        return pool, [*client_ids, privacy.user_pool_client_id], domain
 
     def _function(self, config: InfraConfig, security: SecurityStack) -> lambda_.Function:
         fn = python_function(
@@ -177,6 +210,8 @@ class ServingStack(cdk.Stack):
             environment={
                 "NEWSLAKE_COGNITO_USER_POOL_ID": self.user_pool.user_pool_id,
                 "NEWSLAKE_COGNITO_CLIENT_IDS": cdk.Fn.join(",", self.client_ids),
+                # resolved by CloudFormation at deploy time: the template holds a reference
+                "NEWSLAKE_PRIVACY_HASH_KEY": self.privacy_key.secret_value.unsafe_unwrap(),
             },
             layer=dependencies_layer(self, config),
             timeout_s=10,
@@ -185,6 +220,9 @@ class ServingStack(cdk.Stack):
         )
         self.recommendations_table.grant_read_data(fn)
         self.versions_table.grant_read_data(fn)
+        # privacy: the erasure route records and reads requests, nothing else
+        self.privacy_requests_table.grant(fn, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        security.keys.dynamodb.grant_encrypt_decrypt(fn)
         return fn
 
     def _api(self, config: InfraConfig) -> apigateway.LambdaRestApi:

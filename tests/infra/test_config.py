@@ -129,3 +129,10 @@ def test_cli_prints_one_line_and_fails(
 
 def _must_not_run(*args: object) -> None:
     raise AssertionError("stacks were built from invalid context")
+
+
+def test_the_erase_scope_must_be_on_the_read_scopes_resource_server() -> None:
+    settings = base_settings().model_copy(update={"privacy_erase_scope": "other/privacy.erase"})
+
+    with pytest.raises(InfraConfigError, match="NEWSLAKE_PRIVACY_ERASE_SCOPE"):
+        load_config({"portals": "g1"}, settings)

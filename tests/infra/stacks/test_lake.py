@@ -20,17 +20,38 @@ def test_bucket_names_follow_the_settings(synthesized: Synthesized) -> None:
     ]
 
 
-def test_landing_moves_to_deep_archive_after_the_configured_age(synthesized: Synthesized) -> None:
+def test_landing_objects_expire_and_are_never_archived(synthesized: Synthesized) -> None:
     rules = _buckets(synthesized)["newslake-ci-landing"]["LifecycleConfiguration"]["Rules"]
 
-    archive = [r for r in rules if r.get("Transitions")]
-    assert archive == [
-        {
-            "Id": "landing-to-deep-archive",
-            "Status": "Enabled",
-            "Transitions": [{"StorageClass": "DEEP_ARCHIVE", "TransitionInDays": 120}],
-        }
+    # landing_retention_days' default; archive_after_days (120 here) is the trail's only
+    assert [r for r in rules if r["Id"] != "abort-multipart"] == [
+        {"Id": "landing-expiry", "Status": "Enabled", "ExpirationInDays": 14}
     ]
+
+
+def test_the_nightly_role_reads_erasure_requests_and_records_steps(
+    synthesized: Synthesized,
+) -> None:
+    requests = next(
+        k
+        for k, r in synthesized.resources("serving", "AWS::DynamoDB::Table").items()
+        if r["Properties"]["TableName"] == "newslake-ci-privacy-requests"
+    )
+    actions = {
+        k.split("DefaultPolicy")[0]: {
+            a
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if refers_to(s["Resource"], requests)
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        for k, p in synthesized.resources("lake", "AWS::IAM::Policy").items()
+    }
+
+    nightly = next(v for k, v in actions.items() if k.startswith("NightlyJobRole"))
+    streaming = next(v for k, v in actions.items() if k.startswith("StreamingJobRole"))
+    assert {"dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"} <= nightly
+    assert "dynamodb:DeleteItem" not in nightly
+    assert streaming == set()
 
 
 def test_every_bucket_uses_the_s3_key(synthesized: Synthesized) -> None:

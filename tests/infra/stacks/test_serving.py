@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Match
 
 from tests.utils.cdk_app import Synthesized, refers_to
@@ -53,6 +55,7 @@ def test_resource_server_has_the_scopes_serving_checks(synthesized: Synthesized)
     assert sorted(s["ScopeName"] for s in server["Properties"]["Scopes"]) == [
         "portal.g1",
         "portal.receitas",
+        "privacy.erase",
         "recommendations.read",
     ]
 
@@ -102,3 +105,44 @@ def test_serving_api_is_throttled(synthesized: Synthesized) -> None:
             )
         },
     )
+
+
+def test_erasure_requests_are_kept_by_subject(synthesized: Synthesized) -> None:
+    table = _tables(synthesized)["newslake-ci-privacy-requests"]
+
+    assert table["KeySchema"] == [{"AttributeName": "subject", "KeyType": "HASH"}]
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_the_privacy_client_holds_the_erase_scope_alone(synthesized: Synthesized) -> None:
+    clients = {
+        c["Properties"]["ClientName"]: c["Properties"]
+        for c in synthesized.resources("serving", "AWS::Cognito::UserPoolClient").values()
+    }
+
+    privacy = clients["newslake-ci-privacy"]
+    assert privacy["AllowedOAuthFlows"] == ["client_credentials"]
+    (scope,) = privacy["AllowedOAuthScopes"]
+    assert "privacy.erase" in json.dumps(scope)
+    assert "privacy.erase" not in json.dumps(clients["newslake-ci-machine"]["AllowedOAuthScopes"])
+
+
+def test_the_api_may_only_record_and_read_erasure_requests(synthesized: Synthesized) -> None:
+    tables = synthesized.resources("serving", "AWS::DynamoDB::Table")
+    requests = next(
+        k
+        for k, r in tables.items()
+        if r["Properties"]["TableName"] == "newslake-ci-privacy-requests"
+    )
+    (fn,) = synthesized.resources("serving", "AWS::Lambda::Function").values()
+
+    actions = {
+        a
+        for p in synthesized.resources("serving", "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if refers_to(s["Resource"], requests)
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert actions == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    key = fn["Properties"]["Environment"]["Variables"]["NEWSLAKE_PRIVACY_HASH_KEY"]
+    assert "resolve:secretsmanager" in json.dumps(key)  # a reference, never the key itself
