@@ -13,6 +13,7 @@ import pytest
 
 from newslake.local import server
 from newslake.settings import Settings
+from tests.utils import fuzz
 from tests.utils.platform import start_platform
 
 if TYPE_CHECKING:
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 _SCRATCH_STATE = tempfile.mkdtemp(prefix="newslake-tests-state-")
 os.environ["NEWSLAKE_STATE_DIR"] = _SCRATCH_STATE
 atexit.register(shutil.rmtree, _SCRATCH_STATE, ignore_errors=True)
+
+
+# ---- fuzz suite: the run's seed, so that a red run can be replayed ----
+def pytest_report_header() -> str:
+    return f"fuzz seed {fuzz.SEED} ({fuzz.REPLAY})"
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from ingestion import gateway, handler
 from ingestion.schema import SERVER_TS
 from newslake.settings import Settings
+from tests.utils.pageview_app import RecordingClients
 from tests.utils.session_records import view
 
 SETTINGS = Settings(portals=("g1", "ge"))
@@ -28,21 +29,6 @@ def _event(**fields: object) -> dict[str, object]:
 def _with(raw_field: str) -> str:
     """A valid event's JSON with one more member written as raw text (``"name": value``)."""
     return json.dumps(_event())[:-1] + ", " + raw_field + "}"
-
-
-class RecordingClients:
-    """Kinesis and SQS that keep whatever is put to them."""
-
-    def __init__(self) -> None:
-        self.puts: list[object] = []
-
-    def put_records(self, StreamName: str, Records: list[dict[str, object]]) -> dict[str, object]:
-        self.puts.extend(Records)
-        return {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1"} for _ in Records]}
-
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, object]]) -> object:
-        self.puts.extend(Entries)
-        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
 
 
 def _post(body: str | None, *, base64_encoded: bool = False) -> tuple[int, dict, list]:
