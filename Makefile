@@ -138,6 +138,15 @@ erase: up ## Record a reader's erasure request: make erase PORTAL=g1 USER=<reade
 	@$(if $(filter command line,$(origin USER)),,$(error name the reader: make erase PORTAL=g1 USER=<reader id>))
 	@$(PY) -m newslake.privacy_cli --portal '$(PORTAL)' --user '$(USER)'
 
+# ---- privacy: the erasure's proof (spark_jobs/erasure_check.py; the stage: STAGE=erase) ----
+.PHONY: erase-check bench-erase
+erase-check: up ## Count a reader everywhere (tables and their history, landing, store): make erase-check PORTAL=g1 USER=<id>
+	@$(if $(filter command line,$(origin USER)),,$(error name the reader: make erase-check PORTAL=g1 USER=<reader id>))
+	@$(PY) -m spark_jobs.erasure_check --portal '$(PORTAL)' --user '$(USER)'
+
+bench-erase: setup ## Erase 100 readers from a lake of G1 clicks: rows removed, seconds, found after (last line: JSON)
+	@$(call bench_keep,$(PY) -m benchmarks.bench_erase $(BENCH_ARGS),erase)
+
 # ---- editorial controls: a newsroom's blocks and promotions (newslake/editorial_cli.py) ----
 EDITORIAL = $(PY) -m newslake.editorial_cli
 .PHONY: block unblock promote unpromote controls
@@ -190,6 +199,11 @@ report: $(STAMP) ## HTML report of evaluation and benches: .newslake/report/inde
 
 replay: up ## G1 clicks as pageviews (REPLAY_ARGS="api --last-hour 2 --speed-up 60", or "bulk ...")
 	@$(PY) -m ingestion.replay $(REPLAY_ARGS)
+
+# ---- make replay-ab: the reader-list experiment replayed on G1 readers (demo/replay_ab.py)
+.PHONY: replay-ab
+replay-ab: up ## Reset the platform, replay G1 readers in the reader-list experiment, print its result (REPLAY_AB_ARGS)
+	@$(PY) -m demo.replay_ab $(REPLAY_AB_ARGS)
 
 test: setup airflow-setup ## Every test (starts and stops its own local platform)
 	@$(PY) -m pytest $(PYTEST_ARGS)

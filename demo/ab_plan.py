@@ -35,10 +35,18 @@ class Sample:
 
 
 def sample(
-    clicks: Iterable[g1.Click], *, first_hour: int, readers: int, history_share: float, seed: int
+    clicks: Iterable[g1.Click],
+    *,
+    first_hour: int,
+    readers: int,
+    history_share: float,
+    seed: int,
+    window_ms: int,
 ) -> Sample:
     """Split G1 clicks at ``first_hour`` (the window's first hourly file; the clicks are of
-    the window's hours and the history's before them).
+    the window's hours and the history's before them). The window lasts ``window_ms`` from
+    its first click: later clicks of its sessions are left out (a few G1 sessions go on
+    for days).
 
     The readers are the window's readers ranked by a stable hash of ``seed`` and their id,
     the first ``readers`` of them; so a larger sample holds a smaller one. The history
@@ -51,8 +59,10 @@ def sample(
         (window_all if click.hour >= first_hour else before).append(click)
     ranked = sorted({c.user_id for c in window_all}, key=lambda u: (_rank(seed, u), u))
     chosen = frozenset(ranked[:readers])
-    window = sorted((c for c in window_all if c.user_id in chosen), key=_order)
-    start = window[0].ts if window else 0
+    start = min((c.ts for c in window_all), default=0)
+    window = sorted(
+        (c for c in window_all if c.user_id in chosen and c.ts < start + window_ms), key=_order
+    )
     history = sorted(
         (
             c
@@ -114,10 +124,12 @@ def variant_of(answer: Mapping[str, Any]) -> str:
 # ---- the replay loop -----------------------------------------------------------------------
 @dataclass
 class Tally:
-    """What the replay sent, by variant: lists answered (impressions) and clicks on them
-    accepted by the collector; the lake's figures should be these."""
+    """What the replay sent, by variant: lists answered, the items they showed (the lake's
+    impressions) and the clicks on them the collector accepted; the lake's figures
+    should be these."""
 
     lists: Counter[str] = field(default_factory=Counter)
+    items: Counter[str] = field(default_factory=Counter)  # the lake's impressions: items shown
     clicks: Counter[str] = field(default_factory=Counter)
     organic: int = 0
     list_failures: int = 0  # no 200 for the list: the click is sent as organic
@@ -127,6 +139,7 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         self.lists.update(other.lists)
+        self.items.update(other.items)
         self.clicks.update(other.clicks)
         self.organic += other.organic
         self.list_failures += other.list_failures
@@ -137,6 +150,7 @@ class Tally:
     def as_json(self) -> dict[str, Any]:
         return {
             "lists": dict(sorted(self.lists.items())),
+            "items": dict(sorted(self.items.items())),
             "clicks": dict(sorted(self.clicks.items())),
             "organic": self.organic,
             "list_failures": self.list_failures,
@@ -183,6 +197,7 @@ def replay_clicks(
             tally.list_failures += 1
         else:
             tally.lists[variant_of(answer)] += 1
+            tally.items[variant_of(answer)] += len(answer.get("items", []))
         event = tracked_view(click, due_ms, answer)
         if not channel.post(event):
             tally.view_failures += 1

@@ -3,12 +3,14 @@ child process on its settings' port, stopped when the demo is done with it."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,20 +33,26 @@ class _Child:
     port_setting: str  # the environment variable that moves it off a busy port
     probe_path: str
     log: Path
+    env: Mapping[str, str] | None = None  # more variables than this process's
 
 
 @contextmanager
-def running_service(settings: Settings) -> Iterator[str]:
-    """Serve ``serving.main:app`` on the settings' host and port; yields its base URL.
+def running_service(
+    settings: Settings, env: Mapping[str, str] | None = None, log: Path | None = None
+) -> Iterator[str]:
+    """Serve ``serving.main:app`` on the settings' host and port (``env``: more settings
+    for it); yields its base URL.
 
     Raises:
         NewslakeError: the port is busy, or the service does not answer in time.
     """
-    log = settings.state_dir / "demo-service.log"
+    log = log or settings.state_dir / "demo-service.log"
     print(f"   its access log (a JSON line per request): {log}")
     uvicorn = [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", settings.serve_host,
                "--port", str(settings.serve_port), "--log-level", "warning"]  # fmt: skip
-    child = _Child("service", uvicorn, settings.serve_port, "NEWSLAKE_SERVE_PORT", "/healthz", log)
+    child = _Child(
+        "service", uvicorn, settings.serve_port, "NEWSLAKE_SERVE_PORT", "/healthz", log, env
+    )
     with _running(settings, child) as base:
         yield base
 
@@ -79,7 +87,11 @@ def _running(settings: Settings, child: _Child) -> Iterator[str]:
     child.log.parent.mkdir(parents=True, exist_ok=True)
     with child.log.open("w") as log_file:
         proc = subprocess.Popen(
-            child.command, cwd=REPO_ROOT, stdout=log_file, stderr=subprocess.STDOUT
+            child.command,
+            cwd=REPO_ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **child.env} if child.env else None,
         )
     try:
         base = f"http://{settings.serve_host}:{child.port}"
@@ -110,3 +122,10 @@ def _wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes]) -> Non
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     raise NewslakeError(f"{url} did not answer within {timeout_s:.0f}s")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server started next."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])

@@ -243,6 +243,26 @@ class Settings(BaseSettings):
     experiment_confidence: float = Field(default=0.95, gt=0, lt=1)
     srm_p_threshold: float = Field(default=0.001, gt=0, lt=1)
 
+    # ---- make replay-ab (demo/replay_ab.py): the reader-list experiment on G1 readers ---
+    # Readers sampled among those clicking in hourly files replay_ab_first_hour.. (for
+    # replay_ab_hours), replayed through HTTP at replay_ab_speed_up; the nightly list needs
+    # their history: replay_ab_history_hours before the window, of the sampled readers and
+    # of replay_ab_history_share of the others (enough co-reading for ALS, little enough
+    # for two cores). A reader is shown replay_ab_list_limit items; replay_ab_workers send
+    # readers' clicks side by side, each reader's in order; sending stops after
+    # replay_ab_max_seconds, whatever is left.
+    replay_ab_readers: int = Field(default=3000, ge=1)
+    replay_ab_first_hour: int = Field(default=185, ge=1)
+    replay_ab_hours: int = Field(default=4, ge=1)
+    replay_ab_history_hours: int = Field(default=72, ge=1)
+    replay_ab_history_share: float = Field(default=0.2, ge=0, le=1)
+    replay_ab_speed_up: float = Field(default=60.0, gt=0)
+    replay_ab_list_limit: int = Field(default=10, ge=1, le=100)
+    replay_ab_workers: int = Field(default=8, ge=1, le=32)
+    replay_ab_max_seconds: float = Field(default=480.0, gt=0)
+    replay_ab_seed: int = 19
+    replay_ab_experiment: str = "reader-list"  # enabled for the replay, whatever it is here
+
     # ---- Impressions to the lake (serving/impressions.py -> landing -> silver) ----------
     # The landing prefix of the impression lines: the AWS Firehose's and the local
     # shipper's. Locally (profile "local" only) the service also appends its lines to

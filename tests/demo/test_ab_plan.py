@@ -14,6 +14,7 @@ from newslake.experiments import Experiment, Variant
 from newslake.settings import Settings
 
 RID = "0123456789abcdef0123456789abcdef"
+HOUR = 3_600_000
 
 
 def _answer(articles: list[str], variant: str | None = "nightly") -> dict:
@@ -87,6 +88,7 @@ def test_the_tally_counts_lists_and_clicks_by_variant() -> None:
     tally = ab_plan.replay_clicks(clicks, TimeShift(100_000, 0, 10.0), channel)
 
     assert dict(tally.lists) == {"nightly": 2, "request-time": 2}
+    assert dict(tally.items) == {"nightly": 4, "request-time": 4}
     assert dict(tally.clicks) == {"nightly": 1, "request-time": 1}
     assert tally.organic == 2
     assert [e.get("rec_position") for e in sent] == [1, None, None, 2]
@@ -136,11 +138,14 @@ def _g1() -> list[Click]:
         _click(1, 14, 9_000, hour=5),
         _click(2, 15, 9_800, hour=5),
         _click(4, 16, 9_900, hour=6),
+        _click(1, 17, 9_000 + HOUR, hour=5),  # the window's session an hour on: left out
     ]
 
 
-def test_the_history_holds_the_sampled_readers_clicks_before_the_window() -> None:
-    every = ab_plan.sample(_g1(), first_hour=5, readers=3, history_share=0.0, seed=1)
+def test_the_window_lasts_its_hours_and_the_history_ends_where_it_starts() -> None:
+    every = ab_plan.sample(
+        _g1(), first_hour=5, readers=3, history_share=0.0, seed=1, window_ms=HOUR
+    )
 
     assert every.readers == {1, 2, 4}
     assert [(c.user_id, c.article_id) for c in every.window] == [(1, 14), (2, 15), (4, 16)]
@@ -148,14 +153,20 @@ def test_the_history_holds_the_sampled_readers_clicks_before_the_window() -> Non
 
 
 def test_a_history_share_of_one_keeps_every_readers_history() -> None:
-    found = ab_plan.sample(_g1(), first_hour=5, readers=3, history_share=1.0, seed=1)
+    found = ab_plan.sample(
+        _g1(), first_hour=5, readers=3, history_share=1.0, seed=1, window_ms=HOUR
+    )
 
     assert [c.article_id for c in found.history] == [10, 11, 12]
 
 
 def test_a_smaller_sample_is_part_of_a_larger_one() -> None:
-    small = ab_plan.sample(_g1(), first_hour=5, readers=1, history_share=0.0, seed=1)
-    large = ab_plan.sample(_g1(), first_hour=5, readers=2, history_share=0.0, seed=1)
+    small = ab_plan.sample(
+        _g1(), first_hour=5, readers=1, history_share=0.0, seed=1, window_ms=HOUR
+    )
+    large = ab_plan.sample(
+        _g1(), first_hour=5, readers=2, history_share=0.0, seed=1, window_ms=HOUR
+    )
 
     assert len(small.readers) == 1 and len(large.readers) == 2
     assert small.readers < large.readers
