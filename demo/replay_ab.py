@@ -422,6 +422,7 @@ def _problems(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     settings = get_settings()
     args = parse_args(argv, settings)
     try:
