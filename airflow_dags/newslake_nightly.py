@@ -24,7 +24,8 @@ CFG = config.from_env()
 # The one setting the DAG's shape needs (a mapped group per portal, laid out at parse time);
 # the tasks read the rest of the settings when they run.
 PORTALS = list(get_settings().portals)
-SHARED_STAGES = ("catch_up", "check", "maintain", "interactions")
+# erase: every pending erasure request is carried out before the models see the data.
+SHARED_STAGES = ("catch_up", "check", "maintain", "erase", "interactions")
 # Measuring the lists served runs beside the retraining, after the catch-up: its failure
 # fails the run but retrains no portal less.
 MEASURE_STAGE = "rec_performance"
@@ -47,6 +48,8 @@ independent chain per portal, gated by `gate`. What the DAG adds:
 - `rec_performance` measures the lists served (CTR, attribution checks, experiments'
   results) after `catch_up`, beside the retraining: its failure fails the run and spares
   every portal.
+- `erase` carries out every pending erasure request (`spark_jobs/erasure.py`) after the
+  maintenance and before the interactions, so no model of the night sees an erased reader.
 - `gate` skips a version the gate rejected or skipped (and its export and switch), with the
   reason in the log.
 - `summary` runs whatever happened: one line per portal; it fails the run when any portal

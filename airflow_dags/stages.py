@@ -46,6 +46,7 @@ STAGE_INPUTS: dict[str, tuple[str, ...]] = {
     "catch_up": (),
     "check": ("as_of",),
     "maintain": (),
+    "erase": (),  # privacy: every pending erasure request
     "interactions": ("as_of", "version"),
     "rec_performance": ("as_of",),
     "train": ("portal", "as_of", "version"),

@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from pyspark.sql import SparkSession
 
@@ -49,6 +49,13 @@ def check(spark: SparkSession, settings: Settings, reader: Reader) -> dict[str, 
     }
 
 
+class _Arguments(argparse.ArgumentParser):
+    """Bad arguments are one line (the ValueError), not argparse's usage and exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(f"{message}: pass --portal P --user ID (make erase-check PORTAL= USER=)")
+
+
 def parse_reader(argv: list[str], settings: Settings) -> Reader:
     """The reader the command line names.
 
@@ -56,7 +63,7 @@ def parse_reader(argv: list[str], settings: Settings) -> Reader:
         ValueError: the portal or the id is not one the lake could hold (the message says
             what to pass instead).
     """
-    p = argparse.ArgumentParser(prog="erase-check", description=__doc__)
+    p = _Arguments(prog="erase-check", description=__doc__)
     p.add_argument("--portal", required=True)
     p.add_argument("--user", required=True)
     args = p.parse_args(argv)

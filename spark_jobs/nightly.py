@@ -48,7 +48,7 @@ log = logging.getLogger("newslake.nightly")
 
 STAGES = (
     "all", "check", "catch_up", "maintain", "interactions", "search", "train", "export", "switch",
-    "rec_performance",
+    "rec_performance", "erase",
 )  # fmt: skip
 EXIT_NO_DATA = 3
 PUBLISHED = "published"
@@ -365,6 +365,10 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         tables = lake_tables(settings)
         retention = settings.vacuum_retention_hours
         return 0, delta_io.optimize_and_vacuum(spark, tables, retention_hours=retention)
+    if args.stage == "erase":  # privacy: every pending erasure request, before the training
+        from spark_jobs import erasure_stage
+
+        return 0, erasure_stage.run_stage(spark, settings)
     as_of = resolve_as_of(spark, settings, args.as_of)
     version = args.version or versions.version_of(as_of)
     if args.stage == "rec_performance":

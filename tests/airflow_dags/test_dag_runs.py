@@ -130,6 +130,7 @@ def test_stages_get_the_run_time_and_version(mixed_run: Any) -> None:
     by_stage = {(c["stage"], c["portal"]): c for c in calls}
     assert by_stage[("check", None)]["as_of"] == "2026-03-03T03:30:00Z"
     assert by_stage[("interactions", None)]["version"] == VERSION
+    assert ("erase", None) in by_stage
     assert by_stage[("rec_performance", None)]["as_of"] == "2026-03-03T03:30:00Z"
     assert {(p, c["as_of"], c["version"]) for (s, p), c in by_stage.items() if s == "train"} == {
         (p, "2026-03-03T03:30:00Z", VERSION) for p in PORTALS

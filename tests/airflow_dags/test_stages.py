@@ -31,6 +31,7 @@ def test_a_run_without_logical_date_takes_its_run_after() -> None:
 def test_each_stage_gets_only_what_it_takes() -> None:
     kw = {"portal": "ge", "as_of": "2026-03-03T03:30:00Z", "version": "v1"}
     assert stages.stage_args("catch_up", **kw) == ["--stage", "catch_up"]
+    assert stages.stage_args("erase", **kw) == ["--stage", "erase"]
     assert stages.stage_args("check", **kw) == ["--stage", "check", "--as-of", kw["as_of"]]
     assert stages.stage_args("rec_performance", **kw) == [
         "--stage", "rec_performance", "--as-of", kw["as_of"],

@@ -13,6 +13,7 @@ LOCAL_TASKS = {
     "catch_up",
     "check",
     "maintain",
+    "erase",
     "interactions",
     "rec_performance",
     "portal.train",
@@ -45,7 +46,8 @@ def test_local_mode_runs_one_task_per_stage_in_order(load_dagbag: Any) -> None:
         ("catch_up", "check"),
         ("catch_up", "rec_performance"),
         ("check", "maintain"),
-        ("maintain", "interactions"),
+        ("maintain", "erase"),
+        ("erase", "interactions"),
         ("interactions", "portal.train"),
         ("portal.train", "portal.gate"),
         ("portal.gate", "portal.export"),
@@ -95,8 +97,8 @@ def test_emr_mode_starts_waits_and_reads_each_stage(load_dagbag: Any) -> None:
     dag = _dag(load_dagbag(**EMR_ENV))
     kinds = {t.task_id: type(t).__name__ for t in dag.tasks}
     for stage in (
-        "catch_up", "check", "maintain", "interactions", "rec_performance", "portal.train",
-        "portal.export",
+        "catch_up", "check", "maintain", "erase", "interactions", "rec_performance",
+        "portal.train", "portal.export",
     ):  # fmt: skip
         assert kinds[f"{stage}_start"] == "EmrServerlessStartJobOperator"
         assert kinds[f"{stage}_wait"] == "EmrServerlessJobSensor"
