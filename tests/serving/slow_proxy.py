@@ -1,7 +1,10 @@
-"""A TCP proxy on 127.0.0.1 that can turn slow: fault injection for "the store is slow".
+"""A TCP proxy on 127.0.0.1 that can turn slow or go down: fault injection for "the store
+is slow" and "the store is stopped".
 
 Everything the app sends to the store goes through it; set ``delay_s`` and each answer
 from upstream is held that long before it is passed on, as a DynamoDB under strain would.
+``cut()`` drops every connection and refuses new ones until ``restore()``, as a stopped
+store does, while the store behind it keeps its data.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class SlowProxy:
         self.port = int(self._listener.getsockname()[1])
         self._sockets: list[socket.socket] = [self._listener]
         self._closed = threading.Event()
+        self._down = threading.Event()
 
     def __enter__(self) -> SlowProxy:
         threading.Thread(target=self._accept, daemon=True).start()
@@ -39,6 +43,18 @@ class SlowProxy:
             with contextlib.suppress(OSError):
                 sock.close()
 
+    def cut(self) -> None:
+        """Drop every open connection and refuse new ones, until ``restore()``."""
+        self._down.set()
+        open_now, self._sockets = self._sockets[1:], self._sockets[:1]
+        for sock in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def restore(self) -> None:
+        self._down.clear()
+
     def _accept(self) -> None:
         while not self._closed.is_set():
             try:
@@ -46,6 +62,10 @@ class SlowProxy:
                 upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             except OSError:
                 return
+            if self._down.is_set():  # a stopped store: the connection ends at once
+                for sock in (client, upstream):
+                    sock.close()
+                continue
             self._sockets += [client, upstream]
             threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()

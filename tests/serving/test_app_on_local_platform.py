@@ -4,7 +4,9 @@ in the layout the nightly and streaming jobs write (newslake.store)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +29,8 @@ VERSION = "20261128T0600"
 PASSWORD = "Serving-test-Passw0rd!"
 URL = "/v1/portals/serving-it/users/{user}/recommendations"
 FAR_FUTURE = 4102444800
+# The store stopped under load: long enough for the breaker to open and stay open.
+OUTAGE_S = 4.0
 
 
 # The reader's list weighs what these tests expect, whatever the defaults become.
@@ -207,3 +211,58 @@ def test_slow_store_answers_200_degraded_instead_of_waiting(platform: Settings) 
         True,
     )
     assert 'route="/v1/portals/{portal}/users/{user_id}/recommendations",status="200"} 1' in metrics
+
+
+class _Load:
+    """Readers asking for their lists from a few threads until stopped, each answer kept
+    with the phase of the outage it was asked in."""
+
+    def __init__(self, client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+        self.client, self.headers = client, headers
+        self.phase = "before"
+        self.answers: list[tuple[str, int, bool | None]] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._ask, args=(u,)) for u in headers]
+
+    def _ask(self, user: str) -> None:
+        while not self._stop.is_set():
+            phase = self.phase
+            response = self.client.get(URL.format(user=user), headers=self.headers[user])
+            degraded = response.json().get("degraded") if response.status_code == 200 else None
+            self.answers.append((phase, response.status_code, degraded))
+
+    def __enter__(self) -> _Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def test_store_stopped_under_load_answers_200_degraded_and_recovers(platform: Settings) -> None:
+    readers = {user: _bearer(platform, user) for user in ("alice", "bob", "carol")}
+    with SlowProxy(platform.moto_port) as proxy:
+        via_proxy = platform.model_copy(
+            update={"moto_port": proxy.port, "serving_store_timeout_s": 0.2}
+        )
+        with TestClient(create_app(via_proxy)) as client, _Load(client, readers) as load:
+            time.sleep(1.0)
+            load.phase = "down"
+            proxy.cut()
+            time.sleep(OUTAGE_S)
+            proxy.restore()
+            load.phase = "recovering"
+            # the breaker's open period, then a trial call that closes it
+            time.sleep(via_proxy.serving_breaker_open_s + 1.0)
+            load.phase = "after"
+            time.sleep(1.0)
+
+    statuses = Counter(status for _, status, _ in load.answers)
+    degraded = {p: Counter(d for q, _, d in load.answers if q == p) for p in ("down", "after")}
+    assert set(statuses) == {200}, statuses  # 5xx 0, and nothing else either
+    assert degraded["down"][True] > 0 and degraded["after"] == Counter(
+        {False: sum(degraded["after"].values())}
+    ), degraded
