@@ -7,10 +7,13 @@ real (moto) Kinesis client; SQS, Kinesis, the local Firehose and S3 are the real
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -19,7 +22,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ingestion import handler, local_firehose, retry_worker
 from newslake import aws
-from newslake.local import server
+from newslake.local import provision, server
 from newslake.settings import Settings
 from tests.utils.paths import REPO_ROOT
 from tests.utils.platform import start_platform
@@ -28,6 +31,7 @@ from tests.utils.ports import free_port
 pytestmark = pytest.mark.slow
 
 PORTALS = ("g1", "ge", "gshow")
+PHASES = ("before", "down", "restarting", "after")
 
 
 @pytest.fixture()
@@ -245,3 +249,68 @@ def test_a_record_kinesis_keeps_refusing_reaches_the_dlq_and_redrive_lands_it(pl
     stats = retry_worker.poll(sqs, queue_url, kinesis, platform, wait_s=1, once=True)
     assert (stats.put_back, stats.failed) == (1, 0)
     assert _landed_ids(platform) == ["poison-1"]
+
+
+class _Ingest:
+    """Batches of ten events posted one after another from a thread until stopped, each
+    answer kept with the phase of the outage its request began in."""
+
+    def __init__(self, app) -> None:
+        self.app, self.phase = app, "before"
+        self.answers: list[tuple[str, int, list[str]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._post)
+
+    def _post(self) -> None:
+        now_ms = int(time.time() * 1000)
+        for b in itertools.count():
+            if self._stop.is_set():
+                return
+            phase = self.phase
+            events = [_event(f"k{b}-e{i}", b * 10 + i, now_ms) for i in range(10)]
+            resp = handler.handle(_request(events), handler.LocalContext("test"), self.app)
+            self.answers.append((phase, resp["statusCode"], [e["event_id"] for e in events]))
+            time.sleep(0.02)
+
+    def accepted(self, *phases: str) -> set[str]:
+        return {i for p, status, ids in self.answers if status == 200 and p in phases for i in ids}
+
+    def __enter__(self) -> _Ingest:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_the_moto_server_killed_under_ingest_load_is_503_then_200_again(platform):
+    """SIGKILL the local platform's one process while pageviews arrive: every request while
+    it is down is a 503 (retry the batch), none a 502 or a hang; once it is back and
+    provisioned, accepted events land again, exactly once.
+
+    What the stand-in held when killed (the streams, the retry queue, the landing zone) was
+    in its memory and is gone: the README says so, and why Kinesis and S3 keep it in AWS."""
+    quick = {"timeout_s": 1.0, "max_attempts": 1}  # an answer within the load's pace
+    sqs = aws.client("sqs", platform, **quick)
+    queue = sqs.get_queue_url(QueueName=platform.retry_queue_name)["QueueUrl"]
+    clients = handler.Clients(aws.client("kinesis", platform, **quick), sqs, queue)
+    app = handler.build_app(platform, lambda: clients)
+
+    with _Ingest(app) as load:
+        time.sleep(1.0)
+        os.killpg(int(platform.moto_pid_file.read_text()), signal.SIGKILL)
+        load.phase = "down"
+        time.sleep(2.0)
+        load.phase = "restarting"
+        server.start(platform)
+        provision.provision(platform)
+        load.phase = "after"
+        time.sleep(1.0)
+
+    statuses = {p: Counter(s for q, s, _ in load.answers if q == p) for p in PHASES}
+    assert set(statuses["down"]) == {503} and 200 in statuses["before"], statuses
+    assert set(statuses["after"]) == {200} and set(statuses["restarting"]) <= {200, 503}
+    landed = _landed_ids(platform)
+    assert [i for i, n in Counter(landed).items() if n > 1] == []
+    assert set(landed) == load.accepted("restarting", "after")  # what came before is gone
