@@ -422,7 +422,8 @@ def _problems(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
+    for chatty in ("httpx", "py4j"):  # a line per request, per callback otherwise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = get_settings()
     args = parse_args(argv, settings)
     try:
