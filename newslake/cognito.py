@@ -17,10 +17,12 @@ from newslake.settings import Settings
 
 @dataclass(frozen=True)
 class CognitoApp:
-    """Ids of the user pool and app client that tokens are issued for."""
+    """Ids of the user pool and app client that tokens are issued for, and of the machine
+    clients found beside it (the privacy office's)."""
 
     pool_id: str
     client_id: str
+    machine_client_ids: tuple[str, ...] = ()
 
 
 def find_user_pool(cognito: Any, name: str) -> str | None:
@@ -63,4 +65,5 @@ def find_cognito_app(settings: Settings) -> CognitoApp:
         raise PlatformError(
             f"no app client named {settings.app_client_name!r} in pool {pool_id}: run `make up`"
         )
-    return CognitoApp(pool_id, client_id)
+    privacy = find_app_client(cognito, pool_id, settings.privacy_client_name)
+    return CognitoApp(pool_id, client_id, (privacy,) if privacy else ())

@@ -298,6 +298,11 @@ class Settings(BaseSettings):
         return f"{self.name_prefix}-privacy-requests"
 
     @property
+    def privacy_client_name(self) -> str:
+        """The privacy office's machine client, the only one holding privacy_erase_scope."""
+        return f"{self.name_prefix}-privacy"
+
+    @property
     def privacy_key(self) -> str:
         """The pseudonyms' key: the local one, or NEWSLAKE_PRIVACY_HASH_KEY, required in aws."""
         if self.privacy_hash_key:

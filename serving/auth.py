@@ -403,7 +403,7 @@ def verifier_from_settings(settings: Settings) -> TokenVerifier:
     )
     return TokenVerifier(
         issuer=settings.issuer_for(app.pool_id),
-        client_ids=settings.cognito_client_ids or (app.client_id,),
+        client_ids=settings.cognito_client_ids or (app.client_id, *app.machine_client_ids),
         jwks=JwksCache(fetch, min_refresh_s=settings.serving_jwks_min_refresh_s),
         leeway_s=settings.serving_token_leeway_s,
         max_token_chars=settings.serving_max_token_chars,

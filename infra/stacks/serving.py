@@ -147,10 +147,8 @@ class ServingStack(cdk.Stack):
             )
             for p in config.portals
         ]
-        # privacy: erasure requests take a client of their own, so no reading client can ask
         erase = cognito.ResourceServerScope(
-            scope_name=config.privacy_scope_name,
-            scope_description="ask for a reader's erasure (the privacy office's client only)",
+            scope_name=config.privacy_scope_name, scope_description="ask for a reader's erasure"
         )
         server = pool.add_resource_server(
             "Api",
@@ -167,37 +165,44 @@ class ServingStack(cdk.Stack):
             access_token_validity=cdk.Duration.hours(1),
             refresh_token_validity=cdk.Duration.days(30),
         )
-        machine = pool.add_client(
+        machine = self._machine_client(
+            pool,
             "MachineClient",
-            user_pool_client_name=f"{config.prefix}-machine",
-            generate_secret=True,
-            auth_flows=cognito.AuthFlow(),
-            o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(client_credentials=True),
-                scopes=[
-                    cognito.OAuthScope.resource_server(server, scope)
-                    for scope in (read, *portal_scopes)
-                ],
-            ),
-            access_token_validity=cdk.Duration.hours(1),
+            f"{config.prefix}-machine",
+            [cognito.OAuthScope.resource_server(server, scope) for scope in (read, *portal_scopes)],
+        )
+        # privacy: erasure requests take a client of their own, so no reading client can ask
+        privacy = self._machine_client(
+            pool,
+            "PrivacyClient",
+            f"{config.prefix}-privacy",
+            [cognito.OAuthScope.resource_server(server, erase)],
         )
         domain = pool.add_domain(
             "Domain",
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.cognito_domain_prefix),
         )
-        privacy = pool.add_client(
-            "PrivacyClient",
-            user_pool_client_name=f"{config.prefix}-privacy",
+        ids = [web.user_pool_client_id, machine.user_pool_client_id, privacy.user_pool_client_id]
+        return pool, ids, domain
+
+    def _machine_client(
+        self,
+        pool: cognito.UserPool,
+        construct_id: str,
+        name: str,
+        scopes: list[cognito.OAuthScope],
+    ) -> cognito.UserPoolClient:
+        """A client-credentials client holding ``scopes`` and nothing else."""
+        return pool.add_client(
+            construct_id,
+            user_pool_client_name=name,
             generate_secret=True,
             auth_flows=cognito.AuthFlow(),
             o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(client_credentials=True),
-                scopes=[cognito.OAuthScope.resource_server(server, erase)],
+                flows=cognito.OAuthFlows(client_credentials=True), scopes=scopes
             ),
             access_token_validity=cdk.Duration.hours(1),
         )
-        client_ids = [web.user_pool_client_id, machine.user_pool_client_id]
-        return pool, [*client_ids, privacy.user_pool_client_id], domain
 
     def _function(self, config: InfraConfig, security: SecurityStack) -> lambda_.Function:
         fn = python_function(

@@ -38,6 +38,9 @@ lists each landed object that way when it plans a micro-batch (s3a's ``listStatu
 file lists the "directory" first). :func:`prefix_listing` hands moto only the keys under
 the prefix, found in one pass over the bucket's key names; moto does the rest as before.
 
+It also answers ``POST /oauth2/token``, the client-credentials grant moto lacks
+(:mod:`newslake.local.oauth`), so machine clients get tokens locally.
+
 Nothing else changes: the AWS profile never runs this module.
 """
 
@@ -55,6 +58,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from newslake.gctune import freeze_long_lived
+from newslake.local import oauth
 
 if TYPE_CHECKING:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -278,6 +282,10 @@ def _dispatcher_class() -> type[DomainDispatcherApplication]:
                 return backend
 
         def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+            if environ.get("PATH_INFO") == oauth.TOKEN_PATH:  # privacy: machine clients' tokens
+                status, headers, content = oauth.token_answer(environ)
+                start_response(status, headers)
+                return [content]
             if environ.get("HTTP_X_AMZ_TARGET") == PUT_RECORDS_TARGET:
                 answer = put_records_answer(environ)
                 if answer is not None:

@@ -8,6 +8,7 @@ ever talks to the moto server.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -124,7 +125,35 @@ def ensure_cognito(settings: Settings) -> CognitoApp:
             ClientName=settings.app_client_name,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
-    return CognitoApp(pool_id, client_id)
+    return CognitoApp(pool_id, client_id, (ensure_privacy_client(cognito, settings, pool_id),))
+
+
+def ensure_privacy_client(cognito: Any, settings: Settings, pool_id: str) -> str:
+    """The privacy office's machine client: client credentials, the erase scope alone, as
+    the CDK app deploys it; its tokens come from newslake.local.oauth."""
+    identifier, _, erase = settings.privacy_erase_scope.partition("/")
+    try:
+        cognito.describe_resource_server(UserPoolId=pool_id, Identifier=identifier)
+    except ClientError as exc:
+        if _error_code(exc) != "ResourceNotFoundException":
+            raise
+        cognito.create_resource_server(
+            UserPoolId=pool_id,
+            Identifier=identifier,
+            Name=f"{settings.name_prefix}-api",
+            Scopes=[{"ScopeName": erase, "ScopeDescription": "ask for a reader's erasure"}],
+        )
+    client_id = find_app_client(cognito, pool_id, settings.privacy_client_name)
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=settings.privacy_client_name,
+            GenerateSecret=True,
+            AllowedOAuthFlows=["client_credentials"],
+            AllowedOAuthScopes=[settings.privacy_erase_scope],
+            AllowedOAuthFlowsUserPoolClient=True,
+        )["UserPoolClient"]["ClientId"]
+    return str(client_id)
 
 
 def ensure_user(settings: Settings, app: CognitoApp, username: str, password: str) -> None:
