@@ -1,4 +1,7 @@
-"""``python -m newslake.local up|down|status``: the local platform's lifecycle (make up / down)."""
+"""``python -m newslake.local up|down|status``: the local platform's lifecycle (make up / down).
+
+``python -m newslake.local token [CLIENT]`` prints an access token of a local machine client
+(default: the privacy office's), as a deployed client gets from Cognito's token endpoint."""
 
 from __future__ import annotations
 
@@ -8,17 +11,20 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newslake.errors import NewslakeError
-from newslake.local import provision, server
+from newslake.local import oauth, provision, server
 from newslake.settings import get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newslake.local")
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "token"])
+    parser.add_argument("client", nargs="?", help="token: the machine client's name")
     args = parser.parse_args(argv)
     settings = get_settings()
     try:
-        if args.command == "up":
+        if args.command == "token":
+            print(oauth.client_token(settings, args.client or settings.privacy_client_name))
+        elif args.command == "up":
             started = server.start(settings)
             app = provision.provision(settings)
             state = "started" if started else "already running"

@@ -88,3 +88,16 @@ def test_the_web_client_has_no_client_credentials(local_platform: Settings) -> N
         401,
         {"error": "invalid_client"},
     )
+
+
+def test_the_token_command_prints_the_privacy_clients_token(
+    local_platform: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newslake.local import __main__ as local_cli
+
+    monkeypatch.setattr(local_cli, "get_settings", lambda: local_platform)
+
+    assert local_cli.main(["token"]) == 0
+    token = capsys.readouterr().out.strip()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["scope"] == "newslake/privacy.erase"
