@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.reader_rows import Reader, ReaderTable, count_by_reader, of_readers
@@ -25,6 +25,7 @@ TAG = "newslake_erasure"  # the key of an erasure commit's user metadata
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 # Enough commits back to pass the streaming job's appends made while the stage ran.
 LOOK_BACK = 500
+DELETE_ATTEMPTS = 3
 
 
 def erased_before(spark: SparkSession, path: str, marks: set[str]) -> dict[str, int]:
@@ -42,6 +43,22 @@ def erased_before(spark: SparkSession, path: str, marks: set[str]) -> dict[str, 
             if mark in marks:
                 found[mark] = found.get(mark, 0) + int(n)
     return found
+
+
+def _delete(delta: DeltaTable, condition: Column, name: str) -> None:
+    """DELETE, again after a conflict: the streaming job's MERGE into the same files makes
+    Delta refuse one of the two commits, and the stage's is the one that can wait."""
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        try:
+            delta.delete(condition)
+            return
+        except Exception as exc:  # Delta's conflicts come through py4j as several classes
+            if (
+                "Concurrent" not in type(exc).__name__ + str(exc)[:200]
+                or attempt == DELETE_ATTEMPTS
+            ):
+                raise
+            log.warning("%s: concurrent commit, deleting again (%d)", name, attempt)
 
 
 def erase_table(
@@ -62,7 +79,7 @@ def erase_table(
     previous = spark.conf.get(_USER_METADATA, None)
     spark.conf.set(_USER_METADATA, tag)
     try:
-        delta.delete(of_readers(table.shape, marks))
+        _delete(delta, of_readers(table.shape, marks), table.name)
     finally:
         if previous is None:
             spark.conf.unset(_USER_METADATA)

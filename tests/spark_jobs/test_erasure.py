@@ -220,8 +220,8 @@ def test_a_reader_is_erased_everywhere_readable_and_no_one_else(spark, lake):
                   "silver.impressions", "gold.interactions", "gold.id_map",
                   "gold.recommendations", "experimental.reader_notes"):  # fmt: skip
         assert before[table].get(erased, 0) > 0, table
-    assert _found(spark, lake, [erased])[erased]["store"] == 3
-    assert _found(spark, lake, [erased])[erased]["landing"] > 0
+    found_before = _found(spark, lake, [erased])[erased]
+    assert found_before["store"] == 3 and found_before["landing"] > 0
     requests = _requests(lake)
     requests.ask(PORTAL, erased, asked_by="test", now=time.time())
     requests.ask(PORTAL, NEVER_SEEN, asked_by="test", now=time.time())
