@@ -35,6 +35,7 @@ __all__ = [
     "unreadable_by",
     "valid_portal",
     "valid_user_id",
+    "with_hash_key",
 ]
 
 
@@ -49,6 +50,16 @@ def subject_of(portal: str, user_id: str, *, key: str) -> str:
     """A reader's pseudonym: ids are the portal's, so the same id on two portals is two
     readers."""
     return pseudonym(f"{portal}:{user_id}", key=key)
+
+
+def with_hash_key(settings: Settings, secrets: Any | None = None) -> Settings:
+    """``settings`` holding the pseudonyms' key: where only ``privacy_hash_key_secret``
+    names it, read from Secrets Manager once (``secrets``: a client, else one is made)."""
+    if settings.privacy_hash_key or not settings.privacy_hash_key_secret:
+        return settings
+    client = secrets or aws.client("secretsmanager", settings)
+    got = client.get_secret_value(SecretId=settings.privacy_hash_key_secret)
+    return settings.model_copy(update={"privacy_hash_key": got["SecretString"]})
 
 
 def log_key(settings: Settings) -> str | None:
@@ -148,9 +159,8 @@ class ErasureRequests:
 
     @classmethod
     def of(cls, settings: Settings) -> ErasureRequests:
-        return cls(
-            aws.client("dynamodb", settings), settings.privacy_requests_table, settings.privacy_key
-        )
+        key = with_hash_key(settings).privacy_key
+        return cls(aws.client("dynamodb", settings), settings.privacy_requests_table, key)
 
     def subject(self, portal: str, user_id: str) -> str:
         return subject_of(portal, user_id, key=self._key)

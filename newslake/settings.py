@@ -280,6 +280,9 @@ class Settings(BaseSettings):
     # (Settings.privacy_key), since a known key would make every pseudonym reversible by
     # trying the ids.
     privacy_hash_key: str | None = None
+    # Where a process's configuration must not carry the key (an EMR job's, visible in its
+    # run), the Secrets Manager secret holding it; read once (newslake.privacy.with_hash_key).
+    privacy_hash_key_secret: str | None = None
     # The scope a machine client needs to ask for a reader's erasure; reader tokens never
     # carry it.
     privacy_erase_scope: str = "newslake/privacy.erase"

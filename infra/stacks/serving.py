@@ -82,6 +82,10 @@ class ServingStack(cdk.Stack):
             "RecommendationsTableName": (self.recommendations_table.table_name, "table"),
             "VersionsTableName": (self.versions_table.table_name, "table"),
             "PrivacyRequestsTableName": (self.privacy_requests_table.table_name, "table"),
+            "PrivacyHashKeySecretArn": (
+                self.privacy_key.secret_arn,
+                "NEWSLAKE_PRIVACY_HASH_KEY_SECRET for jobs (the nightly role may read it)",
+            ),
             "ServingApiUrl": (self.api.url, "recommendation API base URL"),
         }
         for output_id, (value, description) in outputs.items():

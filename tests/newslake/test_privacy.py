@@ -18,6 +18,7 @@ from newslake.privacy import (
     unreadable_by,
     valid_portal,
     valid_user_id,
+    with_hash_key,
 )
 from newslake.settings import Settings
 
@@ -181,3 +182,16 @@ def test_asking_again_once_done_opens_a_new_request(requests: ErasureRequests) -
 def test_a_step_for_an_unknown_request_is_refused(requests: ErasureRequests) -> None:
     with pytest.raises(ClientError, match="ConditionalCheckFailed"):
         requests.record_step("0" * 32, "dynamodb", removed=1, at=ASKED)
+
+
+def test_the_key_is_read_from_its_secret_where_only_the_secret_is_named(
+    local_platform: Settings,
+) -> None:
+    secrets = aws.client("secretsmanager", local_platform)
+    name = f"privacy-key-{uuid.uuid4().hex[:8]}"
+    secrets.create_secret(Name=name, SecretString="k" * 48)
+    aws_like = local_platform.model_copy(update={"privacy_hash_key_secret": name})
+
+    assert with_hash_key(aws_like).privacy_key == "k" * 48
+    given = aws_like.model_copy(update={"privacy_hash_key": "given"})
+    assert with_hash_key(given).privacy_key == "given"  # no secret read
