@@ -187,6 +187,11 @@ bench-batch: setup ## Nightly batch on the G1 clicks: stage times, NDCG/HR, ALS 
 	@$(PY) -c "import implicit" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[bench]'
 	@$(call bench_keep,$(PY) -m benchmarks.bench_batch $(BENCH_ARGS),batch)
 
+# ---- faults: the streaming job killed mid-batch (the other faults are tests) ----
+.PHONY: bench-faults
+bench-faults: up ## Streaming job SIGKILLed at random points of its micro-batches: lost, duplicated (last line: JSON)
+	@$(call bench_keep,$(PY) -m benchmarks.bench_faults $(BENCH_ARGS),faults)
+
 .PHONY: eval-g1 report replay
 eval-g1: $(STAMP) ## Protocols 1 and 2 on G1 (EVAL_ARGS="--first-hour 1 --last-hour 311"); last line: JSON
 	@$(PY) -c "import implicit" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[bench]'
