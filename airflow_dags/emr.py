@@ -46,9 +46,15 @@ def job_spark_conf(*, shuffle_partitions: int, driver_memory: str) -> dict[str, 
 
 
 def newslake_env(
-    *, region: str, name_prefix: str, portals: Sequence[str], lake_uri: str | None
+    *,
+    region: str,
+    name_prefix: str,
+    portals: Sequence[str],
+    lake_uri: str | None,
+    privacy_hash_key_secret: str | None = None,
 ) -> dict[str, str]:
-    """The NEWSLAKE_* settings an EMR job needs: the aws profile and the names it derives."""
+    """The NEWSLAKE_* settings an EMR job needs: the aws profile and the names it derives;
+    the pseudonyms' key by the name of its secret, never its value."""
     env = {
         "NEWSLAKE_PROFILE": "aws",
         "NEWSLAKE_REGION": region,
@@ -57,6 +63,8 @@ def newslake_env(
     }
     if lake_uri:
         env["NEWSLAKE_LAKE_URI"] = lake_uri
+    if privacy_hash_key_secret:  # privacy: the erasure stage names readers by pseudonym
+        env["NEWSLAKE_PRIVACY_HASH_KEY_SECRET"] = privacy_hash_key_secret
     return env
 
 

@@ -126,6 +126,7 @@ def _emr_stage(stage: str, portal: Any = None) -> Any:
             name_prefix=settings.name_prefix,
             portals=PORTALS,
             lake_uri=settings.lake_uri,
+            privacy_hash_key_secret=settings.privacy_hash_key_secret,
         ),
         CFG.emr,
     )

@@ -34,3 +34,16 @@ def test_the_job_driver_names_the_entry_point_and_the_code() -> None:
             "sparkSubmitParameters": "--conf spark.a=1 --py-files s3://c/code/newslake.zip",
         }
     }
+
+
+def test_the_pseudonyms_key_reaches_a_job_by_its_secrets_name_only() -> None:
+    env = emr.newslake_env(
+        region="sa-east-1",
+        name_prefix="nl",
+        portals=["g1"],
+        lake_uri=None,
+        privacy_hash_key_secret="arn:aws:secretsmanager:sa-east-1:1:secret:k",
+    )
+
+    assert env["NEWSLAKE_PRIVACY_HASH_KEY_SECRET"] == "arn:aws:secretsmanager:sa-east-1:1:secret:k"
+    assert "NEWSLAKE_PRIVACY_HASH_KEY" not in env
