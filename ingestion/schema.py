@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from newslake.ids import MAX_ID_CHARS
+
 EventType = Literal["view", "engagement"]
 
 MAX_CLICKED_URLS = 50
@@ -55,7 +57,7 @@ class Pageview(BaseModel):
     event_id: str = Field(min_length=1, max_length=64)
     event_type: EventType
     portal: str = Field(min_length=1, max_length=32)
-    user_id: str = Field(min_length=1, max_length=128)
+    user_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)  # what erasure accepts too
     session_id: str = Field(min_length=1, max_length=128)
     pageview_id: str = Field(min_length=1, max_length=64)
     url: str = Field(min_length=1)
