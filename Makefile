@@ -187,9 +187,9 @@ bench-batch: setup ## Nightly batch on the G1 clicks: stage times, NDCG/HR, ALS 
 	@$(PY) -c "import implicit" 2>/dev/null || $(PY) -m pip install -q -c requirements.lock -e '.[bench]'
 	@$(call bench_keep,$(PY) -m benchmarks.bench_batch $(BENCH_ARGS),batch)
 
-# ---- faults: the streaming job killed mid-batch (the other faults are tests) ----
+# ---- faults: the store stopped under load, the streaming job killed mid-batch ----
 .PHONY: bench-faults
-bench-faults: up ## Streaming job SIGKILLed at random points of its micro-batches: lost, duplicated (last line: JSON)
+bench-faults: up ## Store stopped 30 s under load, streaming job SIGKILLed mid-batch: 5xx, lost, duplicated (last line: JSON)
 	@$(call bench_keep,$(PY) -m benchmarks.bench_faults $(BENCH_ARGS),faults)
 
 .PHONY: eval-g1 report replay

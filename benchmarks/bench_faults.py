@@ -1,18 +1,26 @@
-"""make bench-faults: the streaming job killed with SIGKILL at random points of its
-micro-batches, then restarted from its checkpoint; counts what silver lost or holds twice.
+"""make bench-faults: the serving store stopped under load, and the streaming job killed
+with SIGKILL at random points of its micro-batches; counts 5xx, and what silver lost or
+holds twice.
 
-Lands ``--objects`` GZIP objects of ``--events`` pageviews each (every tenth object delivers
+The store: on a moto server of its own, three of bench-serve's readers ask for their lists
+from threads while a proxy in front of the store drops every connection for
+``--store-outage-s`` (30; 0 skips it). ``store_5xx`` must be 0; ``store_degraded_down``
+counts the degraded 200s while it was down, ``store_fresh_after`` the fresh ones after.
+
+The streaming job:
+lands ``--objects`` GZIP objects of ``--events`` pageviews each (every tenth object delivers
 one event of the previous object again, as at-least-once collection does) under a landing
 prefix of its own, with the lake on local disk. Then ``--kills`` times: starts the catch-up
 (``spark_jobs/streaming.py --available-now``, ``--files-per-batch`` objects a micro-batch),
 waits until a micro-batch is under way (its offsets written, its commit not), waits a
 random 0 to ``--max-delay-s`` more and kills the job's whole process group with SIGKILL.
 A last run catches up to the end. ``lost`` counts landed events missing from
-silver.events, ``duplicated`` events held more than once; both must be 0.
+silver.events, ``duplicated`` events held more than once; both must be 0
+(``--kills 0`` skips it).
 
-The last line on stdout is one JSON object. The tests cover the other faults in a minute
-(the store stopped under load, the moto server killed under ingest load:
-benchmarks/README.md#bench-faults).
+The last line on stdout is one JSON object; the exit code is 1 when a count that must be 0
+is not. The tests inject the same faults for seconds, and the moto server killed under
+ingest load (benchmarks/README.md#bench-faults).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import logging
 import os
 import random
 import signal
@@ -161,11 +170,48 @@ def stream_kills(settings: Settings, args: argparse.Namespace, logs: Path) -> di
     }
 
 
+def store_outage(base: Settings, outage_s: float) -> dict[str, Any]:
+    """Readers' lists under load while the store is stopped for ``outage_s``."""
+    from starlette.testclient import TestClient
+
+    from benchmarks import serve_app
+    from benchmarks.bench_serve import own_platform, seed_store, sign_in
+    from benchmarks.fault_load import ReaderLoad, stop_the_store
+    from benchmarks.fault_proxy import SlowProxy
+    from serving.main import create_app
+
+    url = f"/v1/portals/{serve_app.PORTAL}/users/{{user}}/recommendations"
+    with own_platform(base) as platform:
+        settings = platform.model_copy(update={"portals": (*platform.portals, serve_app.PORTAL)})
+        seed_store(settings)
+        tokens = sign_in(settings, [serve_app.known_user(i) for i in range(3)])
+        readers = {user: {"Authorization": f"Bearer {t}"} for user, t in tokens.items()}
+        with SlowProxy(settings.moto_port) as proxy:
+            via = settings.model_copy(update={"moto_port": proxy.port, "serving_access_log": False})
+            print(f"store stopped for {outage_s:.0f} s under load...", file=sys.stderr)
+            app = create_app(via, impressions=logging.NullHandler())  # answers are not data here
+            with TestClient(app) as client, ReaderLoad(client, url, readers) as load:
+                stop_the_store(load, proxy, outage_s, via.serving_breaker_open_s + 2.0, 3.0)
+    statuses = load.statuses()
+    return {
+        "store_outage_s": outage_s,
+        "store_requests": sum(statuses.values()),
+        "store_statuses": {str(s): n for s, n in sorted(statuses.items())},
+        "store_5xx": sum(n for s, n in statuses.items() if s >= 500),
+        "store_degraded_down": load.degraded("down")[True],
+        "store_fresh_after": load.degraded("after")[False],
+        "store_degraded_after": load.degraded("after")[True],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bench-faults",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--store-outage-s", type=float, default=30.0, help="the store stopped this long (0: skip)"
     )
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs of the streaming job")
     parser.add_argument("--objects", type=int, default=24, help="landing objects")
@@ -190,11 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     server.start(settings)
     provision.provision(settings)
-    result = {"seed": args.seed, **stream_kills(settings, args, logs)}
+    result: dict[str, Any] = {"seed": args.seed}
+    if args.store_outage_s > 0:
+        result |= store_outage(settings, args.store_outage_s)
+    if args.kills > 0:
+        result |= stream_kills(settings, args, logs)
     result["load_avg_1m"] = round(os.getloadavg()[0], 2)
     result["cores"] = os.cpu_count()
     print(json.dumps(result))
-    return 0 if result["lost"] == result["duplicated"] == 0 else 1
+    must_be_0 = ("store_5xx", "lost", "duplicated")
+    return 1 if any(result.get(name, 0) for name in must_be_0) else 0
 
 
 if __name__ == "__main__":

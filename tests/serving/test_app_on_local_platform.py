@@ -4,21 +4,20 @@ in the layout the nightly and streaming jobs write (newslake.store)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from benchmarks.fault_load import ReaderLoad, stop_the_store
+from benchmarks.fault_proxy import SlowProxy
 from newslake import aws, cognito
 from newslake.local import provision, server
 from newslake.settings import Settings
 from newslake.store import LIVE, ScoredItem, item_record
 from serving.main import create_app
-from tests.serving.slow_proxy import SlowProxy
 from tests.utils.answers import RECOMMENDATION_ID, with_id_checked
 
 pytestmark = pytest.mark.slow
@@ -213,56 +212,16 @@ def test_slow_store_answers_200_degraded_instead_of_waiting(platform: Settings) 
     assert 'route="/v1/portals/{portal}/users/{user_id}/recommendations",status="200"} 1' in metrics
 
 
-class _Load:
-    """Readers asking for their lists from a few threads until stopped, each answer kept
-    with the phase of the outage it was asked in."""
-
-    def __init__(self, client: TestClient, headers: dict[str, dict[str, str]]) -> None:
-        self.client, self.headers = client, headers
-        self.phase = "before"
-        self.answers: list[tuple[str, int, bool | None]] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._ask, args=(u,)) for u in headers]
-
-    def _ask(self, user: str) -> None:
-        while not self._stop.is_set():
-            phase = self.phase
-            response = self.client.get(URL.format(user=user), headers=self.headers[user])
-            degraded = response.json().get("degraded") if response.status_code == 200 else None
-            self.answers.append((phase, response.status_code, degraded))
-
-    def __enter__(self) -> _Load:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-
 def test_store_stopped_under_load_answers_200_degraded_and_recovers(platform: Settings) -> None:
     readers = {user: _bearer(platform, user) for user in ("alice", "bob", "carol")}
     with SlowProxy(platform.moto_port) as proxy:
         via_proxy = platform.model_copy(
             update={"moto_port": proxy.port, "serving_store_timeout_s": 0.2}
         )
-        with TestClient(create_app(via_proxy)) as client, _Load(client, readers) as load:
-            time.sleep(1.0)
-            load.phase = "down"
-            proxy.cut()
-            time.sleep(OUTAGE_S)
-            proxy.restore()
-            load.phase = "recovering"
-            # the breaker's open period, then a trial call that closes it
-            time.sleep(via_proxy.serving_breaker_open_s + 1.0)
-            load.phase = "after"
-            time.sleep(1.0)
+        with TestClient(create_app(via_proxy)) as client, ReaderLoad(client, URL, readers) as load:
+            # settling: the breaker's open period, then the trial call that closes it
+            stop_the_store(load, proxy, OUTAGE_S, settle_s=via_proxy.serving_breaker_open_s + 1.0)
 
-    statuses = Counter(status for _, status, _ in load.answers)
-    degraded = {p: Counter(d for q, _, d in load.answers if q == p) for p in ("down", "after")}
+    statuses, down, after = load.statuses(), load.degraded("down"), load.degraded("after")
     assert set(statuses) == {200}, statuses  # 5xx 0, and nothing else either
-    assert degraded["down"][True] > 0 and degraded["after"] == Counter(
-        {False: sum(degraded["after"].values())}
-    ), degraded
+    assert down[True] > 0 and set(after) == {False}, (down, after)
