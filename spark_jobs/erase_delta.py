@@ -17,6 +17,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
+from newslake.errors import NewslakeError
 from spark_jobs.reader_rows import Reader, ReaderTable, count_by_reader, of_readers
 
 log = logging.getLogger("newslake.erasure")
@@ -45,6 +46,10 @@ def erased_before(spark: SparkSession, path: str, marks: set[str]) -> dict[str, 
     return found
 
 
+class ErasureError(NewslakeError):
+    """A table's erasure failed; the message names no reader."""
+
+
 def _delete(delta: DeltaTable, condition: Column, name: str) -> None:
     """DELETE, again after a conflict: the streaming job's MERGE into the same files makes
     Delta refuse one of the two commits, and the stage's is the one that can wait."""
@@ -69,6 +74,17 @@ def erase_table(
 
     A table with deletion vectors is purged as well, so the rows leave its files.
     """
+    try:
+        return _erase(spark, table, marks)
+    except Exception as exc:
+        # Spark's messages may quote the delete's condition, which names the readers.
+        text = f"{type(exc).__name__}: {exc}"[:2000]
+        for reader in marks:
+            text = text.replace(reader.user_id, "<reader>")
+        raise ErasureError(f"{table.name}: erasure failed: {text}") from None
+
+
+def _erase(spark: SparkSession, table: ReaderTable, marks: Mapping[Reader, str]) -> dict[str, int]:
     df = spark.read.format("delta").load(table.path)
     counts = count_by_reader(df, table.shape, marks)
     removed = {marks[r]: n for r, n in counts.items()}

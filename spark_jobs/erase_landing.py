@@ -18,11 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from newslake.errors import NewslakeError
 from newslake.settings import Settings
 from spark_jobs.bronze import decode_object
 from spark_jobs.reader_rows import Reader, line_of
 
 SUFFIX = ".json.gz"
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 THREADS = 8  # objects are read and rewritten in parallel: each is one or two S3 calls
 
 
@@ -45,8 +47,15 @@ def _keys(s3: Any, landing: Landing) -> Iterator[str]:
         )
         for page in pages:
             for obj in page.get("Contents", []):
-                if obj["Key"].endswith(SUFFIX):
-                    yield obj["Key"]
+                if not obj["Key"].endswith(SUFFIX):
+                    continue
+                if obj.get("StorageClass") in ARCHIVED:  # unreadable without a restore
+                    raise NewslakeError(
+                        f"landing object {obj['Key']} is in {obj['StorageClass']}: restore it "
+                        "(or let the lifecycle expire it) before erasing; landing objects "
+                        "are meant to expire before any archive tier"
+                    )
+                yield obj["Key"]
 
 
 def split_lines(text: str, readers: Iterable[Reader]) -> tuple[list[str], dict[Reader, int]]:

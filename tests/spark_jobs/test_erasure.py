@@ -26,10 +26,11 @@ from newslake.privacy import ErasureRequests
 from newslake.settings import Settings
 from serving.reader import DynamoReader
 from serving.recommender import Recommender
+from spark_jobs import erase_delta, id_map, nightly, reader_scan
 from spark_jobs import erasure_stage as erasure
-from spark_jobs import id_map, nightly, reader_scan
+from spark_jobs.erase_delta import ErasureError
 from spark_jobs.landing_query import catch_up
-from spark_jobs.reader_rows import Reader
+from spark_jobs.reader_rows import TYPED, Reader, ReaderTable
 from spark_jobs.tables import GoldPaths, StreamPaths
 
 pytestmark = pytest.mark.slow
@@ -268,19 +269,31 @@ class Killed(Exception):
     pass
 
 
+class DiesOnSecondRecord(ErasureRequests):
+    """The process dies after the second table's commit, before the request records it."""
+
+    def __init__(self, settings: Settings, table: str) -> None:
+        super().__init__(aws.client("dynamodb", settings), table, settings.privacy_key)
+        self.records = 0
+
+    def record_step(self, subject: str, place: str, *, removed: int, at: float) -> None:
+        self.records += 1
+        if self.records == 2:
+            raise Killed(place)
+        super().record_step(subject, place, removed=removed, at=at)
+
+
 def test_a_run_killed_after_its_first_table_and_run_again_counts_each_row_once(spark, lake):
     reader = USERS[1]
     before = _counts_by_table(spark, lake)
     requests = _requests(lake)
     requests.ask(PORTAL, reader, asked_by="test", now=time.time())
 
-    def kill(place: str) -> None:
-        raise Killed(place)
-
-    with pytest.raises(Killed):
-        erasure.run(_ctx(spark, lake, requests, after_place=kill))
+    with pytest.raises(Killed):  # the first table recorded, the second committed only
+        erasure.run(_ctx(spark, lake, DiesOnSecondRecord(lake, requests.table)))
     first = requests.get(PORTAL, reader)
-    assert first is not None and first.status == "pending" and len(first.steps) == 1
+    assert first is not None and first.status == "pending"
+    assert list(first.steps) == ["delta/bronze.pageviews"]
 
     out = erasure.run(_ctx(spark, lake, requests))
 
@@ -290,6 +303,16 @@ def test_a_run_killed_after_its_first_table_and_run_again_counts_each_row_once(s
     removed = {p: int(s["removed"]) for p, s in done.steps.items() if p.startswith("delta/")}
     expected = {f"delta/{t}": n[reader] for t, n in before.items() if n.get(reader)}
     assert {p: n for p, n in removed.items() if n} == expected
+    # the commit made before the kill is counted from its tag, not found empty
+    assert removed["delta/experimental.reader_notes"] == 1
+
+
+def test_a_failed_erasure_names_the_table_but_no_reader(spark):
+    table = ReaderTable("gold.gone", "/nonexistent/erasure-test-u00001/table", TYPED)
+    with pytest.raises(ErasureError) as failed:
+        erase_delta.erase_table(spark, table, {Reader(PORTAL, USERS[1]): "mark"})
+    assert str(failed.value).startswith("gold.gone: erasure failed: ")
+    assert USERS[1] not in str(failed.value)
 
 
 def test_a_reader_whose_rows_arrive_during_the_run_stays_pending_until_the_next(spark, lake):
