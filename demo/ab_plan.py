@@ -198,7 +198,8 @@ def replay_clicks(
         else:
             tally.lists[variant_of(answer)] += 1
             tally.items[variant_of(answer)] += len(answer.get("items", []))
-        event = tracked_view(click, due_ms, answer)
+        # Running behind, the reader clicks when the list came, not before it was served.
+        event = tracked_view(click, max(due_ms, int(channel.clock() * 1000)), answer)
         if not channel.post(event):
             tally.view_failures += 1
         elif answer is not None and "rec_id" in event:

@@ -3,9 +3,10 @@
 1. Samples readers among those clicking in the window's hourly files, and the history
    the nightly list needs (:func:`demo.ab_plan.sample`).
 2. Resets the local platform (as ``make demo`` does), bulk-loads the history in real time
-   ending now, and runs the nightly chain as of now (``spark-submit
-   spark_jobs/nightly.py --portal g1``): silver, ALS, the gate, and the personal lists
-   published for the readers of the last days.
+   ending now, and runs the nightly chain as of now for portal g1 in this process's Spark
+   session (``spark_jobs.nightly.run``, what ``spark-submit spark_jobs/nightly.py`` runs):
+   silver, ALS, the gate, and the personal lists published for the readers of the last
+   days.
 3. Starts the gateway and the service with the experiment enabled, signs the readers in
    with Cognito, and replays the window at the speed-up: before each click the reader's
    list in their variant (``GET .../users/{id}/recommendations``), then the click's

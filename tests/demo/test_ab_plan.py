@@ -107,6 +107,24 @@ def test_a_list_not_answered_sends_the_view_as_organic_and_a_refused_view_is_cou
     assert dict(tally.lists) == {"nightly": 1} and not tally.clicks
 
 
+def test_a_click_sent_late_is_stamped_when_sent_after_its_list() -> None:
+    clock = FakeClock(now=0.0)
+
+    def slow_list(reader: str) -> dict:
+        clock.now += 2.5  # the list takes its time: the replay falls behind
+        return _answer(["1"])
+
+    sent: list[dict] = []
+    channel = ab_plan.Channel(slow_list, lambda e: sent.append(e) is None, clock, clock.sleep)
+
+    tally = ab_plan.replay_clicks(
+        [_click(1, 1, 0), _click(1, 2, 1_000)], TimeShift(0, 0, 1), channel
+    )
+
+    assert [e["client_ts"] for e in sent] == [2_500, 5_000]
+    assert tally.behind_ms == 1_500  # the second click's list was asked 1.5 s late
+
+
 def test_clicks_past_the_deadline_are_counted_unsent() -> None:
     clock = FakeClock(now=0.0)
     channel = ab_plan.Channel(lambda r: _answer([]), lambda e: True, clock, clock.sleep)
