@@ -165,6 +165,7 @@ def run(settings: Settings, data: Path, last_hour: int, n: int, seed: int) -> di
         for place, count in places.items():
             after[place] = after.get(place, 0) + count
     return summarize(len(readers), out.removed, seconds, after) | {
+        "seconds_by_step": out.seconds_by_step,
         "completed": len(out.completed),
         "g1_clicks": events,
         "last_hour": last_hour,

@@ -1,7 +1,7 @@
 """The proof of an erasure: every place a reader's id can be read, counted.
 
-``make erase-check PORTAL=g1 USER=<id>`` (``python -m spark_jobs.submit
-spark_jobs/erasure_check.py -- --portal g1 --user <id>``) prints one JSON line: the
+``make erase-check PORTAL=g1 USER=<id>`` (``python -m spark_jobs.erasure_check --portal g1
+--user <id>``, or the same through ``spark_jobs.submit``) prints one JSON line: the
 reader's rows in every Delta table of the lake (:mod:`spark_jobs.reader_rows` finds them),
 their lines in every landed object and their items in the serving store, readable now
 (``found``); the rows only older versions of a table still hold (``history``: every

@@ -43,6 +43,7 @@ from spark_jobs.reader_scan import LANDING, STORE, delta_place, readable
 log = logging.getLogger("newslake.erasure")
 
 CHECK = "check"  # the step recording what a round's check still found
+STARTED = "started"  # the step recording that a round began: a later run may resume it
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class Work:
         return self.place(name) in self.request.steps
 
     @property
+    def resumed(self) -> bool:
+        """Whether an earlier run began this round (and may have been killed in it)."""
+        return self.place(STARTED) in self.request.steps
+
+    @property
     def mark(self) -> str:
         """This round of this request, as Delta commits name it (no reader id)."""
         return f"{self.request.subject}:{int(self.request.asked_at * 1000)}:{self.round}"
@@ -81,6 +87,11 @@ class Outcome:
     removed: dict[str, int] = field(default_factory=dict)
     completed: list[str] = field(default_factory=list)
     pending: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds_by_step: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, step: str, started: float) -> None:
+        """Wall seconds of one step of the run since ``started`` (monotonic)."""
+        self.seconds_by_step[step] = round(time.monotonic() - started, 2)
 
     def add(self, place: str, n: int) -> None:
         self.rows_removed += n
@@ -129,7 +140,9 @@ def erase_delta_tables(ctx: Context, works: list[Work], out: Outcome) -> None:
         todo = [w for w in works if not w.done(name)]
         if not todo:
             continue
-        before = erase_delta.erased_before(ctx.spark, table.path, {w.mark for w in todo})
+        # Only a round begun by an earlier run can have commits its steps do not record.
+        resumed = {w.mark for w in todo if w.resumed}
+        before = erase_delta.erased_before(ctx.spark, table.path, resumed) if resumed else {}
         for w in [w for w in todo if w.mark in before]:  # committed, not recorded: killed
             _record(ctx, w, name, before[w.mark], out)
         todo = [w for w in todo if w.mark not in before]
@@ -204,10 +217,18 @@ def run(ctx: Context) -> Outcome:
     if not works:
         return out
     log.info("erasing %d requests: %s", len(works), ", ".join(w.request.subject for w in works))
-    erase_delta_tables(ctx, works, out)
-    erase_landing_objects(ctx, works, out)
-    erase_store_items(ctx, works, out)
-    finish(ctx, works, out)
+    for w in works:
+        if not w.resumed:  # recorded before any commit; kept in memory as not resumed
+            ctx.requests.record_step(w.request.subject, w.place(STARTED), removed=0, at=ctx.now())
+    for step, do in (
+        ("delta", erase_delta_tables),
+        (LANDING, erase_landing_objects),
+        (STORE, erase_store_items),
+        (CHECK, finish),
+    ):
+        started = time.monotonic()
+        do(ctx, works, out)
+        out.timed(step, started)
     return out
 
 
