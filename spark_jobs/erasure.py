@@ -12,6 +12,7 @@ import json
 import sys
 
 from newslake import logs
+from newslake.errors import NewslakeError
 from newslake.settings import get_settings
 from spark_jobs.erasure_stage import run_stage
 
@@ -25,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     from spark_jobs.session import get_spark
 
     spark = get_spark(settings, app_name="newslake-erasure")
-    print(json.dumps(run_stage(spark, settings), sort_keys=True))
+    try:
+        result = run_stage(spark, settings)
+    except NewslakeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, sort_keys=True))
     return 0
 
 

@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pyspark.sql import SparkSession
 
 from newslake import aws, privacy
+from newslake.errors import SetupError
 from newslake.privacy import ErasureRequest, ErasureRequests
 from newslake.settings import Settings
 from spark_jobs import delta_history, erase_delta, erase_landing, erase_store
@@ -242,7 +244,15 @@ def run_stage(spark: SparkSession, settings: Settings) -> dict[str, Any]:
         s3=aws.client("s3", settings),
         ddb=aws.client("dynamodb", settings),
     )
-    out = run(ctx)
+    try:
+        out = run(ctx)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        raise SetupError(
+            f"the erasure requests table {settings.privacy_requests_table} does not exist: "
+            "provision it (make up locally, the CDK app in AWS)"
+        ) from None
     return {**out.__dict__, "seconds": round(time.monotonic() - started, 2)}
 
 

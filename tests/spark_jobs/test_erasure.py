@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from ingestion import bulk_load
 from ingestion.synthetic import TrafficSpec, generate
 from newslake import aws, store, versions
+from newslake.errors import SetupError
 from newslake.privacy import ErasureRequests, subject_of
 from newslake.settings import Settings
 from serving.reader import DynamoReader
@@ -346,3 +347,9 @@ def test_a_reader_whose_rows_arrive_during_the_run_stays_pending_until_the_next(
     done = requests.get(PORTAL, reader)
     assert done is not None and int(done.steps["delta/silver.pageviews@2"]["removed"]) == 1
     assert int(done.steps["check"]["removed"]) == 1
+
+
+def test_a_platform_without_the_requests_table_is_told_how_to_provision_it(spark, local_platform):
+    settings = Settings(**{**local_platform.model_dump(), "name_prefix": "no-such-platform"})
+    with pytest.raises(SetupError, match="no-such-platform-privacy-requests does not exist"):
+        erasure.run_stage(spark, settings)
