@@ -81,13 +81,20 @@ class CognitoBearer(SecurityBase):
             return await run_in_threadpool(verifier.verify, token)  # fetches the pool's keys
         except InvalidTokenError as exc:
             message = str(exc)
-            quoted = message.replace("\\", "'").replace('"', "'")
-            challenge = f'Bearer error="invalid_token", error_description="{quoted}"'
+            challenge = f'Bearer error="invalid_token", error_description="{_described(message)}"'
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": challenge}
             ) from None
         except AuthUnavailableError as exc:
             raise _auth_unavailable(exc) from exc
+
+
+def _described(message: str) -> str:
+    """``message`` as RFC 6750 allows in ``error_description``: printable ASCII but ``"`` and
+    ``\\``. It may quote a claim's value, and a header Starlette cannot write in latin-1
+    was a 500 where the answer is a 401."""
+    text = message.replace("\\", "'").replace('"', "'")
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
 
 
 cognito_bearer = CognitoBearer(

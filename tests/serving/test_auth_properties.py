@@ -94,4 +94,5 @@ def test_any_claims_are_answered_200_401_or_403(claims, header):
     event(f"answered {response.status_code}")
     assert response.status_code in {200, 401, 403}, response.text
     if response.status_code == 401:
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        challenge = response.headers["WWW-Authenticate"]
+        assert challenge.startswith("Bearer") and challenge.isascii(), challenge

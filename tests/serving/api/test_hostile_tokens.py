@@ -88,3 +88,25 @@ def test_claims_of_their_expected_types_still_pass(
     response = client.get(RECS, headers=bearer(_resigned(make_token(), signing_key, claim, value)))
 
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("value", ["\u0100", "\u00a1", "r\u00e9ader", "\u2028"])
+def test_a_claim_outside_ascii_is_a_401_whose_challenge_is_ascii(
+    client: TestClient,
+    make_token: Callable[..., str],
+    signing_key: rsa.RSAPrivateKey,
+    value: str,
+) -> None:
+    """The refusal names the claim's value; RFC 6750 allows only printable ASCII but " and \\
+    in error_description, and a header Starlette cannot write in latin-1 was a 500."""
+    token = _resigned(make_token(), signing_key, "token_use", value)
+
+    response = client.get(RECS, headers=bearer(token))
+
+    challenge = response.headers.get("WWW-Authenticate", "")
+    assert (response.status_code, challenge.isascii(), challenge.isprintable()) == (
+        401,
+        True,
+        True,
+    )
+    assert challenge.startswith('Bearer error="invalid_token", error_description="expected an')
