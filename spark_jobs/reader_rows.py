@@ -17,6 +17,7 @@ too) cannot be filtered safely: :func:`reader_tables` raises rather than skip it
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,10 +143,11 @@ def reader_tables(spark: SparkSession, settings: Settings) -> list[ReaderTable]:
 
 
 def _json_field(field: str) -> Column:
-    """A string field of the raw line: from its JSON, else from its text."""
-    return F.coalesce(
-        F.get_json_object(F.col(RAW), f"$.{field}"),
-        F.nullif(F.regexp_extract(F.col(RAW), _FIELD.format(name=field), 1), F.lit("")),
+    """A field of the raw line: from its JSON (a value of another type as its JSON text),
+    or, when the line is not JSON, a string field found in its text."""
+    from_text = F.nullif(F.regexp_extract(F.col(RAW), _FIELD.format(name=field), 1), F.lit(""))
+    return F.when(F.get_json_object(F.col(RAW), "$").isNull(), from_text).otherwise(
+        F.get_json_object(F.col(RAW), f"$.{field}")
     )
 
 
@@ -205,26 +207,28 @@ def count_by_reader_and(
     return counts
 
 
+def _text(value: object) -> str | None:
+    """A JSON value as Spark's ``get_json_object`` gives it: a string as is, anything else
+    as its JSON text, null as None."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
 def line_reader(line: str) -> tuple[str | None, str | None]:
     """(user_id, portal) a raw line names, the way :func:`row_key` reads it in Spark."""
-    import json
-
     try:
         parsed = json.loads(line)
     except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        user, portal = parsed.get(C.USER_ID), parsed.get(C.PORTAL)
-        return (
-            user if isinstance(user, str) else None,
-            portal if isinstance(portal, str) else None,
-        )
 
-    def field(name: str) -> str | None:
-        m = re.search(_FIELD.format(name=name), line)
-        return m.group(1) if m and m.group(1) else None
+        def field(name: str) -> str | None:
+            m = re.search(_FIELD.format(name=name), line)
+            return m.group(1) if m and m.group(1) else None
 
-    return field(C.USER_ID), field(C.PORTAL)
+        return field(C.USER_ID), field(C.PORTAL)
+    if not isinstance(parsed, dict):
+        return None, None
+    return _text(parsed.get(C.USER_ID)), _text(parsed.get(C.PORTAL))
 
 
 def line_of(line: str, readers: Iterable[Reader]) -> Reader | None:

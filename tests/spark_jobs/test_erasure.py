@@ -30,8 +30,9 @@ from serving.recommender import Recommender
 from spark_jobs import erase_delta, erasure_check, id_map, nightly, reader_scan
 from spark_jobs import erasure_stage as erasure
 from spark_jobs.erase_delta import ErasureError
+from spark_jobs.erase_landing import split_lines
 from spark_jobs.landing_query import catch_up
-from spark_jobs.reader_rows import TYPED, Reader, ReaderTable
+from spark_jobs.reader_rows import RAW_LINES, TYPED, Reader, ReaderTable, count_by_reader
 from spark_jobs.tables import GoldPaths, StreamPaths
 
 pytestmark = pytest.mark.slow
@@ -353,3 +354,22 @@ def test_a_platform_without_the_requests_table_is_told_how_to_provision_it(spark
     settings = Settings(**{**local_platform.model_dump(), "name_prefix": "no-such-platform"})
     with pytest.raises(SetupError, match="no-such-platform-privacy-requests does not exist"):
         erasure.run_stage(spark, settings)
+
+
+RAW_LINES_OF_ANA = [
+    json.dumps({"portal": PORTAL, "user_id": "ana", "event_id": "1"}),  # ana's
+    '{"portal": "' + PORTAL + '", "user_id": "ana", "dwell',  # cut off: still ana's
+    '{"user_id":"ana", "cli',  # cut off before its portal: ana's on every portal
+    json.dumps({"portal": "ge", "user_id": "ana"}),  # another portal's ana
+    json.dumps({"portal": PORTAL, "event": {"user_id": "ana"}}),  # no user_id of its own
+    json.dumps({"portal": PORTAL, "user_id": "anabel"}),
+    "{not json at all",
+]
+
+
+def test_spark_and_the_landing_scan_find_the_same_lines_of_a_reader(spark):
+    ana = Reader(PORTAL, "ana")
+    df = spark.createDataFrame([(line,) for line in RAW_LINES_OF_ANA], "raw string")
+
+    assert count_by_reader(df, RAW_LINES, [ana]) == {ana: 3}
+    assert split_lines("\n".join(RAW_LINES_OF_ANA), [ana])[1] == {ana: 3}

@@ -68,3 +68,13 @@ def test_a_line_that_is_not_json_still_names_its_reader() -> None:
     assert line_of('{"user_id":"ana", "clic', [ANA]) == ANA  # no portal: matched by id
     assert line_of('{"portal": "ge", "user_id": "ana", "x', [ANA]) is None
     assert line_of("{broken json", [ANA]) is None
+
+
+def test_a_json_line_is_read_from_its_json_only() -> None:
+    nested = json.dumps({"portal": "g1", "event": {"user_id": "ana"}})
+    assert line_of(nested, [ANA]) is None  # no user_id of its own
+    assert line_of(json.dumps({"portal": 1, "user_id": "ana"}), [ANA]) is None
+    assert line_of(json.dumps({"portal": "g1", "user_id": 7}), [Reader("g1", "7")]) == Reader(
+        "g1", "7"
+    )
+    assert line_of(json.dumps(["g1", "ana"]), [ANA]) is None
