@@ -40,7 +40,9 @@ def check(spark: SparkSession, settings: Settings, reader: Reader) -> dict[str, 
     day = gone[reader]
     return {
         "portal": reader.portal,
-        "subject": privacy.subject_of(reader.portal, reader.user_id, key=settings.privacy_key),
+        "subject": privacy.subject_of(
+            reader.portal, reader.user_id, key=privacy.with_hash_key(settings).privacy_key
+        ),
         "found": found,
         "readable": sum(found.values()),
         "history": rows[reader],
