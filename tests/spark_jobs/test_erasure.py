@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -323,7 +324,10 @@ def test_a_failed_erasure_names_the_table_but_no_reader(spark):
     assert USERS[1] not in str(failed.value)
 
 
-def test_a_reader_whose_rows_arrive_during_the_run_stays_pending_until_the_next(spark, lake):
+def test_a_reader_whose_rows_arrive_during_the_run_stays_pending_until_the_next(
+    spark, lake, caplog
+):
+    caplog.set_level(logging.INFO, logger="newslake.erasure")
     reader = USERS[2]
     requests = _requests(lake)
     requests.ask(PORTAL, reader, asked_by="test", now=time.time())
@@ -348,6 +352,10 @@ def test_a_reader_whose_rows_arrive_during_the_run_stays_pending_until_the_next(
     done = requests.get(PORTAL, reader)
     assert done is not None and int(done.steps["delta/silver.pageviews@2"]["removed"]) == 1
     assert int(done.steps["check"]["removed"]) == 1
+    # the stage's log names the request by its subject, never the reader by the id
+    assert f"request {subject}: found again in ['delta/silver.pageviews']" in caplog.text
+    assert f"request {subject}: erased and checked" in caplog.text
+    assert reader not in caplog.text
 
 
 def test_a_platform_without_the_requests_table_is_told_how_to_provision_it(spark, local_platform):
