@@ -33,7 +33,7 @@ def load_reporter(path: str) -> Reporter:
     reporter = getattr(importlib.import_module(module_name), attribute, None)
     if not callable(reporter):
         raise ValueError(f"failure reporter {path!r}: no such function")
-    return reporter  # type: ignore[no-any-return]
+    return reporter
 
 
 def failure_message(context: Mapping[str, Any], portals: Sequence[str]) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from newslake.local import server
 from newslake.settings import Settings
-from tests.utils import fuzz
+from tests.utils import fuzz_seed
 from tests.utils.platform import start_platform
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ atexit.register(shutil.rmtree, _SCRATCH_STATE, ignore_errors=True)
 
 # ---- fuzz suite: the run's seed, so that a red run can be replayed ----
 def pytest_report_header() -> str:
-    return f"fuzz seed {fuzz.SEED} ({fuzz.REPLAY})"
+    return f"fuzz seed {fuzz_seed.SEED} ({fuzz_seed.REPLAY})"
 
 
 @pytest.fixture(scope="session")

@@ -8,28 +8,14 @@ header of every pytest run and in the report of every falsifying example.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, note, seed, settings
 
+from tests.utils.fuzz_seed import REPLAY, SEED
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-SEED_VARIABLE = "NEWSLAKE_FUZZ_SEED"
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def _run_seed() -> int:
-    given = os.environ.get(SEED_VARIABLE, "").strip()
-    if given:
-        return int(given)
-    return 0 if IN_CI else secrets.randbelow(2**32)
-
-
-SEED = _run_seed()
-REPLAY = f"{SEED_VARIABLE}={SEED} replays this run's cases"
 
 
 def fuzz(max_examples: int) -> Callable[[F], F]:
