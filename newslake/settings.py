@@ -249,8 +249,8 @@ class Settings(BaseSettings):
     # their history: replay_ab_history_hours before the window, of the sampled readers and
     # of replay_ab_history_share of the others (enough co-reading for ALS, little enough
     # for two cores). A reader is shown replay_ab_list_limit items; replay_ab_workers send
-    # readers' clicks side by side, each reader's in order (more workers miss the service's
-    # cached hot list together, and moto answers each miss's Query by scanning the table);
+    # readers' clicks side by side, each reader's in order (more workers only queue on the
+    # local moto server, which answers the hot list's Query by scanning the table);
     # sending stops after replay_ab_max_seconds, whatever is left.
     replay_ab_readers: int = Field(default=2000, ge=1)
     replay_ab_first_hour: int = Field(default=185, ge=1)
