@@ -18,6 +18,7 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from newslake.errors import NewslakeError
+from spark_jobs import retention
 from spark_jobs.reader_rows import Reader, ReaderTable, count_by_reader, of_readers
 
 log = logging.getLogger("newslake.erasure")
@@ -72,7 +73,9 @@ def erase_table(
     """Delete the rows of every reader of ``marks`` (reader -> the request's mark) from
     ``table`` in one commit; returns the rows removed per mark (no commit when none).
 
-    A table with deletion vectors is purged as well, so the rows leave its files.
+    A table with deletion vectors is purged as well, so the rows leave its files; then a
+    checkpoint deletes the log entries already past the log retention (older statistics of
+    the readers' rows among them) now rather than at the table's next checkpoint.
     """
     try:
         return _erase(spark, table, marks)
@@ -104,5 +107,6 @@ def _erase(spark: SparkSession, table: ReaderTable, marks: Mapping[Reader, str])
     properties = delta.detail().select("properties").first()
     if properties and properties[0].get("delta.enableDeletionVectors") == "true":
         spark.sql(f"REORG TABLE delta.`{table.path}` APPLY (PURGE)")
+    retention.checkpoint(spark, table.path)
     log.info("%s: removed %d rows of %d requests", table.name, sum(removed.values()), len(removed))
     return removed

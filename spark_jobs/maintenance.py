@@ -8,7 +8,8 @@ fast. Run it when the nightly run starts (the Airflow DAG does), not while a job
 the same table: Delta would refuse one of the two conflicting commits, and the run that
 lost simply goes again next time.
 
-``python -m spark_jobs.submit spark_jobs/maintenance.py [-- --no-vacuum]``
+``python -m spark_jobs.submit spark_jobs/maintenance.py [-- --no-vacuum]``; the nightly
+run's ``maintain`` stage does the same (:mod:`spark_jobs.table_care`).
 """
 
 from __future__ import annotations
@@ -16,39 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
-from typing import Any
 
-from pyspark.sql import SparkSession
+from newslake import logs
+from newslake.settings import get_settings
+from spark_jobs.table_care import maintain
 
-from newslake import aws, logs
-from newslake.settings import Settings, get_settings
-from spark_jobs import delta_io, retention
-from spark_jobs.tables import lake_tables
-
-
-def maintain(
-    spark: SparkSession,
-    settings: Settings,
-    *,
-    optimize: bool = True,
-    vacuum: bool = True,
-    now: datetime | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Enforce the retention limits, then compact and vacuum every table that exists;
-    returns what was done, per table and under ``retention``."""
-    tables = lake_tables(settings)
-    # In AWS the landing bucket's lifecycle rules expire its objects.
-    s3 = aws.client("s3", settings) if settings.profile == "local" else None
-    limits = retention.apply(spark, settings, tables, s3=s3, now=now or datetime.now(UTC))
-    report = delta_io.optimize_and_vacuum(
-        spark,
-        tables,
-        optimize=optimize,
-        vacuum=vacuum,
-        retention_hours=settings.vacuum_retention_hours,
-    )
-    return {"retention": limits, **report}
+__all__ = ["main", "maintain"]
 
 
 def main(argv: list[str] | None = None) -> int:

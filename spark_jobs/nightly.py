@@ -34,13 +34,13 @@ from newslake import aws, logs, versions
 from newslake.errors import NewslakeError
 from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
-from spark_jobs import delta_io, export, portal_run, rec_performance
+from spark_jobs import delta_io, export, portal_run, rec_performance, table_care
 from spark_jobs.experiment_results import experiment_results
 from spark_jobs.interactions import to_interactions
 from spark_jobs.landing import silver_counts
 from spark_jobs.landing_query import catch_up
 from spark_jobs.popularity import top_by_views, trending
-from spark_jobs.tables import GoldPaths, StreamPaths, lake_tables
+from spark_jobs.tables import GoldPaths, StreamPaths
 
 __all__ = ["RunReport", "main", "run"]
 
@@ -361,10 +361,8 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         return (0 if out["ok"] else EXIT_NO_DATA), out
     if args.stage == "catch_up":
         return 0, _catch_up_stage(spark, settings, started)
-    if args.stage == "maintain":
-        tables = lake_tables(settings)
-        retention = settings.vacuum_retention_hours
-        return 0, delta_io.optimize_and_vacuum(spark, tables, retention_hours=retention)
+    if args.stage == "maintain":  # the retention limits too, as make maintain
+        return 0, table_care.maintain(spark, settings)
     if args.stage == "erase":  # privacy: every pending erasure request, before the training
         from spark_jobs import erasure_stage
 

@@ -56,6 +56,21 @@ def set_retention(
     return changed
 
 
+def checkpoint(spark: SparkSession, path: str) -> None:
+    """Write a checkpoint of the table's latest version now, which deletes the log entries
+    older than its log retention (Delta does so only while checkpointing).
+
+    Delta's Python and SQL APIs have no checkpoint call; its JVM ``DeltaLog`` has, the one
+    Delta itself calls after a commit. A failure is logged by Delta, not raised: the entries
+    then go at the next checkpoint.
+    """
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    none = jvm.scala.Option.empty()
+    delta_log.checkpoint(delta_log.update(False, none, none), none)
+
+
 def expire_bronze(spark: SparkSession, path: str, *, older_than: datetime) -> int:
     """Deletes bronze rows ingested before ``older_than``; returns how many."""
     if not DeltaTable.isDeltaTable(spark, path):
@@ -105,6 +120,10 @@ def apply(
             older_than=now - timedelta(days=settings.bronze_retention_days),
         ),
     }
+    existing = {n: p for n, p in tables.items() if DeltaTable.isDeltaTable(spark, p)}
+    for path in existing.values():  # after the changes above, so the new retention counts
+        checkpoint(spark, path)
+    report["checkpointed"] = list(existing)
     if s3 is not None:
         report["landing_objects_expired"] = expire_landing(
             s3,

@@ -1,14 +1,16 @@
-"""The erasure's DELETE on one table, without Spark: a stand-in table whose ``delete`` fails
-the way Delta's conflicts reach Python (an exception class named after the conflict), so
-each way the retry can go is counted exactly."""
+"""The erasure's DELETE on one table: its retry counted on a stand-in table whose ``delete``
+fails the way Delta's conflicts reach Python (an exception class named after the conflict),
+and the checkpoint that follows it on a real table."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import pytest
 
 from spark_jobs import erase_delta
+from spark_jobs.reader_rows import TYPED, Reader, ReaderTable
 
 
 class ConcurrentAppendException(Exception):
@@ -56,3 +58,20 @@ def test_conflicts_every_time_are_raised_after_the_last_attempt() -> None:
         _delete(table)
 
     assert table.calls == 3  # erase_delta.DELETE_ATTEMPTS
+
+
+@pytest.mark.slow
+def test_an_erasure_commit_is_checkpointed(spark, tmp_path) -> None:
+    path = f"{tmp_path}/gold/t"
+    rows = [("g1", "ana", 1), ("g1", "bia", 2)]
+    spark.createDataFrame(rows, "portal string, user_id string, n int").write.format("delta").save(
+        path
+    )  # version 0
+
+    removed = erase_delta.erase_table(
+        spark, ReaderTable("gold.t", path, TYPED), {Reader("g1", "ana"): "mark"}
+    )  # version 1
+
+    assert removed == {"mark": 1}
+    last = json.loads((tmp_path / "gold" / "t" / "_delta_log" / "_last_checkpoint").read_text())
+    assert last["version"] == 1

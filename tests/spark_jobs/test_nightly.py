@@ -22,6 +22,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from delta.tables import DeltaTable
 from pyspark import cloudpickle
 from pyspark.sql import functions as F
 
@@ -320,3 +321,20 @@ def test_the_weekly_search_records_its_choice_and_every_trial(spark, nightly_run
         "status": "skipped",
         "reason": "too little data for a validation split ending 2026-01-10 00:00:00+00:00",
     }
+
+
+def test_the_maintain_stage_enforces_the_retention_limits(spark, local_platform, tmp_path):
+    lake = {"lake_uri": f"file://{tmp_path}/lake", "delta_log_retention_days": 9}
+    settings = Settings(**{**local_platform.model_dump(), **lake})
+    path = f"{tmp_path}/lake/silver/pageviews"
+    spark.createDataFrame([("pv0", 0)], "pageview_id string, n int").write.format("delta").save(
+        path
+    )
+
+    code, out = nightly.run_stage(nightly._parse_args(["--stage", "maintain"]), settings)
+
+    assert code == 0
+    assert out["retention"]["properties_set"] == ["silver.pageviews"]
+    assert out["retention"]["checkpointed"] == ["silver.pageviews"]
+    props = DeltaTable.forPath(spark, path).detail().first()["properties"]
+    assert props["delta.logRetentionDuration"] == "interval 9 days"

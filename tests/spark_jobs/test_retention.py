@@ -3,6 +3,8 @@ table, bronze rows past their days, landing objects past theirs."""
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -48,10 +50,45 @@ def test_bronze_rows_past_the_limit_go_and_every_table_gets_its_retention(
     first = retention.apply(spark, settings, tables, s3=None, now=NOW)
     again = retention.apply(spark, settings, tables, s3=None, now=NOW)
 
-    assert first == {"properties_set": ["bronze.pageviews"], "bronze_rows_expired": 1}
-    assert again == {"properties_set": [], "bronze_rows_expired": 0}
+    assert first == {
+        "properties_set": ["bronze.pageviews"],
+        "bronze_rows_expired": 1,
+        "checkpointed": ["bronze.pageviews"],
+    }
+    assert again == {
+        "properties_set": [],
+        "bronze_rows_expired": 0,
+        "checkpointed": ["bronze.pageviews"],
+    }
     left = spark.read.format("delta").load(bronze).orderBy("raw").collect()
     assert [r.raw for r in left] == ["edge", "new"]
     props = DeltaTable.forPath(spark, bronze).detail().first()["properties"]
     assert props["delta.deletedFileRetentionDuration"] == "interval 168 hours"
     assert props["delta.logRetentionDuration"] == "interval 9 days"
+
+
+@pytest.mark.slow
+def test_a_checkpoint_deletes_the_commits_past_the_log_retention(spark, tmp_path) -> None:
+    path = f"{tmp_path}/t"
+    spark.createDataFrame([("a",)], "v string").write.format("delta").save(path)  # version 0
+    for value in ("b", "c"):  # versions 1 and 2
+        spark.createDataFrame([(value,)], "v string").write.format("delta").mode("append").save(
+            path
+        )
+    spark.sql(
+        f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ("
+        "'delta.logRetentionDuration' = 'interval 0 seconds', "
+        "'delta.deletedFileRetentionDuration' = 'interval 0 seconds', "  # none above the log's
+        "'delta.enableExpiredLogCleanup' = 'true')"
+    )  # version 3
+    log = tmp_path / "t" / "_delta_log"
+    # Delta dates a commit by its file's modification time, its cut-off rounded down to
+    # midnight: the commits are made two days old.
+    two_days_ago = time.time() - 2 * 86400
+    for commit in log.glob("*.json"):
+        os.utime(commit, (two_days_ago, two_days_ago))
+
+    retention.checkpoint(spark, path)
+
+    assert sorted(f.name for f in log.glob("*.json")) == ["00000000000000000003.json"]
+    assert spark.read.format("delta").load(path).count() == 3
