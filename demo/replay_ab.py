@@ -55,7 +55,7 @@ from ingestion import (
 from newslake import aws
 from newslake.cognito import CognitoApp
 from newslake.errors import NewslakeError
-from newslake.local import provision, server
+from newslake.local import keep, provision, server
 from newslake.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def fresh_platform(settings: Settings) -> CognitoApp:
     server.start(settings)
     session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)
+    keep.forget(settings)  # the lake on disk and the kept tables too
     app = provision.provision(settings)
     session_daemon.start(settings)
     return app

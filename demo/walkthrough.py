@@ -25,7 +25,7 @@ from ingestion.synthetic import TrafficSpec, generate
 from newslake import aws
 from newslake.cognito import CognitoApp
 from newslake.errors import NewslakeError
-from newslake.local import provision, server
+from newslake.local import keep, provision, server
 from newslake.settings import Settings, get_settings
 from spark_jobs import submit
 
@@ -71,6 +71,7 @@ def _fresh_platform(settings: Settings) -> CognitoApp:
     server.start(settings)
     session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)  # a rerun, or a run after an interrupted one, starts clean
+    keep.forget(settings)  # the lake on disk and the kept tables too
     app = provision.provision(settings)
     session_daemon.start(settings)
     return app

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     local_firehose_buffer_mib: float = Field(default=5.0, gt=0)
     local_firehose_buffer_interval_s: float = Field(default=60.0, ge=0)
 
-    # Lake layout. Defaults derive from the bucket names and the profile.
+    # Lake layout. Defaults derive from the bucket names and the profile; locally the lake
+    # is state_dir/lake on disk (Settings.lake_root), which `make down` leaves in place.
     landing_prefix: str = "pageviews"
     lake_uri: str | None = None
 
@@ -440,11 +441,14 @@ class Settings(BaseSettings):
 
     @property
     def lake_root(self) -> str:
-        """Root URI of the Delta lake: s3a:// on the local platform, s3:// on EMR."""
+        """Root URI of the Delta lake: s3:// on EMR; on the local platform a folder under
+        state_dir, so the tables outlive the moto server (``s3a://<prefix>-lake`` in
+        NEWSLAKE_LAKE_URI puts them on its S3 instead, gone when it stops)."""
         if self.lake_uri:
             return self.lake_uri.rstrip("/")
-        scheme = "s3a" if self.profile == "local" else "s3"
-        return f"{scheme}://{self.lake_bucket}"
+        if self.profile == "local":
+            return f"file://{self.state_dir.resolve()}/lake"
+        return f"s3://{self.lake_bucket}"
 
     @property
     def landing_uri(self) -> str:

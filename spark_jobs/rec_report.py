@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=settings.state_dir / "eval" / "rec_performance.json"
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if settings.profile == "local" and not settings.lake_uri:  # the lake is on moto's S3
+    if settings.profile == "local" and settings.lake_root.startswith("s3a://"):  # on moto's S3
         from newslake.local import server
 
         if not server.is_running(settings):

@@ -11,8 +11,14 @@ def test_defaults_are_the_local_profile_with_three_portals():
     assert s.profile == "local"
     assert s.portals == ("g1", "ge", "gshow")
     assert s.endpoint_url == "http://127.0.0.1:5055"
-    assert s.lake_root == "s3a://newslake-lake"
     assert s.landing_uri == "s3a://newslake-landing/pageviews"
+
+
+def test_the_local_lake_lies_on_disk_under_the_state_folder_unless_a_uri_is_given(tmp_path):
+    assert Settings(state_dir=tmp_path / "state").lake_root == f"file://{tmp_path}/state/lake"
+    on_s3 = Settings(state_dir=tmp_path, lake_uri="s3a://newslake-lake/")
+    assert on_s3.lake_root == "s3a://newslake-lake"
+    assert on_s3.table_path("silver", "pageviews") == "s3a://newslake-lake/silver/pageviews"
 
 
 def test_portals_come_from_a_comma_separated_variable(monkeypatch):
@@ -34,7 +40,7 @@ def test_names_derive_from_the_prefix():
     s = Settings(name_prefix="nl-test")
     assert s.stream_name("g1") == "nl-test-pageviews-g1"
     assert s.retry_queue_name == "nl-test-pageview-retry"
-    assert s.table_path("silver", "pageviews") == "s3a://nl-test-lake/silver/pageviews"
+    assert s.lake_bucket == "nl-test-lake"
 
 
 def test_aws_profile_has_no_endpoint_and_uses_s3_scheme():

@@ -43,3 +43,27 @@ def test_reading_landed_objects_through_s3a_keeps_nothing_per_object(spark, loca
     )
     assert read == 40
     assert _live_instances(spark, "software.amazon.s3.analyticsaccelerator") == 0
+
+
+def test_a_delta_table_is_written_and_read_through_s3a_on_the_moto_server(spark, local_platform):
+    """The lake on the local S3 (NEWSLAKE_LAKE_URI=s3a://<prefix>-lake) stays an option:
+    Delta's log and data files go to the moto server's lake bucket and are read back."""
+    on_s3 = local_platform.model_copy(
+        update={"lake_uri": f"s3a://{local_platform.lake_bucket}/session-test-{uuid.uuid4()}"}
+    )
+    path = on_s3.table_path("silver", "probe")
+    spark.createDataFrame([("a1", 2), ("a2", 1)], "article_id string, views int").write.format(
+        "delta"
+    ).save(path)
+    spark.createDataFrame([("a3", 5)], "article_id string, views int").write.format("delta").mode(
+        "append"
+    ).save(path)
+
+    rows = spark.read.format("delta").load(path).orderBy("article_id").collect()
+    assert [tuple(r) for r in rows] == [("a1", 2), ("a2", 1), ("a3", 5)]
+    prefix = path.removeprefix(f"s3a://{local_platform.lake_bucket}/")
+    listed = aws.client("s3", local_platform).list_objects_v2(
+        Bucket=local_platform.lake_bucket, Prefix=f"{prefix}/_delta_log/"
+    )
+    commits = [k for o in listed["Contents"] if (k := o["Key"].rsplit("/", 1)[-1]).endswith("json")]
+    assert commits == ["00000000000000000000.json", "00000000000000000001.json"]
