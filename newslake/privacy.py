@@ -31,6 +31,7 @@ __all__ = [
     "log_key",
     "logged_reader",
     "pseudonym",
+    "storage_delay",
     "subject_of",
     "unreadable_by",
     "valid_portal",
@@ -81,16 +82,27 @@ def valid_portal(portal: object, settings: Settings) -> bool:
     return isinstance(portal, str) and portal in settings.portals
 
 
+def storage_delay(settings: Settings) -> timedelta:
+    """How long storage keeps a Delta file (or log entry) readable after Delta deleted it:
+    in AWS the versioned lake bucket keeps it as a noncurrent version for
+    ``lake_noncurrent_version_days``, which S3 rounds up to the next midnight (UTC), hence
+    a day more; the local lake keeps no versions."""
+    if settings.profile != "aws":
+        return timedelta(0)
+    return timedelta(days=settings.lake_noncurrent_version_days + 1)
+
+
 def unreadable_by(erased_at: float, settings: Settings) -> str:
     """The ISO date by which no retained copy of rows deleted at ``erased_at`` is readable:
     Delta keeps removed files for the vacuum retention and log entries for the log
-    retention, and the maintenance stage that vacuums runs once a night."""
+    retention, the maintenance stage that vacuums runs once a night, and storage may keep
+    what it deleted a while longer (:func:`storage_delay`)."""
     kept = max(
         timedelta(hours=settings.vacuum_retention_hours),
         timedelta(days=settings.delta_log_retention_days),
     )
     gone = datetime.fromtimestamp(erased_at, UTC) + kept + timedelta(days=1)
-    return gone.date().isoformat()
+    return (gone + storage_delay(settings)).date().isoformat()
 
 
 @dataclass(frozen=True)

@@ -297,6 +297,10 @@ class Settings(BaseSettings):
     landing_retention_days: int = Field(default=14, ge=1)
     bronze_retention_days: int = Field(default=90, ge=1)
     delta_log_retention_days: int = Field(default=7, ge=1)
+    # privacy: in AWS the lake bucket is versioned (a mistaken delete or overwrite can be
+    # undone) and its lifecycle rule expires a noncurrent version after these days, so a
+    # file VACUUM deleted stays readable that long; the local lake keeps no versions.
+    lake_noncurrent_version_days: int = Field(default=7, ge=1)
 
     @property
     def privacy_requests_table(self) -> str:

@@ -175,7 +175,8 @@ def erase_store_items(ctx: Context, works: list[Work], out: Outcome) -> None:
 
 def unreadable_by(ctx: Context, work: Work) -> str:
     """When the last retained copy of what this request removed from Delta is gone: each
-    table's own retention from its last removal; today when nothing was removed there."""
+    table's own retention from its last removal, plus how long storage keeps what Delta
+    deleted (the versioned lake bucket in AWS); today when nothing was removed there."""
     today = datetime.fromtimestamp(ctx.now(), UTC).date()
     latest: date = today
     for table in ctx.tables():
@@ -186,7 +187,7 @@ def unreadable_by(ctx: Context, work: Work) -> str:
         ]
         if steps:
             at = max(s["at"] for s in steps)
-            keep = ctx.retention(table)
+            keep = ctx.retention(table) + privacy.storage_delay(ctx.settings)
             day = delta_history.unreadable_date(int(at * 1000), keep, datetime.now(UTC))
             settings_day = date.fromisoformat(privacy.unreadable_by(at, ctx.settings))
             latest = max(latest, day, settings_day)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from newslake import privacy
 from newslake.settings import Settings
 from spark_jobs import delta_history, erase_landing, erase_store
 from spark_jobs.reader_rows import Reader, ReaderTable, count_by_reader, reader_tables
@@ -64,6 +65,7 @@ def history(
         if not any(kept.rows.values()):
             continue
         keep = delta_history.retention(spark, table.path, settings)
+        keep += privacy.storage_delay(settings)  # what Delta deleted, storage keeps longer
         for reader, n in kept.rows.items():
             if n:
                 rows[reader][delta_place(table.name)] = n

@@ -7,8 +7,9 @@
   replays, and the erasure stage removes a reader's from it.
 * lake (``<prefix>-lake``): the Delta tables (``s3://<prefix>-lake/<layer>/<table>``, as
   ``Settings.table_path`` computes in the ``aws`` profile). Versioned, with old versions
-  dropped after a week, so a mistaken delete or overwrite can be undone for as long as
-  VACUUM keeps files anyway (168 h).
+  dropped after ``lake_noncurrent_version_days`` (settings), so a mistaken delete or
+  overwrite can be undone for a while; the erasure stage counts those days in the date by
+  which a deleted file is unreadable.
 * artifacts (``<prefix>-artifacts``): the job package and entry points under ``jobs/``,
   EMR Serverless logs under ``emr-logs/``.
 
@@ -85,7 +86,9 @@ class LakeStack(cdk.Stack):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="drop-old-versions",
-                    noncurrent_version_expiration=cdk.Duration.days(7),
+                    noncurrent_version_expiration=cdk.Duration.days(
+                        config.settings.lake_noncurrent_version_days
+                    ),
                     expired_object_delete_marker=True,
                 )
             ],

@@ -77,6 +77,17 @@ def test_history_is_unreadable_a_night_after_the_longest_retention() -> None:
     assert unreadable_by(1_800_000_000.0, settings) == "2027-01-26"
 
 
+def test_in_aws_history_is_unreadable_once_the_lake_bucket_drops_its_old_versions() -> None:
+    settings = Settings(
+        profile="aws",
+        vacuum_retention_hours=240,
+        delta_log_retention_days=7,
+        lake_noncurrent_version_days=7,
+    )
+    # 2027-01-15T08:00Z + 10 days + 1 night + 7 days of noncurrent versions + S3's rounding
+    assert unreadable_by(1_800_000_000.0, settings) == "2027-02-03"
+
+
 def test_the_aws_profile_needs_a_key_of_its_own() -> None:
     assert Settings(profile="aws", privacy_hash_key="s" * 32).privacy_key == "s" * 32
     with pytest.raises(ValueError, match="NEWSLAKE_PRIVACY_HASH_KEY is not set"):

@@ -28,9 +28,11 @@ CONTEXT = {"env": "ci", "portals": ",".join(PORTALS), "archive_after_days": "120
 
 
 def base_settings() -> Settings:
-    """Defaults as in the repository, plus the domain of the new portal."""
+    """Defaults as in the repository, plus the domain of the new portal and a lake bucket
+    version expiry other than the default, so its rule is seen to read the setting."""
     return Settings(
         portal_domains={"g1": ("g1.globo.com",), "receitas": ("receitas.globo.com",)},
+        lake_noncurrent_version_days=9,
     )
 
 

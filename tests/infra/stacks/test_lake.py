@@ -29,6 +29,20 @@ def test_landing_objects_expire_and_are_never_archived(synthesized: Synthesized)
     ]
 
 
+def test_lake_object_versions_expire_after_the_settings_days(synthesized: Synthesized) -> None:
+    rules = _buckets(synthesized)["newslake-ci-lake"]["LifecycleConfiguration"]["Rules"]
+
+    # lake_noncurrent_version_days as tests/utils/cdk_app.py sets it
+    assert [r for r in rules if r["Id"] == "drop-old-versions"] == [
+        {
+            "Id": "drop-old-versions",
+            "Status": "Enabled",
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 9},
+            "ExpiredObjectDeleteMarker": True,
+        }
+    ]
+
+
 def test_the_nightly_role_reads_erasure_requests_and_records_steps(
     synthesized: Synthesized,
 ) -> None:
