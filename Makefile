@@ -14,11 +14,14 @@ AIRFLOW_REQS  := airflow_dags/requirements.in airflow_dags/requirements.txt
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(shell cat $(AIRFLOW_REQS) | sha1sum | cut -c1-10)
 AIRFLOW_PORT  ?= 8080
 NEWSLAKE_AIRFLOW_HOME ?= $(CURDIR)/.newslake/airflow
+# Airflow's tasks may run from another folder: the state folder (and the local lake under it,
+# where the switch task records each portal's version) is named absolutely, as the checkout's.
 AIRFLOW_ENV   := AIRFLOW_HOME=$(NEWSLAKE_AIRFLOW_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/airflow_dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PARALLELISM=4 \
 	AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
 	AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \
-	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
+	NEWSLAKE_STATE_DIR=$(abspath $(or $(NEWSLAKE_STATE_DIR),.newslake))
 export PYTHONPATH := $(CURDIR)
 # Each bench prints one JSON line last; it is also kept for `make report`.
 BENCH_DIR := .newslake/bench

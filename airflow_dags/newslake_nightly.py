@@ -190,7 +190,7 @@ def switch_active_version(portal: str) -> dict[str, Any]:
     settings = get_settings()
     version = stages.version_of(_moment())
     ddb = aws.client("dynamodb", settings)
-    previous = versions.switch(ddb, settings.versions_table, portal, version)
+    previous = versions.switch_recorded(settings, ddb, portal, version)
     log.info("%s: active version %s (was %s)", portal, version, previous or "none")
     return {"portal": portal, "version": version, "previous_version": previous}
 

@@ -181,7 +181,7 @@ def publish(
 ) -> dict[str, Any]:  # fmt: skip
     """Export a promoted version's items, then switch the pointer (the ``all`` chain)."""
     exported = export.export_version(spark, settings, portal, version, _expires_at(settings, now))
-    previous = versions.switch(ddb, settings.versions_table, portal, version)
+    previous = versions.switch_recorded(settings, ddb, portal, version)
     return {"exported": exported, "previous_version": previous}
 
 
@@ -307,7 +307,7 @@ def _switch_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, di
     (portal,) = _portals(settings, args.portal)
     version = _need_version(args)
     ddb = aws.client("dynamodb", settings)
-    previous = versions.switch(ddb, settings.versions_table, portal, version)
+    previous = versions.switch_recorded(settings, ddb, portal, version)
     return 0, {"portal": portal, "version": version, "previous_version": previous}
 
 
