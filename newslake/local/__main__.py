@@ -11,7 +11,7 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newslake.errors import NewslakeError
-from newslake.local import oauth, provision, server
+from newslake.local import lifecycle, oauth, server
 from newslake.settings import get_settings
 
 
@@ -24,21 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "token":
             print(oauth.client_token(settings, args.client or settings.privacy_client_name))
-        elif args.command == "up":
-            started = server.start(settings)
-            app = provision.provision(settings)
-            state = "started" if started else "already running"
-            print(
-                f"local platform {state} at {settings.endpoint_url}: "
-                f"{len(settings.portals)} streams, retry queue + DLQ, buckets, tables, "
-                f"user pool {app.pool_id}"
-            )
-        elif args.command == "down":
-            print(
-                "local platform stopped"
-                if server.stop(settings)
-                else "local platform was not running"
-            )
+        elif args.command in ("up", "down"):
+            run = lifecycle.up if args.command == "up" else lifecycle.down
+            print("\n".join(run(settings)))
         else:
             running = server.is_running(settings)
             print(

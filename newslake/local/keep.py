@@ -13,12 +13,22 @@ these tables itself, so nothing of this runs there.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from botocore.exceptions import ClientError
+
+from newslake import aws, store
 from newslake.settings import Settings
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_FORMAT = 1
+REQUESTS = "privacy-requests"
+CONTROLS = "editorial-controls"
 
 
 def lake_dir(settings: Settings) -> Path | None:
@@ -41,3 +51,88 @@ def forget(settings: Settings) -> None:
     if lake is not None:
         shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(keep_dir(settings), ignore_errors=True)
+
+
+def _pages(call: Any, **request: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a paginated Query or Scan."""
+    while True:
+        page = call(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _kept_items(ddb: Any, settings: Settings) -> dict[str, tuple[str, str, list[Any]]]:
+    """(table, its hash key, items) of each kept part: every erasure request, and each
+    portal's controls and their log (two partitions of the recommendations table)."""
+    requests = list(_pages(ddb.scan, TableName=settings.privacy_requests_table))
+    controls = [
+        item
+        for portal in settings.portals
+        for pk in (store.controls_key(portal), store.controls_log_key(portal))
+        for item in _pages(
+            ddb.query,
+            TableName=settings.recommendations_table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )
+    ]
+    return {
+        REQUESTS: (settings.privacy_requests_table, "subject", requests),
+        CONTROLS: (settings.recommendations_table, "pk", controls),
+    }
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """A snapshot is replaced whole or not at all: written aside, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def save(settings: Settings) -> dict[str, int]:
+    """Snapshot the kept tables of the running moto server to ``keep_dir``; returns the
+    items kept per part."""
+    ddb = aws.client("dynamodb", settings)
+    counts: dict[str, int] = {}
+    for name, (table, hash_key, items) in _kept_items(ddb, settings).items():
+        doc = {"format": SNAPSHOT_FORMAT, "table": table, "hash_key": hash_key, "items": items}
+        _write_whole(keep_dir(settings) / f"{name}.json", json.dumps(doc))
+        counts[name] = len(items)
+    return counts
+
+
+def load(settings: Settings) -> dict[str, int]:
+    """Put the snapshots' items back into a provisioned platform; an item whose key is
+    already there is left as it is (it is newer than the snapshot). Returns the items put
+    back per part."""
+    ddb = aws.client("dynamodb", settings)
+    counts: dict[str, int] = {}
+    for name in (REQUESTS, CONTROLS):
+        path = keep_dir(settings) / f"{name}.json"
+        if not path.exists():
+            continue
+        doc = json.loads(path.read_text())
+        counts[name] = sum(
+            _put_if_absent(ddb, doc["table"], doc["hash_key"], item) for item in doc["items"]
+        )
+    return counts
+
+
+def _put_if_absent(ddb: Any, table: str, hash_key: str, item: dict[str, Any]) -> bool:
+    try:
+        ddb.put_item(
+            TableName=table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#k)",
+            ExpressionAttributeNames={"#k": hash_key},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
