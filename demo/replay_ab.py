@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -53,6 +52,7 @@ from ingestion import (
     session_daemon,
 )
 from newslake import aws
+from newslake.cli import run_command
 from newslake.cognito import CognitoApp
 from newslake.errors import NewslakeError
 from newslake.local import keep, provision, server
@@ -428,13 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = get_settings()
     args = parse_args(argv, settings)
-    try:
-        out = run(args, settings)
-    except NewslakeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(out))
-    return 0
+    return run_command(lambda: run(args, settings))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from ingestion import bulk_load, g1, local_firehose, retry_worker
 from ingestion.schema import SERVER_TS
 from ingestion.validation import MAX_BATCH
 from newslake import aws
+from newslake.cli import run_command
 from newslake.errors import NewslakeError
 from newslake.settings import Settings, get_settings
 
@@ -266,16 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch must be 1..{MAX_BATCH}")
     settings = get_settings()
-    try:
-        out = run_api(args, settings) if args.path == "api" else run_bulk(args, settings)
-    except NewslakeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except httpx.HTTPError as exc:
-        print(f"error: {exc}; is the gateway running (make gateway)?", file=sys.stderr)
-        return 1
-    print(json.dumps(out))
-    return 0
+    return run_command(
+        lambda: run_api(args, settings) if args.path == "api" else run_bulk(args, settings),
+        failures={httpx.HTTPError: "{}; is the gateway running (make gateway)?"},
+    )
 
 
 if __name__ == "__main__":

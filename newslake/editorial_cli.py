@@ -5,13 +5,13 @@ The route (``/v1/portals/{portal}/editorial``) is the product's way in and takes
 machine client's token; the local Cognito (moto) issues no client-credentials tokens, so
 this tool writes the serving store directly through the same functions the route uses
 (``newslake.editorial_store``): the same items, the same change log. Changes are made by
-``cli:<login>``. Each command prints one JSON line; bad input is one line and exit 2.
+``cli:<login>``. Each command prints one JSON line; bad input is one line and exit 2, the
+store out of reach one line and exit 1 (:func:`newslake.cli.run_command`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pwd
 import sys
@@ -20,16 +20,10 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from newslake import aws
+from newslake.cli import UsageError, run_command
 from newslake.editorial import ARTICLE_ID, ARTICLE_ID_RULE, Block, Promote
 from newslake.editorial_store import ControlsStoreError, DynamoControls
 from newslake.settings import Settings, get_settings
-
-USAGE_ERROR = 2
-STORE_ERROR = 1
-
-
-class UsageError(Exception):
-    """Input the tool refuses; the message is the line it prints."""
 
 
 def _login() -> str:
@@ -127,16 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = get_settings()
     store = DynamoControls(aws.client("dynamodb", settings), settings.recommendations_table)
-    try:
-        line = run(args, settings, store)
-    except UsageError as exc:
-        print(f"{args.command}: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except ControlsStoreError as exc:
-        print(f"{args.command}: nothing was changed ({exc}); is the platform up?", file=sys.stderr)
-        return STORE_ERROR
-    print(json.dumps(line, sort_keys=True))
-    return 0
+    return run_command(
+        lambda: run(args, settings, store),
+        label=args.command,
+        failures={ControlsStoreError: "nothing was changed ({}); is the platform up?"},
+        sort_keys=True,
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ erasing.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -24,11 +23,10 @@ from typing import Any, NoReturn
 from pyspark.sql import SparkSession
 
 from newslake import aws, logs, privacy
+from newslake.cli import UsageError, run_command
 from newslake.settings import Settings, get_settings
 from spark_jobs.reader_rows import Reader
 from spark_jobs.reader_scan import history, readable
-
-EXIT_BAD_INPUT = 2
 
 
 def check(spark: SparkSession, settings: Settings, reader: Reader) -> dict[str, Any]:
@@ -52,17 +50,17 @@ def check(spark: SparkSession, settings: Settings, reader: Reader) -> dict[str, 
 
 
 class _Arguments(argparse.ArgumentParser):
-    """Bad arguments are one line (the ValueError), not argparse's usage and exit."""
+    """Bad arguments are one line (the UsageError), not argparse's usage and exit."""
 
     def error(self, message: str) -> NoReturn:
-        raise ValueError(f"{message}: pass --portal P --user ID (make erase-check PORTAL= USER=)")
+        raise UsageError(f"{message}: pass --portal P --user ID (make erase-check PORTAL= USER=)")
 
 
 def parse_reader(argv: list[str], settings: Settings) -> Reader:
     """The reader the command line names.
 
     Raises:
-        ValueError: the portal or the id is not one the lake could hold (the message says
+        UsageError: the portal or the id is not one the lake could hold (the message says
             what to pass instead).
     """
     p = _Arguments(prog="erase-check", description=__doc__)
@@ -70,27 +68,27 @@ def parse_reader(argv: list[str], settings: Settings) -> Reader:
     p.add_argument("--user", required=True)
     args = p.parse_args(argv)
     if not privacy.valid_portal(args.portal, settings):
-        raise ValueError(
+        raise UsageError(
             f"unknown portal {args.portal!r}: PORTAL must be one of {', '.join(settings.portals)}"
         )
     if not privacy.valid_user_id(args.user):
-        raise ValueError("USER is not a reader id: 1 to 128 characters, none control or invisible")
+        raise UsageError("USER is not a reader id: 1 to 128 characters, none control or invisible")
     return Reader(args.portal, args.user)
 
 
 def main(argv: list[str] | None = None) -> int:
     logs.configure()
     settings = get_settings()
-    try:
-        reader = parse_reader(sys.argv[1:] if argv is None else argv, settings)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    from spark_jobs.session import get_spark
+    args = sys.argv[1:] if argv is None else argv
 
-    spark = get_spark(settings, app_name="newslake-erase-check")
-    print(json.dumps(check(spark, settings, reader), sort_keys=True))
-    return 0
+    def command() -> dict[str, Any]:
+        reader = parse_reader(args, settings)  # before Spark starts: bad input is quick
+        from spark_jobs.session import get_spark
+
+        spark = get_spark(settings, app_name="newslake-erase-check")
+        return check(spark, settings, reader)
+
+    return run_command(command, sort_keys=True)
 
 
 if __name__ == "__main__":
