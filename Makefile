@@ -164,7 +164,7 @@ unpromote: up ## End a promotion: make unpromote PORTAL=g1 ARTICLE=<id>
 controls: up ## A portal's blocks and promotions: make controls PORTAL=g1 (one JSON line)
 	@$(EDITORIAL) controls --portal '$(PORTAL)'
 
-batch: up ## The nightly chain (spark-submit): catch up, interactions, train, gate, export, switch
+batch: up ## The nightly chain (spark-submit): catch up, erase, interactions, train, gate, export, switch
 	@$(PY) -m ingestion.local_impressions --once >/dev/null
 	@$(PY) -m spark_jobs.submit spark_jobs/nightly.py $(if $(STAGE),-- --stage $(STAGE))
 

@@ -3,9 +3,10 @@
 ``python -m spark_jobs.submit spark_jobs/nightly.py -- [--stage STAGE] [--portal P]
 [--as-of ISO8601] [--version V]`` (or ``python -m spark_jobs.nightly ...`` in process).
 Every stage prints one JSON object as its last stdout line; logs go to stderr. The
-default stage, ``all``, runs the chain in one process: catch_up, rec_performance,
+default stage, ``all``, runs the chain in one process: catch_up, rec_performance, erase,
 interactions, then per portal train, export and switch; one portal's failure spares the
-others, and so does a failure to measure the lists served.
+others, and so does a failure to measure the lists served, but a failed erasure stops the
+chain before any model sees the data (the Airflow DAG runs erase before interactions too).
 
 What each stage does and its exit codes: spark_jobs/README.md, section "Nightly stages".
 
@@ -34,7 +35,14 @@ from newslake import aws, logs, versions
 from newslake.errors import NewslakeError
 from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
-from spark_jobs import delta_io, export, portal_run, rec_performance, table_care
+from spark_jobs import (
+    delta_io,
+    erasure_stage,
+    export,
+    portal_run,
+    rec_performance,
+    table_care,
+)
 from spark_jobs.experiment_results import experiment_results
 from spark_jobs.interactions import to_interactions
 from spark_jobs.landing import silver_counts
@@ -62,6 +70,7 @@ class RunReport:
     counts: dict[str, int] = field(default_factory=dict)
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
     rec_performance: dict[str, Any] = field(default_factory=dict)
+    erasure: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -214,6 +223,8 @@ def run(
         except Exception as exc:  # measuring yesterday's lists must not stop today's models
             log.exception("rec_performance failed; the models are trained all the same")
             report.rec_performance = {"failed": f"{exc}"[:400]}
+    with report.stage("erase"):  # privacy: every pending request, before any model
+        report.erasure = erasure_stage.run_stage(spark, settings)
     with report.stage("interactions"):
         build_interactions(spark, settings, as_of, version)
     ddb = aws.client("dynamodb", settings)
@@ -364,8 +375,6 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
     if args.stage == "maintain":  # the retention limits too, as make maintain
         return 0, table_care.maintain(spark, settings)
     if args.stage == "erase":  # privacy: every pending erasure request, before the training
-        from spark_jobs import erasure_stage
-
         return 0, erasure_stage.run_stage(spark, settings)
     as_of = resolve_as_of(spark, settings, args.as_of)
     version = args.version or versions.version_of(as_of)

@@ -19,6 +19,7 @@ is recent enough to lend its co-visitation), and trending shows 15 popular fille
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,6 +28,7 @@ from pyspark import cloudpickle
 from pyspark.sql import functions as F
 
 from newslake import aws, store, versions
+from newslake.privacy import ErasureRequests
 from newslake.settings import Settings
 from spark_jobs import als, export, gold, nightly, portal_run
 from spark_jobs.search import search_portal
@@ -39,6 +41,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])  # fakes shipped to 
 AS_OF = datetime(2026, 1, 10, tzinfo=UTC)
 CUTOFF = AS_OF - timedelta(days=1)
 VERSION = "v20260110T000000Z"
+ERASED = "nightly-erased-reader"
 SILVER = (
     "pageview_id string, portal string, user_id string, session_id string, article_id string, "
     "visit_start timestamp, dwell_ms long, scroll_depth int, clicks int, silver_at timestamp"
@@ -145,8 +148,18 @@ def nightly_run(spark, local_platform, tmp_path_factory):
         ddb.delete_item(TableName=settings.versions_table, Key=store.version_key(portal))
     for portal in ("ge", "regress"):
         versions.switch_active_version(ddb, settings.versions_table, portal, "v-old", None)
+    # a reader the lake never saw asks for erasure: the chain's erase stage completes it
+    ErasureRequests.of(settings).ask("g1", ERASED, asked_by="test", now=time.time())
     report = nightly.run(spark, settings, as_of=AS_OF, version=VERSION)
     return settings, report, ddb
+
+
+def test_the_chain_erases_pending_readers_before_the_interactions(nightly_run):
+    settings, report, _ = nightly_run
+    stages = list(report.stages_s)
+    assert stages[:4] == ["catch_up", "rec_performance", "erase", "interactions"]
+    done = ErasureRequests.of(settings).get("g1", ERASED)
+    assert done is not None and done.status == "done"
 
 
 def test_each_portal_ends_published_rejected_or_skipped(nightly_run):
