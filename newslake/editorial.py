@@ -131,6 +131,12 @@ def refill(limit: int, controls: Controls, *, now: float, most: int) -> int:
     return min(limit + len(controls.blocked(now)), max(limit, most))
 
 
+def unblocked(items: Iterable[T], blocked: frozenset[str], limit: int) -> list[T]:
+    """``items`` (best first) without the ``blocked`` articles, at most ``limit``: what the
+    jobs publish, asked for ``limit`` plus one item per block so the list keeps its length."""
+    return [i for i in items if i.article_id not in blocked][:limit]
+
+
 def _position(promotion: Promote) -> int:
     return promotion.position if promotion.position is not None else 1
 

@@ -7,8 +7,12 @@ Spark jobs run in a fair-scheduler pool of their own, so they share the cores wi
 micro-batches rather than queue in front of them. The catch-up
 (``--available-now``) publishes once, after the landing query stops.
 
-Expiries and the related lists' refresh are timed by its ``clock`` (wall time unless a
-test gives another), never by a second clock.
+Expiries, the related lists' refresh and which editorial blocks are in effect are timed by
+its ``clock`` (wall time unless a test gives another), never by a second clock.
+
+Each round reads the portals' editorial controls once and leaves blocked articles out of
+every list it writes, ranking one more item per block so the lists keep their length
+(:mod:`spark_jobs.editorial_filter`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from newslake import aws, store
+from newslake import aws, editorial_store, store
+from newslake.editorial import Controls, unblocked
+from newslake.editorial_store import ControlsStoreError
 from newslake.settings import Settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export
+from spark_jobs.editorial_filter import Blocked, spare, without_blocked
 from spark_jobs.fresh import covisitation
 from spark_jobs.live import LiveSignals, View
 from spark_jobs.popularity import top_by_views
@@ -56,9 +63,19 @@ class LivePublisher:
     """
 
     def __init__(
-        self, spark: SparkSession, settings: Settings, *, clock: Callable[[], float] = time.time
+        self,
+        spark: SparkSession,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        controls: Callable[[str], Controls] | None = None,
     ) -> None:
+        """``controls(portal)`` reads a portal's editorial controls (default: the serving
+        store's); tests pass an in-memory store's."""
         self.spark, self.settings, self.clock = spark, settings, clock
+        self._load_controls = controls or self._stored_controls
+        self._controls: dict[str, Controls] = {}
+        self._blocked: Blocked = {}
         self.paths = StreamPaths.of(settings)
         self.signals = LiveSignals(
             timedelta(minutes=settings.trending_window_minutes), settings.top_n
@@ -86,6 +103,7 @@ class LivePublisher:
                 return False
             batch_time = newest[0].replace(tzinfo=UTC)
             as_of = self._as_of = max(self._as_of or batch_time, batch_time)
+            self._blocked = self._read_blocked()
             self._publish_window(visits, as_of)
             self._watermark = newest[1]
             return True
@@ -100,6 +118,8 @@ class LivePublisher:
             self._seed()
             self._seeded = True
             return True
+        self._blocked = self._read_blocked()
+        self.signals.top_n = self.settings.top_n + spare(self._blocked)
         trending, readers = self.signals.drain()
         as_of = self.signals.as_of
         if not readers or as_of is None:
@@ -125,8 +145,14 @@ class LivePublisher:
         (``ingestion/session_store.py``): its conditional writes are their only writer, so
         no read is lost to a racing overwrite."""
         expires_at = self._expires_at()
+        top_n, blocked = self.settings.top_n, self._blocked
         records = [
-            store.item_record(store.trending_key(p), store.LIVE, items, expires_at)
+            store.item_record(
+                store.trending_key(p),
+                store.LIVE,
+                unblocked(items, blocked.get(p, frozenset()), top_n),
+                expires_at,
+            )
             for p, items in trending.items()
         ]
         export.write_batch(self._client(), self.settings.recommendations_table, records)
@@ -164,17 +190,21 @@ class LivePublisher:
             F.col(C.VISIT_START) > F.lit(since).cast("timestamp")  # file skipping by stats
         )
         ttl = self._expires_at()
-        trending = recent.transform(
-            top_by_views(as_of, timedelta(minutes=s.trending_window_minutes), s.top_n)
-        ).withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
+        window, asked = timedelta(minutes=s.trending_window_minutes), s.top_n + spare(self._blocked)
+        trending = (
+            recent.transform(top_by_views(as_of, window, asked))
+            .transform(without_blocked(self._blocked, s.top_n, (C.PORTAL,)))
+            .withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
+        )
         self._publish(trending, export.RowKey(store.trending_key, C.PORTAL), ttl)
         if self.clock() - self._related_at >= s.related_refresh_s:
             self._publish_related(recent, as_of)
 
     def _publish_related(self, recent: DataFrame, as_of: datetime) -> None:
         s = self.settings
-        related = recent.transform(
-            covisitation(as_of, timedelta(hours=s.covisit_window_hours), s.top_n)
+        window, asked = timedelta(hours=s.covisit_window_hours), s.top_n + spare(self._blocked)
+        related = recent.transform(covisitation(as_of, window, asked)).transform(
+            without_blocked(self._blocked, s.top_n, (C.PORTAL, C.SOURCE_ARTICLE))
         )
         export.publish_lists(
             related,
@@ -184,6 +214,33 @@ class LivePublisher:
             self._expires_at(),
         )
         self._related_at = self.clock()
+
+    def _read_blocked(self) -> Blocked:
+        """The articles blocked on each portal now, the controls read once per round.
+
+        A portal whose controls cannot be read keeps those of its last read (logged): the
+        lists go on refreshing, and no article blocked before the outage comes back. One
+        never read fails the round (retried next round) rather than publish lists it cannot
+        filter; the controls live in the table the lists are written to, so a store that
+        cannot be read would mostly not take the lists either.
+        """
+        for portal in self.settings.portals:
+            try:
+                self._controls[portal] = self._load_controls(portal)
+            except ControlsStoreError as exc:
+                if portal not in self._controls:
+                    raise ControlsStoreError(
+                        f"the editorial controls of {portal} were never read, so no live list "
+                        f"is published: {exc}"
+                    ) from exc
+                log.warning(
+                    "editorial controls of %s not read; the last read apply: %s", portal, exc
+                )
+        now = self.clock()
+        return {portal: c.blocked(now) for portal, c in self._controls.items()}
+
+    def _stored_controls(self, portal: str) -> Controls:
+        return editorial_store.load(self._client(), self.settings.recommendations_table, portal)
 
     def _expires_at(self) -> int:
         """When a live list written now expires (the store's TTL), by the publisher's clock."""
