@@ -389,6 +389,19 @@ class Settings(BaseSettings):
             raise ValueError("profile aws reads the lake with s3:// (EMR), not s3a://")
         return self
 
+    # privacy: Delta refuses a log retention shorter than the deleted-file retention, so
+    # the maintenance's ALTER TABLE would fail on every table with a Spark trace.
+    @model_validator(mode="after")
+    def _check_retention(self) -> Settings:
+        if self.delta_log_retention_days * 24 < self.vacuum_retention_hours:
+            days = -(-self.vacuum_retention_hours // 24)
+            raise ValueError(
+                f"NEWSLAKE_DELTA_LOG_RETENTION_DAYS ({self.delta_log_retention_days}) is shorter "
+                f"than NEWSLAKE_VACUUM_RETENTION_HOURS ({self.vacuum_retention_hours} h), and "
+                f"Delta keeps a log at least as long as removed files: set it to {days} or more"
+            )
+        return self
+
     # ---- derived names -------------------------------------------------------
     @property
     def endpoint_url(self) -> str | None:

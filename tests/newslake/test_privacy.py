@@ -72,7 +72,7 @@ def test_portals_are_the_configured_ones() -> None:
 
 
 def test_history_is_unreadable_a_night_after_the_longest_retention() -> None:
-    settings = Settings(vacuum_retention_hours=240, delta_log_retention_days=7)
+    settings = Settings(vacuum_retention_hours=240, delta_log_retention_days=10)
     # 2027-01-15T08:00Z + 10 days + 1 night
     assert unreadable_by(1_800_000_000.0, settings) == "2027-01-26"
 
@@ -81,7 +81,7 @@ def test_in_aws_history_is_unreadable_once_the_lake_bucket_drops_its_old_version
     settings = Settings(
         profile="aws",
         vacuum_retention_hours=240,
-        delta_log_retention_days=7,
+        delta_log_retention_days=10,
         lake_noncurrent_version_days=7,
     )
     # 2027-01-15T08:00Z + 10 days + 1 night + 7 days of noncurrent versions + S3's rounding

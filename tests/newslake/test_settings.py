@@ -73,3 +73,9 @@ def test_a_settings_default_is_the_fields_not_the_environments(monkeypatch):
 def test_a_default_of_no_setting_is_an_error():
     with pytest.raises(KeyError):
         setting_default("serving_no_such_setting")
+
+
+def test_a_log_retention_shorter_than_the_vacuum_retention_is_refused():
+    with pytest.raises(ValidationError, match=r"\(7\) is shorter .* set it to 10 or more"):
+        Settings(vacuum_retention_hours=240, delta_log_retention_days=7)
+    assert Settings(vacuum_retention_hours=240, delta_log_retention_days=10)
