@@ -85,11 +85,18 @@ jars: $(STAMP) ## Resolve the Spark jars (Delta, hadoop-aws) once into ~/.m2
 
 setup: preflight $(STAMP) sysdeps chromium jars ## Create the venv, install packages and jars
 
-up: setup ## Start the moto server on 127.0.0.1, provision it, start the session-state poller (idempotent)
+up: setup ## Start the moto server on 127.0.0.1, provision it, fill an empty store from the lake, start the session-state poller (idempotent)
 	@$(PY) -m newslake.local up
+	@$(PY) -m spark_jobs.restore --if-empty
 	@$(PY) -m ingestion.session_daemon start
 
-down: ## Stop the local platform (the session-state poller, then the moto server)
+# ---- the serving store filled from the lake (spark_jobs/restore.py); make up runs it when the store is empty
+.PHONY: restore
+restore: setup ## Fill the serving store from the lake again: active versions' lists, live lists, recent reads, hot counts
+	@$(PY) -m newslake.local up
+	@$(PY) -m spark_jobs.restore
+
+down: ## Stop the local platform (the session-state poller, then the moto server); the lake on disk stays
 	@test -x $(PY) && { $(PY) -m ingestion.session_daemon stop; $(PY) -m newslake.local down; } || true
 
 status: ## Say whether the local platform is running (exit 3 when stopped)
@@ -238,5 +245,5 @@ deploy: $(STAMP) ## Deploy the AWS stacks for ENV=... (AWS credentials; CDK_ARGS
 	@$(CDK) deploy --all --app "$(PY) -m infra.app" --output cdk.out \
 	  -c env=$(ENV) -c lambda_layer_dir=build/lambda-layer $(CDK_ARGS)
 
-clean: down ## Remove the venv and local state (the jar cache in ~/.m2 stays)
+clean: down ## Remove the venv and local state, the local lake included (the jar cache in ~/.m2 stays)
 	rm -rf $(VENV) $(AIRFLOW_VENV) .newslake

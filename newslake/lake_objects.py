@@ -62,3 +62,21 @@ def read_text(settings: Settings, name: str, *, s3: Any = None) -> str | None:
             return None
         raise
     return str(body.read().decode())
+
+
+def exists(settings: Settings, name: str, *, s3: Any = None) -> bool:
+    """True when ``name`` under the lake root is a file, a folder, or an S3 prefix with
+    objects."""
+    scheme, location = _where(settings, name)
+    if scheme == "file":
+        return Path(location).exists()
+    bucket, key = location.split("/", 1)
+    try:
+        listed = (s3 or aws.client("s3", settings)).list_objects_v2(
+            Bucket=bucket, Prefix=key, MaxKeys=1
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return False
+        raise
+    return bool(listed.get("KeyCount"))
