@@ -141,6 +141,10 @@ class _Stream:
     stream: str
     iterators: dict[str, str | None]  # shard id -> iterator; None once a closed shard is read
     delivered: dict[str, str]  # shard id -> last sequence number written (the checkpoint)
+    # local platform: the stream's creation (epoch s) in every object's name. The local lake
+    # and the streaming job's checkpoint outlive the moto server; a stream made again
+    # numbers its records from 1 anew, and a name landed before would be skipped as read.
+    created: int = 0
     buffer: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (shard id, record)
     size: int = 0
     since: float | None = None  # clock time of the oldest buffered record
@@ -202,7 +206,11 @@ class FirehoseStandIn:
                 else:
                     kwargs["ShardIteratorType"] = "TRIM_HORIZON"
                 iterators[shard_id] = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-            self._streams.append(_Stream(portal, stream, iterators, delivered))
+            summary = self.kinesis.describe_stream_summary(StreamName=stream)
+            created = int(
+                summary["StreamDescriptionSummary"]["StreamCreationTimestamp"].timestamp()
+            )
+            self._streams.append(_Stream(portal, stream, iterators, delivered, created=created))
         self._opened = True
 
     def poll(self) -> int:
@@ -258,10 +266,10 @@ class FirehoseStandIn:
         bucket, s = self.settings.landing_bucket, self.settings
         for hour, recs in sorted(good.items()):
             body = b"".join(r["Data"].rstrip(b"\n") + b"\n" for _, r in recs)
-            self._put(bucket, object_key(s, st.portal, hour, _name(st.stream, recs)), body)
+            self._put(bucket, object_key(s, st.portal, hour, _name(st, recs)), body)
         for hour, recs in sorted(bad.items()):
             body = b"".join(_error_line(r, st.stream) + b"\n" for _, r in recs)
-            self._put(bucket, error_key(s, st.portal, hour, _name(st.stream, recs)), body)
+            self._put(bucket, error_key(s, st.portal, hour, _name(st, recs)), body)
             self.stats.errors += len(recs)
         delivered = dict(st.delivered)
         for shard_id, r in st.buffer:  # in each shard's order, so the last one wins
@@ -282,8 +290,9 @@ class FirehoseStandIn:
         self.stats.objects += 1
 
 
-def _name(stream: str, recs: list[tuple[str, dict[str, Any]]]) -> str:
-    return object_name(stream, [(shard_id, r["SequenceNumber"]) for shard_id, r in recs])
+def _name(st: _Stream, recs: list[tuple[str, dict[str, Any]]]) -> str:
+    records = [(shard_id, r["SequenceNumber"]) for shard_id, r in recs]
+    return object_name(f"{st.stream}-{st.created}", records)
 
 
 def deliver(

@@ -166,3 +166,24 @@ def test_an_object_once_written_never_changes_after_a_crash(platform, monkeypatc
     (second_key,) = after.keys() - first.keys()
     assert sorted(json.loads(x)["event_id"] for x in after[second_key]) == ["e1", "e2", "e3"]
     assert _standin(platform).drain().records == 0  # checkpointed past e3
+
+
+def test_the_same_records_of_a_stream_made_again_land_under_a_new_name(platform):
+    """The local lake and the streaming job's checkpoint outlive the moto server, whose
+    streams, made again, number their records from 1 anew: a name landed before a restart
+    must never come back, or the streaming job would skip it as already read."""
+    import time
+
+    from newslake.local import provision
+
+    _put(platform, "g1", [b'{"event_id":"e1"}'])
+    _standin(platform).drain()
+    before = set(_objects(platform, "pageviews/"))
+    time.sleep(1.1)  # a restart takes longer than the creation time's second
+    server.reset(platform)
+    provision.provision(platform)
+    _put(platform, "g1", [b'{"event_id":"e1"}'])
+    _standin(platform).drain()
+    after = set(_objects(platform, "pageviews/"))
+    assert len(before) == len(after) == 1
+    assert before.isdisjoint(after)
