@@ -4,6 +4,9 @@ Items are written with ``BatchWriteItem`` from the executors, retrying unprocess
 exponential backoff. Only when every item is in does :func:`switch_active_version` move the
 portal's pointer, in one conditional write; a failure before that leaves the version in
 service untouched, and the half-written items expire by TTL.
+
+The articles the newsroom blocked are left out of every list exported
+(:mod:`spark_jobs.editorial_filter`), the portal's controls read once per export.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
-from newslake import aws, store
+from newslake import aws, editorial_store, store
+from newslake.editorial_store import ControlsStoreError
 from newslake.errors import NewslakeError
 from newslake.settings import Settings
 
@@ -23,6 +27,7 @@ from newslake.settings import Settings
 from newslake.versions import VersionSwitchError, active_version, switch, switch_active_version
 from spark_jobs import columns as C
 from spark_jobs import gold
+from spark_jobs.editorial_filter import Blocked, without_blocked
 from spark_jobs.tables import GoldPaths
 
 __all__ = [
@@ -216,11 +221,15 @@ def export_version(
     client_factory: ClientFactory = dynamodb_client,
 ) -> dict[str, int]:
     """Write a portal's version (personal lists, popular, related, and the weights the
-    gate earned) to the store; the pointer is not touched. Returns the items written per
-    list.
+    gate earned) to the store, less the articles blocked now; the pointer is not touched.
+    Returns the items written per list.
+
+    The version ranked ``top_n`` per list, so a list holding a blocked article is written
+    one shorter; serving asks its lists for more items than it shows and fills the gap.
 
     Raises:
-        ExportError: the version was not promoted by the gate, or has no lists.
+        ExportError: the version was not promoted by the gate, has no lists, or the
+            portal's editorial controls could not be read.
     """
     paths = GoldPaths.of(settings)
     decision = gold.gate_decision(spark, paths.model_runs, portal, version)
@@ -234,11 +243,13 @@ def export_version(
         "popular": (paths.popular, RowKey(store.popular_key, C.PORTAL)),
         "related": (paths.related, RowKey(store.related_key, C.PORTAL, C.SOURCE_ARTICLE)),
     }
+    blocked = blocked_now(settings, portal)
     counts: dict[str, int] = {}
     for name, (path, key) in lists.items():
         rows = gold.version_rows(spark, path, portal, version)
         if rows is None:
             raise ExportError(f"{portal} {version}: {path} does not exist")
+        rows = rows.transform(without_blocked(blocked, settings.top_n, key.columns))
         if name == "popular":
             rows = rows.withColumn(C.SCORE, F.col(C.VIEWS).cast("double"))
         counts[name] = publish_lists(
@@ -251,6 +262,25 @@ def export_version(
     table = settings.recommendations_table
     counts["weights"] = write_batch(client_factory(settings), table, [record])
     return counts
+
+
+def blocked_now(settings: Settings, portal: str) -> Blocked:
+    """The portal's articles blocked now, read from the serving store.
+
+    Raises:
+        ExportError: the controls could not be read. Failing is the safe side: the version
+            in service stays and serving keeps applying its copy of the controls, where
+            exporting unfiltered lists would put taken-down articles back in the store.
+    """
+    table = settings.recommendations_table
+    try:
+        controls = editorial_store.load(dynamodb_client(settings), table, portal)
+    except ControlsStoreError as exc:
+        raise ExportError(
+            f"{portal}: the editorial controls could not be read, so nothing is exported and "
+            f"the version in service stays; run the export again once the store answers ({exc})"
+        ) from exc
+    return {portal: controls.blocked(time.time())}
 
 
 def publish_small_lists(
