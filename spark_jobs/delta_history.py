@@ -3,9 +3,10 @@
 A DELETE writes new files without the rows and marks the old ones removed; the old files
 stay on storage, readable by time travel, until VACUUM deletes them once their removal is
 older than the table's deleted-file retention, and the log entries that describe them
-(with the files' column statistics) stay until the log retention. So every version still
-retained is read here as the union of the data files its log names: the current
-version's, and the removed ones still on storage.
+(with the files' column statistics) stay until the log retention, and then until the next
+checkpoint, which the nightly maintenance writes (spark_jobs/retention.py). So every
+version still retained is read here as the union of the data files its log names: the
+current version's, and the removed ones still on storage.
 """
 
 from __future__ import annotations
