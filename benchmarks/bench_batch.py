@@ -1,8 +1,8 @@
 """``make bench-batch``: the nightly batch on the G1 clicks, timed, with its model figures.
 
-1. A moto server and a lake of the bench's own (``NEWSLAKE_MOTO_PORT``,
-   ``NEWSLAKE_STATE_DIR``; the lake on local disk under the state dir unless
-   ``NEWSLAKE_LAKE_URI`` says otherwise), reset; portal ``g1`` only.
+1. The moto server (``NEWSLAKE_MOTO_PORT``) reset, and a lake of the bench's own where
+   the platform keeps its lake by default, on local disk, under ``state_dir/bench-batch``
+   (:mod:`benchmarks.lake`; ``NEWSLAKE_LAKE_URI`` wins), emptied; portal ``g1`` only.
 2. The G1 clicks written straight into ``silver/pageviews`` (``spark_jobs.g1_silver``).
 3. The weekly search (``--grid quick`` by default; ``--grid none`` skips it), recorded
    in ``gold.hyperparams`` as the nightly run expects.
@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.lake import own_lake
 from ingestion import g1, session_daemon
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
@@ -46,10 +47,9 @@ def _log(msg: str) -> None:
 
 
 def _settings() -> Settings:
-    """The settings for portal g1, the lake on local disk unless NEWSLAKE_LAKE_URI says."""
+    """The settings for portal g1 and the bench's own lake."""
     base = get_settings()
-    lake = base.lake_uri or f"file://{base.state_dir.resolve()}/lake"
-    return base.model_copy(update={"portals": ("g1",), "lake_uri": lake})
+    return base.model_copy(update={"portals": ("g1",), "lake_uri": own_lake(base, "bench-batch")})
 
 
 def _nightly(settings: Settings, as_of: str, version: str) -> tuple[float, dict[str, Any]]:

@@ -1,9 +1,9 @@
 """``make bench-erase``: erase 100 readers from a lake built from the G1 clicks, timed, and
 prove they are gone.
 
-1. A moto server and a lake of the bench's own (``NEWSLAKE_MOTO_PORT``,
-   ``NEWSLAKE_STATE_DIR``; the lake on local disk under the state dir unless
-   ``NEWSLAKE_LAKE_URI`` says otherwise), reset; portal ``g1`` only.
+1. The moto server (``NEWSLAKE_MOTO_PORT``) reset, and a lake of the bench's own where
+   the platform keeps its lake by default, on local disk, under ``state_dir/bench-erase``
+   (:mod:`benchmarks.lake`; ``NEWSLAKE_LAKE_URI`` wins), emptied; portal ``g1`` only.
 2. The G1 clicks of hourly files ``0..--last-hour`` (48 by default: two days of the 16,
    a subset so the bench runs in minutes) bulk-loaded into the landing zone as Firehose
    would have, and caught up into bronze and silver by the streaming job (availableNow).
@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.lake import own_lake
 from ingestion import bulk_load, g1
 from newslake import aws, store
 from newslake.local import provision, server
@@ -50,7 +51,7 @@ def _log(msg: str) -> None:
 
 def _settings() -> Settings:
     base = get_settings()
-    lake = base.lake_uri or f"file://{(base.state_dir / 'bench-erase-lake').resolve()}"
+    lake = own_lake(base, "bench-erase")
     return base.model_copy(
         update={"portals": (PORTAL,), "lake_uri": lake, "stream_publish_live": False}
     )

@@ -10,7 +10,10 @@ counts the degraded 200s while it was down, ``store_fresh_after`` the fresh ones
 The streaming job:
 lands ``--objects`` GZIP objects of ``--events`` pageviews each (every tenth object delivers
 one event of the previous object again, as at-least-once collection does) under a landing
-prefix of its own, with the lake on local disk. Then ``--kills`` times: starts the catch-up
+prefix of its own, with a lake of its own where the platform keeps its lake by default, on
+local disk, under ``state_dir/bench-faults/<time>`` (:mod:`benchmarks.lake`; always on
+disk, whatever ``NEWSLAKE_LAKE_URI`` says: the kill points are found in the checkpoint's
+files). Then ``--kills`` times: starts the catch-up
 (``spark_jobs/streaming.py --available-now``, ``--files-per-batch`` objects a micro-batch),
 waits until a micro-batch is under way (its offsets written, its commit not), waits a
 random 0 to ``--max-delay-s`` more and kills the job's whole process group with SIGKILL.
@@ -40,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.lake import own_lake
 from newslake import aws
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
@@ -228,11 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     args.seed = random.SystemRandom().randrange(2**32) if args.seed is None else args.seed
     settings = get_settings()
     tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    lake = (settings.state_dir / "bench-faults" / tag).resolve()
-    logs = lake.parent / f"{tag}-logs"
+    logs = (settings.state_dir / "bench-faults" / f"{tag}-logs").resolve()
     logs.mkdir(parents=True, exist_ok=True)
     settings = settings.model_copy(
-        update={"lake_uri": f"file://{lake}", "landing_prefix": f"bench-faults-{tag}/pageviews"}
+        update={
+            "lake_uri": own_lake(
+                settings.model_copy(update={"lake_uri": None}), "bench-faults", tag
+            ),
+            "landing_prefix": f"bench-faults-{tag}/pageviews",
+        }
     )
     server.start(settings)
     provision.provision(settings)

@@ -12,8 +12,14 @@ with the same traffic, unmeasured, until six micro-batches have committed (and a
 ``--warmup-seconds``): a long-running job is measured, not its first micro-batches, which
 run before the JVM has compiled the hot paths.
 
+The lake (``--lake disk``, the default) lies where the platform keeps its lake by default,
+on local disk, under a state folder of the bench's own, ``state_dir/bench-stream/<time>``
+(:mod:`benchmarks.lake`; ``NEWSLAKE_LAKE_URI`` wins); ``--lake s3`` puts it on the moto
+server's S3 through s3a.
+
 Catch-up (availableNow): G1 clicks (hourly files 0..N, over a million) bulk-loaded into a
-landing prefix of their own, then the streaming job catches up into a lake of its own;
+landing prefix of their own, then the streaming job catches up into a lake of its own
+(the run's lake root with ``-catchup-<time>``);
 events/s = bronze rows / the job's own catch-up time (Spark start-up excluded).
 
 The last line printed is one JSON object.
@@ -39,6 +45,7 @@ from typing import Any
 import httpx
 
 from benchmarks import procs
+from benchmarks.lake import own_lake
 from benchmarks.stats import percentile
 from ingestion import bulk_load, g1, session_daemon
 from newslake import aws, store
@@ -342,8 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     if args.lake == "disk":
-        lake = (settings.state_dir / "bench-lake" / tag).resolve()
-        settings = settings.model_copy(update={"lake_uri": f"file://{lake}"})
+        settings = settings.model_copy(update={"lake_uri": own_lake(settings, "bench-stream", tag)})
+    else:
+        settings = settings.model_copy(update={"lake_uri": f"s3a://{settings.lake_bucket}"})
     server.start(settings)
     session_daemon.stop(settings)  # it would read the new streams from its old positions
     server.reset(settings)
