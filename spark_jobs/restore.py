@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pyspark.sql import Row, SparkSession
 from pyspark.sql import functions as F
 
@@ -34,6 +35,7 @@ from ingestion.session_state import Read, hot_chunks, hot_keep_s, reader_updates
 from ingestion.session_store import SessionStore
 from newslake import aws, lake_objects, logs, store, versions
 from newslake.errors import NewslakeError
+from newslake.local import keep
 from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
 from spark_jobs import delta_io, export
@@ -143,16 +145,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--if-empty",
         action="store_true",
-        help="only when the store is empty and the lake holds something (make up)",
+        help="only after a start of the moto server, when the store is empty and the lake "
+        "holds something (make up)",
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logs.configure()
     settings = get_settings()
     if settings.profile != "local":
-        print("error: restore is for the local platform; in AWS DynamoDB keeps the store")
+        print(
+            "error: restore is for the local platform; in AWS DynamoDB keeps the store",
+            file=sys.stderr,
+        )
         return 2
+    if args.if_empty and not keep.restore_pending(settings):
+        return 0  # the server was running: its store is as it was left
     ddb = aws.client("dynamodb", settings)
     if args.if_empty and not (store_is_empty(ddb, settings) and lake_has_data(settings)):
+        keep.restore_done(settings)
         return 0
     print(f"filling the serving store from the lake at {settings.lake_root} (Spark starts)...")
     from spark_jobs.session import get_spark
@@ -162,7 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     except NewslakeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(restore(spark, settings)))
+    try:
+        print(json.dumps(restore(spark, settings)))
+    except (BotoCoreError, ClientError) as exc:
+        # The pending mark stays: the next `make up` tries again.
+        print(f"error: the store refused the restore ({exc}); run `make up` again", file=sys.stderr)
+        return 1
+    keep.restore_done(settings)
     return 0
 
 

@@ -29,6 +29,9 @@ from newslake.settings import Settings
 SNAPSHOT_FORMAT = 1
 REQUESTS = "privacy-requests"
 CONTROLS = "editorial-controls"
+# Left by an `up` that started the moto server (its memory, the store with it, is new);
+# the restore from the lake runs while it is there and removes it when done.
+RESTORE_PENDING = "restore-pending"
 
 
 def lake_dir(settings: Settings) -> Path | None:
@@ -41,6 +44,22 @@ def lake_dir(settings: Settings) -> Path | None:
 
 def keep_dir(settings: Settings) -> Path:
     return settings.state_dir / "keep"
+
+
+def expect_restore(settings: Settings) -> None:
+    """Say that the store is new and may need filling from the lake."""
+    keep_dir(settings).mkdir(parents=True, exist_ok=True)
+    (keep_dir(settings) / RESTORE_PENDING).touch()
+
+
+def restore_pending(settings: Settings) -> bool:
+    """True from a start of the moto server until the restore has run: so the restore, and
+    its Spark start, is tried once per start, not on every `make up`."""
+    return (keep_dir(settings) / RESTORE_PENDING).exists()
+
+
+def restore_done(settings: Settings) -> None:
+    (keep_dir(settings) / RESTORE_PENDING).unlink(missing_ok=True)
 
 
 def forget(settings: Settings) -> None:

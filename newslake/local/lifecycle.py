@@ -27,6 +27,8 @@ def up(settings: Settings) -> list[str]:
         f"{len(settings.portals)} streams, retry queue + DLQ, buckets, tables, "
         f"user pool {app.pool_id}; the lake at {settings.lake_root}"
     ]
+    if started:
+        keep.expect_restore(settings)
     restored = keep.load(settings)
     if any(restored.values()):
         lines.append(f"put back from {keep.keep_dir(settings)}: {_counted(restored)}")

@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 import pytest
 
 from ingestion.session_store import SessionStore, consume
-from newslake import aws
+from newslake import aws, versions
 from newslake.editorial import Block
 from newslake.editorial_store import DynamoControls
-from newslake.local import lifecycle, server
+from newslake.local import keep, lifecycle, server
 from newslake.privacy import ErasureRequests
 from newslake.ranking import ReaderParams
+from newslake.settings import get_settings
 from serving.reader import DynamoReader
 from serving.recommender import HotParams, Recommender
 from spark_jobs import gold, nightly, restore
@@ -156,6 +157,7 @@ def test_after_down_and_up_a_reader_gets_the_same_lists_from_the_restored_store(
     lifecycle.down(settings)
     assert not server.is_running(settings)
     lifecycle.up(settings)
+    assert keep.restore_pending(settings)
     ddb = aws.client("dynamodb", settings)
     assert restore.store_is_empty(ddb, settings) and restore.lake_has_data(settings)
     summary = restore.restore(spark, settings, clock=lambda: NOW)
@@ -190,17 +192,46 @@ def test_after_down_and_up_a_reader_gets_the_same_lists_from_the_restored_store(
     assert not restore.store_is_empty(ddb, settings)
 
 
-def test_make_up_starts_no_spark_when_the_lake_holds_nothing(platform, monkeypatch, capsys):
+def _main_of(platform, monkeypatch):
+    """restore.main as make up runs it, on ``platform``; the restores it would run."""
     from newslake.settings import get_settings
+    from spark_jobs import session
 
-    monkeypatch.setenv("NEWSLAKE_STATE_DIR", str(platform.state_dir))
-    monkeypatch.setenv("NEWSLAKE_MOTO_PORT", str(platform.moto_port))
-    monkeypatch.setenv("NEWSLAKE_PORTALS", "g1")
+    for name, value in {
+        "NEWSLAKE_STATE_DIR": str(platform.state_dir),
+        "NEWSLAKE_MOTO_PORT": str(platform.moto_port),
+        "NEWSLAKE_PORTALS": "g1",
+    }.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("NEWSLAKE_LAKE_URI", raising=False)
     get_settings.cache_clear()
-    monkeypatch.setattr(restore, "restore", None)  # called, it would fail the test
+    ran: list[str] = []
+    monkeypatch.setattr(session, "get_spark", lambda settings, **kwargs: "spark")
+    monkeypatch.setattr(restore, "restore", lambda spark, settings: ran.append(spark) or {})
+    return ran
+
+
+def test_make_up_restores_only_after_starting_the_server_and_only_once(platform, monkeypatch):
+    ran = _main_of(platform, monkeypatch)
+    versions.record_in_lake(platform, "g1", VERSION)  # the lake holds a version, the store none
+    try:
+        assert restore.main(["--if-empty"]) == 0
+        assert ran == []  # the server was started by no `up`: its store is as left
+        keep.expect_restore(platform)  # what `up` does when it starts the server
+        assert restore.main(["--if-empty"]) == 0
+        assert ran == ["spark"]
+        assert restore.main(["--if-empty"]) == 0
+        assert ran == ["spark"]
+    finally:
+        get_settings.cache_clear()
+
+
+def test_make_up_starts_no_spark_when_the_lake_holds_nothing(platform, monkeypatch):
+    ran = _main_of(platform, monkeypatch)
+    keep.expect_restore(platform)
     try:
         assert restore.main(["--if-empty"]) == 0
     finally:
         get_settings.cache_clear()
-    assert capsys.readouterr().out == ""
+    assert ran == []
+    assert not keep.restore_pending(platform)
