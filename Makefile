@@ -170,6 +170,10 @@ unpromote: up ## End a promotion: make unpromote PORTAL=g1 ARTICLE=<id>
 	@$(EDITORIAL) unpromote --portal '$(PORTAL)' --article '$(ARTICLE)'
 controls: up ## A portal's blocks and promotions: make controls PORTAL=g1 (one JSON line)
 	@$(EDITORIAL) controls --portal '$(PORTAL)'
+# the editorial audit: every portal's change log into silver.editorial_audit (also a nightly stage)
+.PHONY: audit
+audit: up ## Bring the lake's editorial audit (silver.editorial_audit) up to the change log
+	@$(PY) -m spark_jobs.submit spark_jobs/editorial_audit.py
 
 batch: up ## The nightly chain (spark-submit): catch up, erase, interactions, train, gate, export, switch
 	@$(PY) -m ingestion.local_impressions --once >/dev/null

@@ -4,9 +4,10 @@
 [--as-of ISO8601] [--version V]`` (or ``python -m spark_jobs.nightly ...`` in process).
 Every stage prints one JSON object as its last stdout line; logs go to stderr. The
 default stage, ``all``, runs the chain in one process: catch_up, rec_performance, erase,
-interactions, then per portal train, export and switch; one portal's failure spares the
-others, and so does a failure to measure the lists served, but a failed erasure stops the
-chain before any model sees the data (the Airflow DAG runs erase before interactions too).
+interactions, then per portal train, export and switch, then editorial_audit; one portal's
+failure spares the others, and so does a failure to measure the lists served or to audit,
+but a failed erasure stops the chain before any model sees the data (the Airflow DAG runs
+erase before interactions too).
 
 What each stage does and its exit codes: spark_jobs/README.md, section "Nightly stages".
 
@@ -37,6 +38,7 @@ from newslake.settings import Settings, get_settings
 from spark_jobs import columns as C
 from spark_jobs import (
     delta_io,
+    editorial_audit_stage,
     erasure_stage,
     export,
     portal_run,
@@ -57,6 +59,7 @@ log = logging.getLogger("newslake.nightly")
 STAGES = (
     "all", "check", "catch_up", "maintain", "interactions", "search", "train", "export", "switch",
     "rec_performance", "erase",
+    "editorial_audit",  # the newsroom's control changes into silver.editorial_audit
 )  # fmt: skip
 EXIT_NO_DATA = 3
 PUBLISHED = "published"
@@ -71,6 +74,7 @@ class RunReport:
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
     rec_performance: dict[str, Any] = field(default_factory=dict)
     erasure: dict[str, Any] = field(default_factory=dict)
+    editorial_audit: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -247,7 +251,19 @@ def run(
                 result["status"] = portal_run.FAILED
                 result["reason"] = f"export failed, version in service unchanged: {exc}"[:400]
         report.portals[portal] = result
+    with report.stage("editorial_audit"):  # after publishing: a failure spares the models
+        report.editorial_audit = _audit(spark, settings)
     return report
+
+
+def _audit(spark: SparkSession, settings: Settings) -> dict[str, Any]:
+    """The editorial audit in the chain: its failure is logged and reported, the night's
+    lists stay published (the change log keeps every change for the next run)."""
+    try:
+        return editorial_audit_stage.run(spark, settings)
+    except Exception as exc:
+        log.exception("editorial_audit failed; the change log keeps its changes for next run")
+        return {"failed": f"{exc}"[:400]}
 
 
 # ---- command line ---------------------------------------------------------------------------
@@ -374,6 +390,8 @@ def run_stage(args: argparse.Namespace, settings: Settings) -> tuple[int, dict[s
         return 0, _catch_up_stage(spark, settings, started)
     if args.stage == "maintain":  # the retention limits too, as make maintain
         return 0, table_care.maintain(spark, settings)
+    if args.stage == "editorial_audit":
+        return 0, editorial_audit_stage.run(spark, settings)
     if args.stage == "erase":  # privacy: every pending erasure request, before the training
         return 0, erasure_stage.run_stage(spark, settings)
     as_of = resolve_as_of(spark, settings, args.as_of)

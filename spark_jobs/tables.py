@@ -86,6 +86,15 @@ class GoldPaths:
         return {f"gold.{name}": path for name, path in self.__dict__.items()}
 
 
+def editorial_audit_path(settings: Settings) -> str:
+    """The newsroom's changes to the editorial controls (spark_jobs/editorial_audit.py)."""
+    return settings.table_path("silver", "editorial_audit")
+
+
 def lake_tables(settings: Settings) -> dict[str, str]:
     """Every Delta table newslake writes, by name."""
-    return {**StreamPaths.of(settings).tables(), **GoldPaths.of(settings).tables()}
+    return {
+        **StreamPaths.of(settings).tables(),
+        **GoldPaths.of(settings).tables(),
+        "silver.editorial_audit": editorial_audit_path(settings),
+    }

@@ -29,6 +29,7 @@ def test_every_table_lies_under_the_lake_root_by_layer_and_name():
         "gold.rec_performance": "file:///lake/gold/rec_performance",
         "gold.rec_checks": "file:///lake/gold/rec_checks",
         "gold.experiment_results": "file:///lake/gold/experiment_results",
+        "silver.editorial_audit": "file:///lake/silver/editorial_audit",
     }
 
 
