@@ -10,6 +10,11 @@ from newslake.editorial import Block, Promote
 from serving.api.deps import SECTION_PATTERN
 
 EPOCH_S = "epoch seconds"
+# Rules of a body that no JSON Schema can state, being judged against the server's clock:
+# each is the whole detail of its 422, and the PUT routes' documents name them.
+UNTIL_AHEAD = "until must be in the future"
+END_AHEAD = "end must be after start and in the future"
+CLOCK_RULES = {"until": UNTIL_AHEAD, "end": END_AHEAD}
 Section = Annotated[str, StringConstraints(pattern=SECTION_PATTERN)]
 MAX_SECTIONS = 50
 MAX_REASON_CHARS = 500
@@ -36,14 +41,30 @@ class PromoteIn(BaseModel):
     """Put the article in the portal's lists: at ``position``, or first in ``share`` of the
     answers (exactly one of the two), from ``start`` until ``end``."""
 
-    model_config = ConfigDict(extra="forbid")
+    # "Exactly one of position and share" in the document too, which _one_placement judges:
+    # one branch per field, with it a value and the other absent or null.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["position"],
+                    "properties": {"position": {"type": "integer"}, "share": {"type": "null"}},
+                },
+                {
+                    "required": ["share"],
+                    "properties": {"share": {"type": "number"}, "position": {"type": "null"}},
+                },
+            ]
+        },
+    )
 
     position: int | None = Field(default=None, ge=1, le=100, description="From 1.")
     share: float | None = Field(
         default=None, gt=0, le=1, description="The share of answers that show it first."
     )
     start: int | None = Field(default=None, gt=0, description=f"From ({EPOCH_S}); null: now.")
-    end: int = Field(gt=0, description=f"Until ({EPOCH_S}), after start.")
+    end: int = Field(gt=0, description=f"Until ({EPOCH_S}), after start and now.")
     sections: list[Section] = Field(
         default_factory=list,
         max_length=MAX_SECTIONS,
@@ -54,8 +75,6 @@ class PromoteIn(BaseModel):
     def _one_placement(self) -> PromoteIn:
         if (self.position is None) == (self.share is None):
             raise ValueError("give either position or share")
-        if self.start is not None and self.end <= self.start:
-            raise ValueError("end must be after start")
         return self
 
 

@@ -22,6 +22,9 @@ from newslake.editorial_store import ControlsStoreError
 from newslake.store import LIVE, related_key
 from serving.api.deps import ArticleIdPath, CurrentPrincipal, editorial_access
 from serving.api.editorial_schemas import (
+    CLOCK_RULES,
+    END_AHEAD,
+    UNTIL_AHEAD,
     BlockIn,
     BlockOut,
     BlockSet,
@@ -115,45 +118,57 @@ async def _changed(components: Components, portal: str, article_id: str) -> bool
     return await run_in_threadpool(_known, components, portal, article_id)
 
 
-def _put(path: str, answer: type[BaseModel], body: type[BaseModel]) -> Any:
-    """A PUT route answering ``answer`` that reads ``body`` itself, documented as its body."""
+def _put(path: str, answer: type[BaseModel], body: type[BaseModel], clock: str) -> Any:
+    """A PUT route answering ``answer`` that reads ``body`` itself, documented as its body;
+    its 422 also names the rule of the ``clock`` field, which no schema can state."""
+    refused = {
+        **_ERRORS[422],
+        "description": f"{_ERRORS[422]['description']}, or '{CLOCK_RULES[clock]}' "
+        "(judged by the server's clock)",
+    }
     return router.put(
-        path, response_model=answer, responses=_ERRORS, openapi_extra=_documented(body)
+        path,
+        response_model=answer,
+        responses={**_ERRORS, 422: refused},
+        openapi_extra=_documented(body),
     )
 
 
-@_put("/blocks/{article_id}", BlockSet, BlockIn)
+@_put("/blocks/{article_id}", BlockSet, BlockIn, "until")
 async def put_block(
     request: Request, principal: CurrentPrincipal, portal: str, article_id: ArticleIdPath
 ) -> dict[str, Any]:
     """Take the article out of every list of the portal (reader, article page, trending,
     popular; the streaming and nightly jobs' lists too) until ``until`` or until ended.
-    The article need not exist yet (``known`` false). Setting it again replaces it."""
+    The article need not exist yet (``known`` false). Setting it again replaces it.
+    ``until`` must be in the future by the server's clock, a rule no schema can state
+    (422 "until must be in the future")."""
     components = editorial_access(request, principal, portal)
     body = await _body(request, BlockIn)
     now = components.editorial().wall_clock()
     if body.until is not None and body.until <= now:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until must be in the future")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, UNTIL_AHEAD)
     block = Block(article_id, body.reason, body.until, principal.client_id, int(now))
     await _store_call(components, components.editorial().store.block, portal, block)
     known = await _changed(components, portal, article_id)
     return {**BlockOut.of(block, now), "portal": portal, "known": known}
 
 
-@_put("/promotions/{article_id}", PromotionSet, PromoteIn)
+@_put("/promotions/{article_id}", PromotionSet, PromoteIn, "end")
 async def put_promotion(
     request: Request, principal: CurrentPrincipal, portal: str, article_id: ArticleIdPath
 ) -> dict[str, Any]:
     """Place the article at ``position`` of the portal's lists (or first in ``share`` of
     the answers) from ``start`` until ``end``; with ``sections``, only on the article
     pages of those sections. A block of the same article wins. Setting it again
-    replaces it."""
+    replaces it. ``end`` must be after ``start`` and in the future by the server's clock,
+    rules no schema can state (422 "end must be after start and in the future")."""
     components = editorial_access(request, principal, portal)
     body = await _body(request, PromoteIn)
     now = components.editorial().wall_clock()
     start = body.start if body.start is not None else int(now)
     if body.end <= max(start, now):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "end must be in the future")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, END_AHEAD)
     promotion = Promote(
         article_id,
         body.position,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import cast
+from typing import Annotated, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from newslake.ids import ID_RULE
+from newslake.ids import ID_RULE, READER_ID_PATTERN
 from newslake.privacy import ErasureRequests, valid_user_id
 from serving.api.deps import CurrentPrincipal
 from serving.api.schemas import ErrorOut
@@ -27,6 +27,16 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
 
 router = APIRouter(prefix="/v1/portals/{portal}", tags=["privacy"])
+
+# The reader-id rule stated in the document only: the route judges it itself (valid_user_id,
+# lone surrogates included), so that its 422 names the erasure's rule, not the list routes'.
+ReaderIdPath = Annotated[
+    str,
+    Path(
+        description=f"The reader's id as the pageview API took it: {ID_RULE}.",
+        json_schema_extra={"pattern": READER_ID_PATTERN},
+    ),
+]
 
 
 class ErasureOut(BaseModel):
@@ -70,7 +80,7 @@ def _requests(request: Request) -> ErasureRequests:
     responses=RESPONSES,
 )
 async def ask_erasure(
-    request: Request, principal: CurrentPrincipal, portal: str, user_id: str
+    request: Request, principal: CurrentPrincipal, portal: str, user_id: ReaderIdPath
 ) -> ErasureOut:
     """Record that the reader is to be erased from every copy the lake and the store hold."""
     if not valid_user_id(user_id):

@@ -3,7 +3,8 @@ signed by the pool's key: a reader's own token on their own list, and a machine 
 on any reader's, the portal pinned to one that exists so that cases get past 403 and 404.
 
 The invariant: every answer is one of the document's statuses with its body (no 500, no
-status the document does not name).
+status the document does not name), and a request the document allows is not refused as
+malformed (422) unless for the one rule the document can only state in words.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from typing import Any
 
 import schemathesis
+from schemathesis.checks import positive_data_acceptance
 
 from newslake.store import ScoredItem
 from serving.main import create_app
@@ -48,17 +50,14 @@ WRITER = POOL.machine_token(
 )
 
 
-# Rules no JSON Schema states, each named in the document with its 422: an erasure takes
-# any reader id the lake may hold (the pageview API's rule, by Unicode category), and an
-# editorial block or promotion must end in the future (judged against the clock). A
-# schema-valid request may still be a 422 there.
-BEYOND_THE_SCHEMA = {
-    "include-path-regex": "/erasure$|/editorial/",
-    "checks": {
-        "positive_data_acceptance": {
-            "expected-statuses": ["2xx", "401", "403", "404", "422", "503"]
-        }
-    },
+# What no JSON Schema can state, as the PUT routes' description and 422 say it in words: a
+# block's until and a promotion's end are judged by the server's clock. A body the
+# document allows may be refused with that rule as the whole detail, and with no other.
+CLOCK_RULES = {
+    "/v1/portals/{portal}/editorial/blocks/{article_id}": "until must be in the future",
+    "/v1/portals/{portal}/editorial/promotions/{article_id}": (
+        "end must be after start and in the future"
+    ),
 }
 # The writing client's store is out of reach (nothing listens on moto port 9): every write
 # is the documented 503 "retry", which is no server error here.
@@ -74,10 +73,23 @@ def _schema(token: str, checks: dict[str, Any] | None = None, **pinned: str) -> 
         # Unknown query parameters are ignored, as HTTP APIs do (a cache buster, a
         # campaign tag), not refused: no case should expect a 4xx for one.
         generation={"allow-extra-parameters": False},
-        operations=[BEYOND_THE_SCHEMA],
         checks=checks or {},
     )
     return schemathesis.openapi.from_asgi("/openapi.json", APP, config=config)
+
+
+def _call_and_validate(case: Any) -> None:
+    """The case's answer checked against the document; a 422 naming the route's clock rule
+    is no refusal of valid data."""
+    response = case.call()
+    by_the_clock = (
+        case.method == "PUT"
+        and response.status_code == 422
+        and response.json().get("detail") == CLOCK_RULES.get(case.operation.path)
+    )
+    case.validate_response(
+        response, excluded_checks=[positive_data_acceptance] if by_the_clock else None
+    )
 
 
 as_reader = _schema(READER, portal="g1", user_id="alice")
@@ -88,16 +100,16 @@ as_writer = _schema(WRITER, STORE_OUT_OF_REACH, portal="g1")
 @as_reader.parametrize()
 def test_every_answer_to_a_reader_is_documented(case):
     say_seed()
-    case.call_and_validate()
+    _call_and_validate(case)
 
 
 @as_machine.parametrize()
 def test_every_answer_to_a_machine_client_is_documented(case):
     say_seed()
-    case.call_and_validate()
+    _call_and_validate(case)
 
 
 @as_writer.parametrize()
 def test_every_answer_to_a_writing_client_is_documented(case):
     say_seed()
-    case.call_and_validate()
+    _call_and_validate(case)

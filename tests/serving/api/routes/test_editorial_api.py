@@ -219,6 +219,18 @@ def test_a_readers_token_is_refused_whatever_its_scopes(
         ("/v1/portals/g1/editorial/blocks/x", {"reason": ""}, 422, "reason string should"),
         ("/v1/portals/g1/editorial/blocks/x", {"reason": "r", "until": 5}, 422, "until must be"),
         ("/v1/portals/g1/editorial/promotions/x", {"end": 1_900_000_000}, 422, "body give either"),
+        (
+            "/v1/portals/g1/editorial/promotions/x",
+            {"position": 1, "start": 1_900_000_100, "end": 1_900_000_000},
+            422,
+            "end must be after start and in the future",
+        ),
+        (
+            "/v1/portals/g1/editorial/promotions/x",
+            {"share": 0.5, "end": 1_799_999_999},
+            422,
+            "end must be after start and in the future",
+        ),
     ],
 )
 def test_bad_requests_are_refused_and_store_nothing(
