@@ -98,6 +98,7 @@ def recent_views(spark: SparkSession, settings: Settings, now: float) -> list[Ro
     at_ms = F.least(F.col(C.CLIENT_TS), F.col(C.SERVER_TS))  # as the consumer times a read
     return (
         events.where((F.col(C.EVENT_TYPE) == "view") & F.col(C.ARTICLE_ID).isNotNull())
+        .where(F.col(C.PORTAL).isin(*settings.portals))
         .where(at_ms > F.lit(int((now - keep_s) * 1000)))
         .select(C.PORTAL, C.USER_ID, C.ARTICLE_ID, at_ms.alias("at_ms"), C.SERVER_TS, C.EVENT_ID)
         .orderBy(C.SERVER_TS, C.EVENT_ID)

@@ -75,6 +75,8 @@ def _write_silver(spark, settings):
         visits.append((f"pv-{event_id}", "g1", user, session, article, t, 0, 0, 0, t))
         ms = int(_at(minutes) * 1000)
         events.append((event_id, "view", "g1", user, article, ms, ms))
+    # a portal this platform does not serve (NEWSLAKE_PORTALS changed): not restored
+    events.append(("x01", "view", "ge", "ana", "a1", int(NOW * 1000), int(NOW * 1000)))
     spark.createDataFrame(visits, VISITS).write.format("delta").save(paths.visits)
     spark.createDataFrame(events, EVENTS).write.format("delta").save(paths.events)
 
