@@ -14,12 +14,13 @@ as an organic one, with both null.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
-from newslake.ids import MAX_ID_CHARS
+from newslake.ids import ID_CHARS_PATTERN, MAX_ID_CHARS
 
 EventType = Literal["view", "engagement"]
 
@@ -32,6 +33,18 @@ MAX_REC_POSITION = 100
 # dropped by one parser and kept by the other. A URL the tracker sends (location.href,
 # document.referrer, a link's href) is serialized by the browser and never holds them.
 _AMBIGUOUS_IN_URL = re.compile(r"[\\\x00-\x20\x7f]")
+# The document's word for ids and URLs, which ingestion.validation judges (clean_id,
+# http_url_host) rather than the schema, so that its answers keep their words: every value
+# these patterns take is accepted there. A URL: absolute http(s), a host that is a plain
+# DNS name or IPv4 address (the page's must be, and within the portal's domains), a port
+# of at most four digits, none of the characters above.
+_HTTP_URL = (
+    r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{0,4})?"
+    r"(?:[/?#][^\\\u0000-\u0020\u007F]*)?"
+)
+HTTP_URL_PATTERN = f"^{_HTTP_URL}$"
+_ID: JsonDict = {"pattern": ID_CHARS_PATTERN}
+_CLICKED_URL = WithJsonSchema({"type": "string", "maxLength": 2048, "pattern": HTTP_URL_PATTERN})
 
 
 def http_url_host(value: str) -> str | None:
@@ -54,19 +67,23 @@ class Pageview(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=2048)
 
-    event_id: str = Field(min_length=1, max_length=64)
+    event_id: str = Field(min_length=1, max_length=64, json_schema_extra=_ID)
     event_type: EventType
     portal: str = Field(min_length=1, max_length=32)
-    user_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)  # what erasure accepts too
-    session_id: str = Field(min_length=1, max_length=128)
-    pageview_id: str = Field(min_length=1, max_length=64)
-    url: str = Field(min_length=1)
-    referrer: str | None = None
-    article_id: str | None = Field(default=None, max_length=128)
+    # What erasure accepts too.
+    user_id: str = Field(min_length=1, max_length=MAX_ID_CHARS, json_schema_extra=_ID)
+    session_id: str = Field(min_length=1, max_length=128, json_schema_extra=_ID)
+    pageview_id: str = Field(min_length=1, max_length=64, json_schema_extra=_ID)
+    url: str = Field(min_length=1, json_schema_extra={"pattern": HTTP_URL_PATTERN})
+    # document.referrer is "" when there is none.
+    referrer: str | None = Field(default=None, json_schema_extra={"pattern": f"^(?:{_HTTP_URL})?$"})
+    article_id: str | None = Field(default=None, max_length=128, json_schema_extra=_ID)
     dwell_ms: int = Field(default=0, ge=0, le=24 * 3600 * 1000)
     scroll_depth: int = Field(default=0, ge=0, le=100)
     clicks: int = Field(default=0, ge=0, le=10_000)
-    clicked_urls: list[str] = Field(default_factory=list, max_length=MAX_CLICKED_URLS)
+    clicked_urls: list[Annotated[str, _CLICKED_URL]] = Field(
+        default_factory=list, max_length=MAX_CLICKED_URLS
+    )
     client_ts: int = Field(description="client clock, epoch milliseconds", gt=0)
     # Strict: "3" or true is no position (ingestion.validation has already set such a pair
     # aside; anything else that builds a Pageview gets the same rule).

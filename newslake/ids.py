@@ -57,6 +57,8 @@ _REFUSED = "".join(
 )
 # The reader-id rule as a JSON Schema pattern (the erasure route's OpenAPI document).
 READER_ID_PATTERN = f"^[^{_REFUSED}]{{1,{MAX_ID_CHARS}}}$"
+# The characters an id may hold, for fields that set their own lengths.
+ID_CHARS_PATTERN = f"^[^{_REFUSED}]*$"
 # A Python string may also hold a lone surrogate (JSON's "\ud800" decodes to one), which no
 # UTF-8 text can: refused here, absent from the published pattern.
 _CLEAN = re.compile(f"[^{_REFUSED}\\uD800-\\uDFFF]*")

@@ -7,6 +7,7 @@ that is not a 200 stores nothing.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from ingestion.schema import SERVER_TS, Pageview
+from ingestion.schema import HTTP_URL_PATTERN, SERVER_TS, Pageview, http_url_host
 from newslake.settings import Settings
 from tests.utils.fuzz import fuzz, say_seed
 from tests.utils.pageview_app import RecordingClients, documented_answer, recording_gateway
@@ -115,3 +116,11 @@ def test_an_event_in_any_encoding_is_a_documented_answer(value, encoding):
     text = json.dumps(_event(article_id=value), ensure_ascii=False)
 
     assert _post(text.encode(encoding, errors="replace"))[0] in {200, 400}
+
+
+@fuzz(max_examples=200)
+@given(url=st.from_regex(HTTP_URL_PATTERN, fullmatch=True))
+def test_a_url_the_document_allows_is_one_the_check_takes(url: str) -> None:
+    say_seed()
+    # A plain DNS name or IPv4 address, as ingestion.validation takes the page's host.
+    assert re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", http_url_host(url) or "")

@@ -9,7 +9,7 @@ import unicodedata
 import jsonschema_rs
 import pytest
 
-from newslake.ids import READER_ID_PATTERN, clean_id, valid_user_id
+from newslake.ids import ID_CHARS_PATTERN, READER_ID_PATTERN, clean_id, valid_user_id
 
 REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 SURROGATES = range(0xD800, 0xE000)
@@ -58,3 +58,10 @@ def test_a_json_schema_validator_reads_the_pattern_as_the_code_does(
 
 def test_a_lone_surrogate_is_refused_though_no_utf8_text_holds_one() -> None:
     assert valid_user_id("a\ud800") is False
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("", True), ("s-1 é", True), ("x" * 300, True), ("s\x7f", False)]
+)
+def test_the_characters_pattern_leaves_lengths_to_the_field(value: str, valid: bool) -> None:
+    assert bool(re.fullmatch(ID_CHARS_PATTERN, value)) is valid
