@@ -18,7 +18,7 @@ from newslake.settings import Settings
 @dataclass(frozen=True)
 class CognitoApp:
     """Ids of the user pool and app client that tokens are issued for, and of the machine
-    clients found beside it (the privacy office's)."""
+    clients found beside it (the privacy office's, then the newsroom's)."""
 
     pool_id: str
     client_id: str
@@ -65,5 +65,6 @@ def find_cognito_app(settings: Settings) -> CognitoApp:
         raise PlatformError(
             f"no app client named {settings.app_client_name!r} in pool {pool_id}: run `make up`"
         )
-    privacy = find_app_client(cognito, pool_id, settings.privacy_client_name)
-    return CognitoApp(pool_id, client_id, (privacy,) if privacy else ())
+    machine = (settings.privacy_client_name, settings.editorial_client_name)
+    found = (find_app_client(cognito, pool_id, name) for name in machine)
+    return CognitoApp(pool_id, client_id, tuple(c for c in found if c))

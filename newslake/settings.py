@@ -211,6 +211,11 @@ class Settings(BaseSettings):
     # make promote without UNTIL: a promotion ends by itself, so none is left forgotten.
     editorial_promotion_s: int = Field(default=86_400, gt=0)
 
+    @property
+    def editorial_client_name(self) -> str:
+        """The newsroom's machine client: the editorial scope and every portal's."""
+        return f"{self.name_prefix}-editorial"
+
     # ---- Experiments (newslake/experiments.py): A/B tests of the served lists ----------
     # As JSON in NEWSLAKE_EXPERIMENTS: [{"name", "route", "enabled", "variants": [{"name",
     # "share", "overrides"}]}], checked at load so a bad definition stops the service at

@@ -1,7 +1,8 @@
 """Serving: the DynamoDB store, the Cognito pool, and the recommendation API (Lambda + Mangum).
 
 Tables and keys follow ``newslake/store.py``; the resource server's scopes are the ones
-``serving/authz.py`` checks (``newslake/recommendations.read``, ``newslake/portal.<p>``).
+``serving/authz.py`` checks (``newslake/recommendations.read``, ``newslake/portal.<p>``,
+``newslake/privacy.erase``, ``newslake/editorial.write``).
 Tokens are checked by the app itself (``serving/auth.py``), not by an API Gateway
 authorizer: ``/healthz`` and ``/readyz`` stay open and a reader's 401/403 answers keep the
 app's JSON shape.
@@ -13,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -21,7 +23,7 @@ from constructs import Construct
 from infra.config import InfraConfig
 from infra.stacks.common import dependencies_layer, python_function, retention
 from infra.stacks.security import SecurityStack
-from newslake.store import TTL_ATTRIBUTE
+from newslake.store import TTL_ATTRIBUTE, controls_key, controls_log_key
 
 
 class ServingStack(cdk.Stack):
@@ -119,14 +121,12 @@ class ServingStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
-    def _cognito(
-        self, config: InfraConfig
-    ) -> tuple[cognito.UserPool, list[str], cognito.UserPoolDomain]:
-        s = config.settings
-        pool = cognito.UserPool(
+    def _readers(self, config: InfraConfig) -> cognito.UserPool:
+        """The readers' user pool: no self sign-up, kept when the stack goes."""
+        return cognito.UserPool(
             self,
             "Readers",
-            user_pool_name=s.user_pool_name,
+            user_pool_name=config.settings.user_pool_name,
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(username=True, email=True),
             password_policy=cognito.PasswordPolicy(
@@ -140,6 +140,12 @@ class ServingStack(cdk.Stack):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+
+    def _cognito(
+        self, config: InfraConfig
+    ) -> tuple[cognito.UserPool, list[str], cognito.UserPoolDomain]:
+        s = config.settings
+        pool = self._readers(config)
         read = cognito.ResourceServerScope(
             scope_name=config.read_scope_name,
             scope_description="read recommendations (machine clients also need a portal scope)",
@@ -154,11 +160,16 @@ class ServingStack(cdk.Stack):
         erase = cognito.ResourceServerScope(
             scope_name=config.privacy_scope_name, scope_description="ask for a reader's erasure"
         )
+        # editorial: the newsroom's controls (newslake/editorial.py)
+        editorial = cognito.ResourceServerScope(
+            scope_name=s.editorial_write_scope.split("/", 1)[1],
+            scope_description="block and promote articles (with the portal's scope)",
+        )
         server = pool.add_resource_server(
             "Api",
             identifier=config.scope_identifier,
             user_pool_resource_server_name=f"{config.prefix}-api",
-            scopes=[read, *portal_scopes, erase],
+            scopes=[read, *portal_scopes, erase, editorial],
         )
         web = pool.add_client(
             "WebClient",
@@ -169,25 +180,23 @@ class ServingStack(cdk.Stack):
             access_token_validity=cdk.Duration.hours(1),
             refresh_token_validity=cdk.Duration.days(30),
         )
-        machine = self._machine_client(
-            pool,
-            "MachineClient",
-            f"{config.prefix}-machine",
-            [cognito.OAuthScope.resource_server(server, scope) for scope in (read, *portal_scopes)],
-        )
-        # privacy: erasure requests take a client of their own, so no reading client can ask
-        privacy = self._machine_client(
-            pool,
-            "PrivacyClient",
-            f"{config.prefix}-privacy",
-            [cognito.OAuthScope.resource_server(server, erase)],
-        )
+        clients = [web.user_pool_client_id]
+        for construct_id, name, scopes in (
+            ("MachineClient", f"{config.prefix}-machine", (read, *portal_scopes)),
+            # privacy: erasure requests take a client of their own, so no reading client can ask
+            ("PrivacyClient", f"{config.prefix}-privacy", (erase,)),
+            # editorial: so does the newsroom, which reads no recommendations
+            ("EditorialClient", s.editorial_client_name, (editorial, *portal_scopes)),
+        ):
+            granted = [cognito.OAuthScope.resource_server(server, scope) for scope in scopes]
+            clients.append(
+                self._machine_client(pool, construct_id, name, granted).user_pool_client_id
+            )
         domain = pool.add_domain(
             "Domain",
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.cognito_domain_prefix),
         )
-        ids = [web.user_pool_client_id, machine.user_pool_client_id, privacy.user_pool_client_id]
-        return pool, ids, domain
+        return pool, clients, domain
 
     def _machine_client(
         self,
@@ -231,6 +240,19 @@ class ServingStack(cdk.Stack):
         self.versions_table.grant_read_data(fn)
         # privacy: the erasure route records and reads requests, nothing else
         self.privacy_requests_table.grant(fn, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        # editorial: the controls route writes a control and its log item in one transaction,
+        # and only items under the portals' controls keys
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
+                resources=[self.recommendations_table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [controls_key("*"), controls_log_key("*")]
+                    }
+                },
+            )
+        )
         security.keys.dynamodb.grant_encrypt_decrypt(fn)
         return fn
 

@@ -125,7 +125,10 @@ def ensure_cognito(settings: Settings) -> CognitoApp:
             ClientName=settings.app_client_name,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
-    return CognitoApp(pool_id, client_id, (ensure_privacy_client(cognito, settings, pool_id),))
+    privacy = ensure_privacy_client(cognito, settings, pool_id)
+    return CognitoApp(
+        pool_id, client_id, (privacy, ensure_editorial_client(cognito, settings, pool_id))
+    )
 
 
 def ensure_privacy_client(cognito: Any, settings: Settings, pool_id: str) -> str:
@@ -154,6 +157,38 @@ def ensure_privacy_client(cognito: Any, settings: Settings, pool_id: str) -> str
             AllowedOAuthFlowsUserPoolClient=True,
         )["UserPoolClient"]["ClientId"]
     return str(client_id)
+
+
+# ---- editorial: the newsroom's machine client (newslake/editorial.py) ----
+def ensure_editorial_client(cognito: Any, settings: Settings, pool_id: str) -> str:
+    """The newsroom's machine client: client credentials, the editorial scope and every
+    portal's, as the CDK app deploys it; its tokens come from newslake.local.oauth
+    (``python -m newslake.local token newslake-editorial``). A portal added to the settings
+    is added to its scopes on the next ``make up``. (moto's token endpoint checks a client's
+    scopes only against the client, so the resource server's list is left as provisioned.)
+    """
+    scopes = [
+        settings.editorial_write_scope,
+        *(f"{settings.serving_portal_scope_prefix}{p}" for p in settings.portals),
+    ]
+    name = settings.editorial_client_name
+    client_id = find_app_client(cognito, pool_id, name)
+    oauth = {
+        "AllowedOAuthFlows": ["client_credentials"],
+        "AllowedOAuthScopes": scopes,
+        "AllowedOAuthFlowsUserPoolClient": True,
+    }
+    if client_id is None:
+        created = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName=name, GenerateSecret=True, **oauth
+        )
+        return str(created["UserPoolClient"]["ClientId"])
+    held = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+    if sorted(held["UserPoolClient"].get("AllowedOAuthScopes", [])) != sorted(scopes):
+        cognito.update_user_pool_client(
+            UserPoolId=pool_id, ClientId=client_id, ClientName=name, **oauth
+        )
+    return client_id
 
 
 def ensure_user(settings: Settings, app: CognitoApp, username: str, password: str) -> None:

@@ -53,6 +53,7 @@ def test_resource_server_has_the_scopes_serving_checks(synthesized: Synthesized)
 
     assert server["Properties"]["Identifier"] == "newslake"
     assert sorted(s["ScopeName"] for s in server["Properties"]["Scopes"]) == [
+        "editorial.write",
         "portal.g1",
         "portal.receitas",
         "privacy.erase",
@@ -146,3 +147,34 @@ def test_the_api_may_only_record_and_read_erasure_requests(synthesized: Synthesi
     assert actions == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     key = fn["Properties"]["Environment"]["Variables"]["NEWSLAKE_PRIVACY_HASH_KEY"]
     assert "resolve:secretsmanager" in json.dumps(key)  # a reference, never the key itself
+
+
+def test_the_editorial_client_holds_the_editorial_and_portal_scopes(
+    synthesized: Synthesized,
+) -> None:
+    clients = {
+        c["Properties"]["ClientName"]: c["Properties"]
+        for c in synthesized.resources("serving", "AWS::Cognito::UserPoolClient").values()
+    }
+
+    newsroom = clients["newslake-ci-editorial"]
+    assert newsroom["AllowedOAuthFlows"] == ["client_credentials"]
+    held = json.dumps(newsroom["AllowedOAuthScopes"])
+    assert all(s in held for s in ("editorial.write", "portal.g1", "portal.receitas"))
+    assert "recommendations.read" not in held and "privacy.erase" not in held
+    for other in ("newslake-ci-machine", "newslake-ci-privacy"):
+        assert "editorial.write" not in json.dumps(clients[other]["AllowedOAuthScopes"])
+
+
+def test_the_api_writes_only_the_controls_items_of_the_store(synthesized: Synthesized) -> None:
+    statements = [
+        st
+        for policy in synthesized.resources("serving", "AWS::IAM::Policy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    writes = [st for st in statements if "dynamodb:PutItem" in json.dumps(st["Action"])]
+
+    (controls,) = writes
+    assert controls["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*#controls", "*#controls#log"]}
+    }

@@ -81,7 +81,8 @@ def test_the_web_client_has_no_client_credentials(local_platform: Settings) -> N
     idp = aws.client("cognito-idp", local_platform)
     app = cognito.find_cognito_app(local_platform)
 
-    assert app.machine_client_ids == (_privacy_client(local_platform)[1],)
+    editorial = cognito.find_app_client(idp, app.pool_id, "newslake-editorial")
+    assert app.machine_client_ids == (_privacy_client(local_platform)[1], editorial)
     web = idp.describe_user_pool_client(UserPoolId=app.pool_id, ClientId=app.client_id)
     assert "ClientSecret" not in web["UserPoolClient"]
     assert _post(local_platform, {"grant_type": "client_credentials"}, (app.client_id, "")) == (
