@@ -180,8 +180,8 @@ def store_outage(base: Settings, outage_s: float) -> dict[str, Any]:
 
     from benchmarks import serve_app
     from benchmarks.bench_serve import own_platform, seed_store, sign_in
-    from benchmarks.fault_load import ReaderLoad, stop_the_store
-    from benchmarks.fault_proxy import SlowProxy
+    from newslake.local.fault_load import ReaderLoad, stop_the_store
+    from newslake.local.fault_proxy import SlowProxy
     from serving.main import create_app
 
     url = f"/v1/portals/{serve_app.PORTAL}/users/{{user}}/recommendations"

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from benchmarks.fault_load import ReaderLoad, stop_the_store
-from benchmarks.fault_proxy import SlowProxy
 from newslake import aws, cognito
 from newslake.local import provision, server
+from newslake.local.fault_load import ReaderLoad, stop_the_store
+from newslake.local.fault_proxy import SlowProxy
 from newslake.settings import Settings
 from newslake.store import LIVE, ScoredItem, item_record
 from serving.main import create_app

@@ -4,7 +4,8 @@ is slow" and "the store is stopped".
 Everything the app sends to the store goes through it; set ``delay_s`` and each answer
 from upstream is held that long before it is passed on, as a DynamoDB under strain would.
 ``cut()`` drops every connection and refuses new ones until ``restore()``, as a stopped
-store does, while the store behind it keeps its data.
+store does, while the store behind it keeps its data. The serving test on the local
+platform and ``make bench-faults`` inject the same outage through it.
 """
 
 from __future__ import annotations
