@@ -12,15 +12,9 @@ back because someone promoted it earlier.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
-
-# Article ids as the article page's route takes them (serving/api/deps.py ID_PATTERN): no
-# '#', the store's key separator.
-ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}")
-ARTICLE_ID_RULE = "1 to 128 letters, digits or . _ : @ + = -, starting with a letter or digit"
 
 
 @dataclass(frozen=True)

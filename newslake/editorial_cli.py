@@ -21,8 +21,9 @@ from typing import Any, Literal
 
 from newslake import aws
 from newslake.cli import UsageError, run_command
-from newslake.editorial import ARTICLE_ID, ARTICLE_ID_RULE, Block, Promote
+from newslake.editorial import Block, Promote
 from newslake.editorial_store import ControlsStoreError, DynamoControls
+from newslake.ids import ARTICLE_ID, ARTICLE_ID_RULE
 from newslake.settings import Settings, get_settings
 
 

@@ -1,5 +1,7 @@
-"""What a reader's id may be: the one rule the pageview API, the erasure CLI and the
-erasure route apply, so every reader the lake can hold can also be erased.
+"""What an id may be: the one rule the pageview API, the erasure CLI and the erasure route
+apply to a reader's id, so every reader the lake can hold can also be erased, and the one
+narrower form of an article's id that the list routes, the editorial controls and their
+CLI take.
 
 The pageview API accepts ids of 1 to ``MAX_ID_CHARS`` characters without control,
 invisible-format or line-separator characters; it judges nothing else, since ids are the
@@ -62,6 +64,12 @@ ID_CHARS_PATTERN = f"^[^{_REFUSED}]*$"
 # A Python string may also hold a lone surrogate (JSON's "\ud800" decodes to one), which no
 # UTF-8 text can: refused here, absent from the published pattern.
 _CLEAN = re.compile(f"[^{_REFUSED}\\uD800-\\uDFFF]*")
+
+# Article ids as the list routes, the editorial controls and their CLI take them (and the
+# readers' ids in the list routes' paths): no '#', the store's key separator, no spaces.
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
+ARTICLE_ID_RULE = "1 to 128 letters, digits or . _ : @ + = -, starting with a letter or digit"
+ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
 
 
 def clean_id(value: str) -> bool:

@@ -26,6 +26,7 @@ from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
 
+from newslake.ids import ARTICLE_ID_PATTERN, ARTICLE_ID_RULE
 from serving.auth import AuthUnavailableError, InvalidTokenError, Principal, TokenVerifier
 from serving.components import Components
 from serving.editorial import EditorialCopy
@@ -37,9 +38,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 AUTH_RETRY_AFTER_S = 5
-# Ids as the tracker and Cognito make them: no '#' (the store's key separator), no spaces.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
-ID_RULE = "1 to 128 letters, digits or . _ : @ + = -, starting with a letter or digit"
+# Ids in a list route's path or query, article's and reader's alike: the article-id form.
+ID_PATTERN = ARTICLE_ID_PATTERN
+ID_RULE = ARTICLE_ID_RULE
 MISSING_TOKEN = "missing bearer token: send 'Authorization: Bearer <Cognito access token>'"
 
 

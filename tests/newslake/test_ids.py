@@ -9,7 +9,13 @@ import unicodedata
 import jsonschema_rs
 import pytest
 
-from newslake.ids import ID_CHARS_PATTERN, READER_ID_PATTERN, clean_id, valid_user_id
+from newslake.ids import (
+    ARTICLE_ID,
+    ID_CHARS_PATTERN,
+    READER_ID_PATTERN,
+    clean_id,
+    valid_user_id,
+)
 
 REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 SURROGATES = range(0xD800, 0xE000)
@@ -65,3 +71,21 @@ def test_a_lone_surrogate_is_refused_though_no_utf8_text_holds_one() -> None:
 )
 def test_the_characters_pattern_leaves_lengths_to_the_field(value: str, valid: bool) -> None:
     assert bool(re.fullmatch(ID_CHARS_PATTERN, value)) is valid
+
+
+@pytest.mark.parametrize(
+    ("article_id", "valid"),
+    [
+        ("a-101", True),
+        ("g1:a.b@c+d=e_f", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("-a", False),
+        ("a#b", False),
+        ("a b", False),
+        ("a\n", False),
+        ("", False),
+    ],
+)
+def test_article_ids_are_letters_digits_and_a_few_marks(article_id: str, valid: bool) -> None:
+    assert bool(ARTICLE_ID.fullmatch(article_id)) is valid
