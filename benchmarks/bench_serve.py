@@ -13,8 +13,13 @@
    every answer a 200, none degraded, the rate kept up with, p99 under ``--p99-cap-ms``.
    Then the same load, at the same rate and for as long, on the same server's bare route
    (fixed bytes the size of an answer, no token check, no store).
+   In ``store``, last, the editorial control set of ``serve_app.controls`` (20 blocks, 2
+   promotions) is written to the store and, once the service's copy has read it, the
+   readers' load runs again at the same rate and for as long: the cost of applying the
+   controls, in the same server.
 3. Prints, as its last line, one JSON object with rps, p50_ms, p99_ms and errors of both,
-   and the service's CPU per reader's request over its CPU per bare request.
+   the service's CPU per reader's request over its CPU per bare request, and its CPU per
+   reader's request without and with the controls (``controls``).
 
 Everything shares the machine's cores: load generator, uvicorn and, in ``store``, moto;
 each line says how much CPU each of them spent per request.
@@ -42,6 +47,7 @@ from typing import Any
 from benchmarks import serve_app
 from benchmarks.stats import percentile
 from newslake import aws, cognito
+from newslake.editorial_store import DynamoControls
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
 from newslake.settings import Settings, get_settings
@@ -138,6 +144,17 @@ def sign_in(settings: Settings, users: Sequence[str]) -> dict[str, str]:
 
     with ThreadPoolExecutor(4) as pool:
         return dict(pool.map(token, users))
+
+
+def write_controls(settings: Settings) -> tuple[int, int]:
+    """The bench's editorial control set into the store; returns (blocks, promotions)."""
+    store = DynamoControls(aws.client("dynamodb", settings), settings.recommendations_table)
+    held = serve_app.controls(serve_app.records(), time.time())
+    for block in held.blocks:
+        store.block(serve_app.PORTAL, block)
+    for promotion in held.promotions:
+        store.promote(serve_app.PORTAL, promotion)
+    return len(held.blocks), len(held.promotions)
 
 
 # ---- the service and the load -----------------------------------------------------------
@@ -332,6 +349,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         mode: measure_mode(settings, mode, token_file, args) for mode in args.modes.split(",")
     }
     store = finals.get("store") or {}
+    controls = store.pop("controls", None)
     return {
         "store": finals.get("store"),
         "own_overhead": finals.get("memory"),
@@ -339,6 +357,8 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         "reader_cpu_ms_per_request": store.get("service_cpu_ms"),
         "bare_cpu_ms_per_request": store.get("bare_cpu_ms_per_request"),
         "reader_over_bare_cpu": store.get("reader_over_bare_cpu"),
+        # The same reader's request with the editorial controls applied, and its CPU ratio.
+        "controls": controls,
         "workers": args.workers,
         "cores": os.cpu_count(),
         "known_share": args.known_share,
@@ -364,7 +384,8 @@ def measure_mode(
         final, _ = measure(url, token_file, args)
         rate = final.target_rps
         bare = load(url, token_file, rate, args.seconds, args, bare_path=serve_app.BARE_PATH)
-    _show(f"  bare {rate:>5.0f} req/s for {args.seconds:.0f}s", bare, args.p99_cap_ms)
+        _show(f"  bare {rate:>5.0f} req/s for {args.seconds:.0f}s", bare, args.p99_cap_ms)
+        controls = with_controls(settings, url, token_file, final, args) if mode == "store" else {}
     ratio = cpu_ratio(final.service_cpu_ms, bare.service_cpu_ms)
     print(f"  service CPU per reader's request over a bare one: {ratio}x", flush=True)
     return {
@@ -373,6 +394,33 @@ def measure_mode(
         "bare_cpu_ms_per_request": bare.service_cpu_ms,
         "reader_over_bare_cpu": ratio,
         "bare": asdict(bare),
+        **({"controls": controls} if controls else {}),
+    }
+
+
+def with_controls(
+    settings: Settings, url: str, token_file: Path, without: Summary, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The control set written, then the readers' load of ``without`` again once every
+    worker's copy has read it (two refreshes); its CPU per request against ``without``'s."""
+    blocks, promotions = write_controls(settings)
+    time.sleep(2 * settings.editorial_refresh_s + 0.5)
+    rate = without.target_rps
+    run = load(url, token_file, rate, args.seconds, args)
+    label = f"  with {blocks} blocks, {promotions} promotions {rate:>5.0f} req/s"
+    _show(label, run, args.p99_cap_ms)
+    ratio = cpu_ratio(run.service_cpu_ms, without.service_cpu_ms)
+    print(
+        f"  service CPU per reader's request with the controls over without: {ratio}x", flush=True
+    )
+    return {
+        "blocks": blocks,
+        "promotions": promotions,
+        "without_cpu_ms_per_request": without.service_cpu_ms,
+        "with_cpu_ms_per_request": run.service_cpu_ms,
+        "with_over_without_cpu": ratio,
+        "sustained": sustained(run, args.p99_cap_ms),
+        "run": asdict(run),
     }
 
 

@@ -13,6 +13,9 @@ check and no store, so the driver can weigh a reader's request against the least
 request costs in the same server.
 
 Both read settings from ``NEWSLAKE_*``; the driver adds the bench portal to the portals.
+
+``controls()`` is the editorial control set the driver writes to the store for a last run,
+to weigh what applying the controls costs a reader's request.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Response
 
 from benchmarks.serve_load import LIMIT
+from newslake.editorial import Block, Controls, Promote
 from newslake.store import (
     LIVE,
     ScoredItem,
@@ -130,6 +134,30 @@ class MemoryReader:
 
     def hot_counts(self, portal: str, since_s: int) -> dict[int, dict[str, int]]:
         return {}
+
+
+# ---- editorial: the control set whose cost the bench weighs ----
+BLOCKED_PER_LIST = 10  # the first articles of trending and of popular, so answers lose some
+CONTROLS_BY = "bench"
+
+
+def controls(held: Mapping[RecordKey, list[ScoredItem]], now: float) -> Controls:
+    """20 blocks and 2 promotions on the bench portal, in effect at ``now``: the first
+    ``BLOCKED_PER_LIST`` articles of trending and of popular blocked (the lists new readers
+    get, and some known readers' answers blend, so those drop some and refill), one
+    article no list holds promoted to position 1 and another first in half the answers."""
+    blocked: list[str] = []
+    for key in ((trending_key(PORTAL), LIVE), (popular_key(PORTAL), VERSION)):
+        fresh = [i.article_id for i in held[key] if i.article_id not in blocked]
+        blocked += fresh[:BLOCKED_PER_LIST]
+    start, end = int(now) - 60, int(now) + 86_400
+    return Controls(
+        tuple(Block(a, "bench", None, CONTROLS_BY, int(now)) for a in blocked),
+        (
+            Promote(article(ARTICLES), 1, None, start, end, (), CONTROLS_BY, int(now)),
+            Promote(article(ARTICLES + 1), None, 0.5, start, end, (), CONTROLS_BY, int(now)),
+        ),
+    )
 
 
 def bare_body(limit: int = LIMIT) -> bytes:

@@ -16,11 +16,16 @@ from fastapi.testclient import TestClient
 from benchmarks import serve_app
 from benchmarks.bench_serve import Summary, cpu_ratio, highest_sustained, summarize, sustained
 from benchmarks.serve_load import pick_user, request_path
+from newslake.editorial import apply
 from newslake.settings import setting_default
 from newslake.store import ScoredItem
-from serving.recommender import Recommender
+from serving.recommender import Recommendation, Recommender
 
 T = 1_800_000_000.0  # when the records are built, in epoch seconds
+
+
+def _promoted(article_id: str) -> Recommendation:
+    return Recommendation(article_id, 0.0, "editorial")
 
 
 def _summary(target: float, rps: float, p99: float, errors: int = 0, degraded: int = 0) -> Summary:
@@ -202,3 +207,26 @@ def test_memory_reader_answers_from_what_it_holds() -> None:
         [ScoredItem("a", 1.0)],
         {("p#trending", "live"): [ScoredItem("a", 1.0)]},
     )
+
+
+def test_the_bench_controls_block_the_shared_lists_heads_and_promote_unlisted_articles() -> None:
+    records = serve_app.records(now=T)
+    held = serve_app.controls(records, T)
+    trending = [i.article_id for i in records[("bench#trending", "live")]]
+    popular = [i.article_id for i in records[("bench#popular", "bench-v1")]]
+
+    blocked = held.blocked(T)
+    assert (len(held.blocks), len(blocked)) == (20, 20)
+    assert set(trending[:10]) <= blocked and set(popular[:5]) <= blocked
+    assert [(p.article_id, p.position, p.share) for p in held.promotions] == [
+        ("bench-a05000", 1, None),
+        ("bench-a05001", None, 0.5),
+    ]
+    # A new reader is served trending: its first ten are blocked, the promoted one leads.
+    answer = Recommender(serve_app.MemoryReader(records, {"bench": "bench-v1"})).for_user(
+        "bench", "bench-n001", 30
+    )
+    shown = apply(
+        answer.items, held, now=T, limit=10, promoted=lambda a, own: own or _promoted(a), draw=0.9
+    )
+    assert [i.article_id for i in shown] == ["bench-a05000", *trending[10:19]]
