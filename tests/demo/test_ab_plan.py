@@ -12,6 +12,7 @@ from ingestion.g1 import Click
 from ingestion.replay import TimeShift
 from newslake.experiments import Experiment, Variant
 from newslake.settings import Settings
+from tests.utils.clock import FakeClock
 
 RID = "0123456789abcdef0123456789abcdef"
 HOUR = 3_600_000
@@ -56,19 +57,10 @@ def test_the_view_names_the_list_and_position_only_when_clicked_from_it() -> Non
 
 
 # ---- the replay loop -----------------------------------------------------------------------
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def test_the_tally_counts_lists_and_clicks_by_variant() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     lists = {
         "1": _answer(["0", "5"], "nightly"),
         "2": _answer(["9", "3"], "request-time"),
@@ -97,7 +89,7 @@ def test_the_tally_counts_lists_and_clicks_by_variant() -> None:
 
 
 def test_a_list_not_answered_sends_the_view_as_organic_and_a_refused_view_is_counted() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     answers = iter([None, _answer(["1"])])
     channel = ab_plan.Channel(lambda r: next(answers), lambda e: False, clock, clock.sleep)
 

@@ -7,21 +7,7 @@ from demo.fresh_read import view_event
 from ingestion.schema import Pageview
 from ingestion.validation import check_event
 from newslake.settings import Settings
-
-
-class FakeClock:
-    """Monotonic seconds that move only when the code under test sleeps or asks."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.utils.clock import FakeClock
 
 
 def test_items_of_keeps_the_answers_order_and_sources():
@@ -70,7 +56,7 @@ def test_covisited_shown_needs_the_source_and_the_article():
 
 
 def test_wait_until_counts_from_since_to_the_first_done_answer():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     answers = iter([1, 2, 3, 4])
 
     def ask() -> int:
@@ -83,11 +69,11 @@ def test_wait_until_counts_from_since_to_the_first_done_answer():
     )
     assert got == 3
     assert seconds is not None and abs(seconds - 0.85) < 1e-9
-    assert clock.sleeps == [0.1, 0.1]
+    assert clock.slept == [0.1, 0.1]
 
 
 def test_wait_until_gives_up_at_the_bound():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     asked = []
 
     def ask() -> int:
@@ -102,7 +88,7 @@ def test_wait_until_gives_up_at_the_bound():
 
 
 def test_wait_until_does_not_count_an_answer_done_only_after_the_bound():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
 
     def slow() -> str:
         clock.now += 2.0

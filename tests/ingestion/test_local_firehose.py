@@ -12,6 +12,7 @@ from ingestion import local_firehose
 from ingestion.local_firehose import FirehoseStandIn
 from newslake import aws
 from newslake.local import server
+from tests.utils.clock import FakeClock
 from tests.utils.platform import start_platform
 
 pytestmark = pytest.mark.slow
@@ -22,14 +23,6 @@ def platform(tmp_path):
     settings = start_platform(tmp_path)
     yield settings
     server.stop(settings)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def _put(settings, portal, payloads):
@@ -67,7 +60,7 @@ def _standin(settings, **kwargs):
 
 
 def test_a_buffer_is_written_when_its_interval_has_passed(platform):
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     standin = _standin(platform, buffer_interval_s=60, clock=clock)
     _put(platform, "g1", [b'{"event_id":"e1"}', b'{"event_id":"e2"}'])
     assert standin.poll() == 2
@@ -79,7 +72,7 @@ def test_a_buffer_is_written_when_its_interval_has_passed(platform):
 
 
 def test_a_buffer_is_written_when_it_reaches_its_size(platform):
-    standin = _standin(platform, buffer_bytes=10, buffer_interval_s=3600, clock=FakeClock())
+    standin = _standin(platform, buffer_bytes=10, buffer_interval_s=3600, clock=FakeClock(1000.0))
     _put(platform, "ge", [b'{"event_id":"e1"}'])
     standin.poll()
     (key,) = _objects(platform, "pageviews/").keys()
@@ -100,7 +93,7 @@ def test_records_that_are_not_json_objects_go_to_the_error_prefix(platform):
 
 def test_a_process_killed_with_records_buffered_loses_none(platform):
     _put(platform, "g1", [b'{"event_id":"e1"}', b'{"event_id":"e2"}'])
-    crashed = _standin(platform, buffer_interval_s=3600, clock=FakeClock())
+    crashed = _standin(platform, buffer_interval_s=3600, clock=FakeClock(1000.0))
     assert crashed.poll() == 2  # buffered in memory, then the process dies
     del crashed
     _put(platform, "g1", [b'{"event_id":"e3"}'])

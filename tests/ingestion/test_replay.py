@@ -14,6 +14,7 @@ from ingestion.replay import TimeShift
 from newslake import aws
 from newslake.settings import Settings
 from tests.evaluation.g1files import H0, HOUR, session_rows, write
+from tests.utils.clock import FakeClock
 
 FOLDER_ROWS = [
     [
@@ -55,19 +56,6 @@ def test_hours_out_of_range_are_refused_in_one_line(tmp_path):
     folder = write(tmp_path, FOLDER_ROWS)
     with pytest.raises(replay.NewslakeError, match=r"0 <= first <= last <= 1"):
         replay.load_clicks(folder, 1, 5)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 3))
-        self.now += seconds
 
 
 def test_events_go_out_when_due_in_requests_of_those_due_together():

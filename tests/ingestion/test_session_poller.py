@@ -13,6 +13,7 @@ from ingestion.session_store import SessionStore
 from newslake import aws, store
 from newslake.local import server
 from newslake.settings import Settings
+from tests.utils.clock import FakeClock
 from tests.utils.platform import start_platform
 from tests.utils.session_records import NOW, Flaky, data, view
 
@@ -23,19 +24,6 @@ T = int(NOW)
 
 class Killed(Exception):
     """The process dies here."""
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture()
@@ -128,7 +116,7 @@ def test_a_store_that_throttles_is_waited_for_and_nothing_is_lost(platform):
     ddb = Flaky(
         aws.client("dynamodb", platform), {"put_item": 3, "update_item": 2, "batch_get_item": 2}
     )
-    clock = FakeClock()
+    clock = FakeClock(100.0)
 
     stats = _poller(platform, ddb=ddb, clock=clock).drain(sleep=clock.sleep)
 
@@ -143,7 +131,7 @@ def test_the_checkpoint_stays_while_the_store_is_down(platform):
     down = Flaky(aws.client("dynamodb", platform), {"put_item": 1_000, "update_item": 1_000})
     checkpoints = Checkpoints(aws.client("s3", platform), platform.landing_bucket)
 
-    poller = _poller(platform, ddb=down, clock=FakeClock())
+    poller = _poller(platform, ddb=down, clock=FakeClock(100.0))
     poller.poll()
 
     assert poller.stats.failures == 1
@@ -156,7 +144,7 @@ def test_the_checkpoint_stays_while_the_store_is_down(platform):
 def test_kinesis_throttling_is_waited_for(platform):
     _put(platform, *_ten_reads())
     kinesis = Flaky(aws.client("kinesis", platform), {"get_records": 3})
-    clock = FakeClock()
+    clock = FakeClock(100.0)
 
     stats = _poller(platform, kinesis=kinesis, clock=clock).drain(sleep=clock.sleep)
 

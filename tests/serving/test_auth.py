@@ -18,6 +18,7 @@ from serving.auth import (
     TokenVerifier,
 )
 from tests.serving.forged import alg_none, hs256_with_public_key
+from tests.utils.clock import FakeClock
 from tests.utils.tokens import ISSUER, TokenFactory
 
 
@@ -31,14 +32,6 @@ class CountingFetcher:
     def __call__(self) -> dict[str, Any]:
         self.calls += 1
         return self.documents[min(self.calls, len(self.documents)) - 1]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _verifier(cache: JwksCache) -> TokenVerifier:
@@ -244,7 +237,7 @@ def test_keys_are_fetched_once_for_many_tokens(
 def test_unknown_kid_refetches_at_most_once_per_interval(
     jwks_document: dict[str, Any], make_token: TokenFactory, other_key: rsa.RSAPrivateKey
 ) -> None:
-    fetch, clock = CountingFetcher(jwks_document), FakeClock()
+    fetch, clock = CountingFetcher(jwks_document), FakeClock(1000.0)
     verifier = _verifier(JwksCache(fetch, min_refresh_s=5.0, clock=clock))
     verifier.verify(make_token())
     forged = make_token(key=other_key, kid="forged-kid")
@@ -268,7 +261,7 @@ def test_rotated_key_is_picked_up_on_its_first_token(
     other_key: rsa.RSAPrivateKey,
 ) -> None:
     rotated = make_jwks((signing_key, "test-key-1"), (other_key, "test-key-2"))
-    fetch, clock = CountingFetcher(jwks_document, rotated), FakeClock()
+    fetch, clock = CountingFetcher(jwks_document, rotated), FakeClock(1000.0)
     verifier = _verifier(JwksCache(fetch, clock=clock))
     verifier.verify(make_token())
     clock.now += 60.0

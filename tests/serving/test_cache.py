@@ -6,14 +6,7 @@ import pytest
 
 from serving.cache import TtlCache
 from serving.reader import StoreUnavailableError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.utils.clock import FakeClock
 
 
 class Loader:
@@ -32,7 +25,7 @@ class Loader:
 
 
 def test_value_is_loaded_once_within_the_ttl() -> None:
-    clock, load = FakeClock(), Loader("v1", "v2")
+    clock, load = FakeClock(100.0), Loader("v1", "v2")
     cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
 
     first = cache.get("k", load)
@@ -43,7 +36,7 @@ def test_value_is_loaded_once_within_the_ttl() -> None:
 
 
 def test_stale_value_is_reloaded() -> None:
-    clock, load = FakeClock(), Loader("v1", "v2")
+    clock, load = FakeClock(100.0), Loader("v1", "v2")
     cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
     cache.get("k", load)
     clock.now += 5.0
@@ -52,7 +45,7 @@ def test_stale_value_is_reloaded() -> None:
 
 
 def test_failed_reload_serves_the_last_known_value_marked() -> None:
-    clock, load = FakeClock(), Loader("v1", StoreUnavailableError("down"), "v3")
+    clock, load = FakeClock(100.0), Loader("v1", StoreUnavailableError("down"), "v3")
     cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
     cache.get("k", load)
     clock.now += 6.0
@@ -73,14 +66,14 @@ def test_failed_first_load_raises() -> None:
 
 def test_missing_records_are_cached_too() -> None:
     load = Loader(None, "late")
-    cache: TtlCache[str, object] = TtlCache(5.0, clock=FakeClock())
+    cache: TtlCache[str, object] = TtlCache(5.0, clock=FakeClock(100.0))
     cache.get("k", load)
 
     assert (cache.get("k", load), load.calls) == ((None, False), 1)
 
 
 def test_oldest_entry_goes_past_max_entries() -> None:
-    cache: TtlCache[str, object] = TtlCache(5.0, max_entries=2, clock=FakeClock())
+    cache: TtlCache[str, object] = TtlCache(5.0, max_entries=2, clock=FakeClock(100.0))
     for key in ("a", "b", "c"):
         cache.get(key, Loader(key))
     reload_a = Loader("a2")
@@ -107,7 +100,7 @@ class ManyLoader:
 
 
 def test_get_many_loads_only_what_is_not_fresh_in_one_call() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
     cache.get("a", Loader("a1"))
     clock.now += 6.0
@@ -125,7 +118,7 @@ def test_get_many_loads_only_what_is_not_fresh_in_one_call() -> None:
 
 
 def test_get_many_in_an_outage_serves_stale_values_and_leaves_out_the_never_loaded() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     cache: TtlCache[str, object] = TtlCache(5.0, clock=clock)
     cache.get("a", Loader("a1"))
     clock.now += 6.0

@@ -9,23 +9,16 @@ import pytest
 from newslake.ranking import ReaderParams
 from newslake.store import ScoredItem
 from serving.recommender import Answer, HotParams, Recommendation, Recommender
+from tests.utils.clock import FakeClock
 
 PERSONAL = [ScoredItem("a-101", 0.91), ScoredItem("a-102", 0.55), ScoredItem("a-103", 0.12)]
 TRENDING = [ScoredItem("t-1", 40.0), ScoredItem("a-101", 30.0), ScoredItem("t-2", 20.0)]
 POPULAR = [ScoredItem("p-1", 120.0), ScoredItem("t-1", 90.0), ScoredItem("p-2", 80.0)]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def _recommender(reader: Any, clock: FakeClock | None = None) -> Recommender:
     return Recommender(
         reader,
         ttl_s=5.0,
-        clock=clock or FakeClock(),
+        clock=clock or FakeClock(1000.0),
         reader_params=READER_PARAMS,
         lend_minutes=30,
         wall_clock=lambda: NOW,

@@ -8,14 +8,7 @@ import pytest
 
 from serving.reader import StoreUnavailableError
 from serving.resilience import CircuitBreaker, GuardedReader
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.utils.clock import FakeClock
 
 
 def _failing(reader: GuardedReader, times: int) -> None:

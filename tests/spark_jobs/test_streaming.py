@@ -19,6 +19,7 @@ from spark_jobs.landing import LandingBatch, rebuild_silver
 from spark_jobs.landing_query import catch_up
 from spark_jobs.publisher import LivePublisher
 from spark_jobs.tables import StreamPaths
+from tests.utils.clock import FakeClock
 from tests.utils.store import stored_lists
 
 pytestmark = pytest.mark.slow
@@ -278,16 +279,6 @@ def test_a_batch_object_reused_after_a_crash_still_counts_its_replay_right(spark
     log = sorted(tuple(r) for r in _table(spark, StreamPaths.of(settings).ingest_log).collect())
     # (batch_id, bronze_rows, new_events, duplicates, quarantined), written out by hand
     assert log == [(0, 1, 1, 0, 0), (1, 2, 2, 0, 0)]
-
-
-class FakeClock:
-    """A wall clock that stands still until the test moves it."""
-
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_live_publisher_times_every_expiry_by_its_clock(spark, settings):
