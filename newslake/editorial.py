@@ -12,9 +12,15 @@ back because someone promoted it earlier.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
+
+DAY_S = 86_400
+
+# A share promotion's draw: one number for the whole answer, or one per promoted article.
+Draw = float | Callable[[str], float]
 
 
 @dataclass(frozen=True)
@@ -87,16 +93,16 @@ def apply(
     limit: int,
     promoted: Callable[[str, T | None], T],
     section: str | None = None,
-    draw: float = 0.0,
+    draw: Draw = 0.0,
 ) -> list[T]:
     """``items`` (best first) with the controls in effect at ``now`` applied, at most
     ``limit`` of them.
 
     Blocked articles are dropped. Each promotion in effect (and not blocked) is placed at
     its position, the article moving there if the list already had it; promotions to the
-    same position go newest first. A share promotion goes first when ``draw`` (uniform in
-    [0, 1), one per answer) falls below its share. The caller asks its lists for enough
-    items to refill what blocks take (:func:`refill`).
+    same position go newest first. A share promotion goes first when its draw (uniform in
+    [0, 1): ``draw``, or ``draw(article_id)``) falls below its share. The caller asks its
+    lists for enough items to refill what blocks take (:func:`refill`).
 
     Args:
         items: the list as the recommender made it.
@@ -106,7 +112,8 @@ def apply(
         promoted: the item shown for a promoted article, given the list's own item for it
             (None when the list did not have it).
         section: the section of the article page asked for; None elsewhere.
-        draw: this answer's draw for share promotions.
+        draw: the draw for share promotions: one per answer, or per promoted article
+            (:func:`reader_draw`, so a reader sees a promotion all day or not at all).
     """
     blocked = controls.blocked(now)
     placed = _placements(controls.promotions, blocked, now, section, draw)
@@ -131,6 +138,20 @@ def unblocked(items: Iterable[T], blocked: frozenset[str], limit: int) -> list[T
     return [i for i in items if i.article_id not in blocked][:limit]
 
 
+def reader_draw(reader: str, now: float) -> Callable[[str], float]:
+    """A reader's draw for each promoted article on the UTC day of ``now``: uniform in
+    [0, 1) over readers, the same for every answer that day, so a reader shown a share
+    promotion keeps seeing it (and one not shown never does) rather than it flickering
+    from one answer to the next; a new day draws again."""
+    day = int(now // DAY_S)
+
+    def draw(article_id: str) -> float:
+        key = f"{reader}\x1f{article_id}\x1f{day}".encode()
+        return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
+
+    return draw
+
+
 def _position(promotion: Promote) -> int:
     return promotion.position if promotion.position is not None else 1
 
@@ -140,7 +161,7 @@ def _placements(
     blocked: frozenset[str],
     now: float,
     section: str | None,
-    draw: float,
+    draw: Draw,
 ) -> list[Promote]:
     """The promotions to place, in insertion order: by position, then oldest first, so
     that of two at one position the newest, inserted last, ends up in front."""
@@ -148,7 +169,7 @@ def _placements(
     for p in promotions:
         if p.article_id in blocked or not p.in_effect(now, section):
             continue
-        if p.share is not None and draw >= p.share:
+        if p.share is not None and (draw(p.article_id) if callable(draw) else draw) >= p.share:
             continue
         chosen[p.article_id] = p
     return sorted(chosen.values(), key=lambda p: (_position(p), p.at, p.article_id))

@@ -2,8 +2,9 @@
 controls``: a newsroom's controls of a portal from the shell.
 
 The route (``/v1/portals/{portal}/editorial``) is the product's way in and takes a
-machine client's token; the local Cognito (moto) issues no client-credentials tokens, so
-this tool writes the serving store directly through the same functions the route uses
+machine client's token (locally the ``newslake-editorial`` client's, from
+``python -m newslake.local token newslake-editorial``); this tool needs no service running
+and writes the serving store directly through the same functions the route uses
 (``newslake.editorial_store``): the same items, the same change log. Changes are made by
 ``cli:<login>``. Each command prints one JSON line; bad input is one line and exit 2, the
 store out of reach one line and exit 1 (:func:`newslake.cli.run_command`).

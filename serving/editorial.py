@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Literal, Protocol
 
 from newslake import aws
-from newslake.editorial import Block, Controls, Promote, apply, refill
+from newslake.editorial import Block, Controls, Draw, Promote, apply, reader_draw, refill
 from newslake.editorial_store import ControlsStoreError, DynamoControls
 from newslake.settings import Settings
 from serving.recommender import Answer, Recommendation
@@ -176,21 +176,34 @@ class EditorialCopy:
         return refill(limit, controls, now=self.wall_clock(), most=most)
 
     def controlled(
-        self, portal: str, answer: Answer, limit: int, section: str | None = None
+        self,
+        portal: str,
+        answer: Answer,
+        limit: int,
+        section: str | None = None,
+        *,
+        reader: str | None = None,
     ) -> Answer:
         """``answer`` with the portal's controls applied, ``limit`` items at most; marked
-        degraded when the controls were never read or their last read failed."""
+        degraded when the controls were never read or their last read failed.
+
+        A share promotion is drawn per ``reader`` and day, so a reader sees it in every
+        answer of the day or in none; without a reader (a machine client serving many),
+        once per answer.
+        """
         controls, failing = self.current(portal)
         if controls is None:
             return replace(answer, items=answer.items[:limit], degraded=True)
+        now = self.wall_clock()
+        draw: Draw = reader_draw(reader, now) if reader is not None else random.random()
         items = apply(
             answer.items,
             controls,
-            now=self.wall_clock(),
+            now=now,
             limit=limit,
             promoted=_promoted,
             section=section,
-            draw=random.random(),
+            draw=draw,
         )
         return replace(answer, items=tuple(items), degraded=answer.degraded or failing)
 

@@ -165,6 +165,7 @@ class Read:
     experiments: Experiments
     impressions: ImpressionLog
     editorial: EditorialCopy
+    reader: str | None = None  # the reader a reader's token names (None: a machine client)
 
     async def answer(
         self,
@@ -182,7 +183,8 @@ class Read:
         list route answers through here, so none can serve a blocked article."""
         wanted = self.editorial.wanted(self.portal, limit, most=2 * MAX_LIMIT)
         made = await self.run(method, *args, wanted)
-        answer = self.editorial.controlled(self.portal, made, limit, section)
+        reader = user_id or self.reader  # whom a share promotion is drawn for, all day
+        answer = self.editorial.controlled(self.portal, made, limit, section, reader=reader)
         impression = self.shown(
             answer, route, user_id=user_id, article_id=article_id, variant=variant
         )
@@ -225,7 +227,7 @@ def _allowed(components: Components, portal: str, refusal: str | None) -> None:
         )
 
 
-def _read(components: Components, portal: str, refusal: str | None) -> Read:
+def _read(components: Components, portal: str, refusal: str | None, principal: Principal) -> Read:
     _allowed(components, portal, refusal)
     recommender = components.recommender()
     return Read(
@@ -234,6 +236,7 @@ def _read(components: Components, portal: str, refusal: str | None) -> Read:
         components.experiments(),
         components.impressions,
         components.editorial(),
+        principal.username,
     )
 
 
@@ -241,14 +244,16 @@ def portal_read(request: Request, principal: Principal, portal: str) -> Read:
     """A read of the portal's shared lists: 403 for a machine token without its scopes,
     404 for an unknown portal."""
     components = _components(request)
-    return _read(components, portal, components.policy.portal_refusal(principal, portal))
+    refusal = components.policy.portal_refusal(principal, portal)
+    return _read(components, portal, refusal, principal)
 
 
 def user_read(request: Request, principal: Principal, portal: str, user_id: str) -> Read:
     """A read of one user's recommendations: 403 unless the token is that user's or a
     machine client's with the portal's scopes, 404 for an unknown portal."""
     components = _components(request)
-    return _read(components, portal, components.policy.user_refusal(principal, portal, user_id))
+    refusal = components.policy.user_refusal(principal, portal, user_id)
+    return _read(components, portal, refusal, principal)
 
 
 def editorial_access(request: Request, principal: Principal, portal: str) -> Components:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newslake.editorial import Block, Controls, Promote, apply, refill
+from newslake.editorial import Block, Controls, Promote, apply, reader_draw, refill
 
 NOW = 1_800_000_000
 
@@ -106,6 +106,28 @@ def test_a_share_promotion_goes_first_in_answers_whose_draw_is_below_its_share()
     shown = apply(_list("a", "b"), controls, now=NOW, limit=2, promoted=_promoted, draw=0.2)
     hidden = apply(_list("a", "b"), controls, now=NOW, limit=2, promoted=_promoted, draw=0.25)
     assert (_ids(shown), _ids(hidden)) == (["p", "a"], ["a", "b"])
+
+
+def test_a_readers_share_promotion_holds_all_day_and_is_drawn_again_the_next() -> None:
+    two_days = _promote("p", position=None, share=0.25, end=NOW + 2 * 86_400)
+    controls = Controls(promotions=(two_days,))
+
+    def seen(reader: str, at: int) -> list[str]:
+        got = apply(
+            _list("a", "b"), controls, now=at, limit=2, promoted=_promoted,
+            draw=reader_draw(reader, at),
+        )  # fmt: skip
+        return _ids(got)
+
+    # hand-picked readers: bruno's draw for p that day is below 0.25, ana's above
+    assert [seen("bruno", NOW + s) for s in (0, 60, 3600)] == [["p", "a"]] * 3
+    assert [seen("ana", NOW + s) for s in (0, 60, 3600)] == [["a", "b"]] * 3
+    assert seen("bruno", NOW + 86_400) == ["a", "b"]  # the next day, drawn again
+
+
+def test_readers_draws_spread_evenly() -> None:
+    shown = sum(reader_draw(f"reader-{i}", NOW)("p") < 0.25 for i in range(4_000))
+    assert 880 <= shown <= 1_120  # a quarter of 4,000, give or take five standard deviations
 
 
 def test_a_sectioned_promotion_applies_only_to_article_pages_of_its_sections() -> None:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from newslake.editorial import Block
+from newslake.editorial import Block, Promote
 from serving.editorial import EditorialCopy
 from serving.recommender import Answer, Recommendation
 from tests.utils.editorial import Clock, FakeControls
@@ -76,3 +76,16 @@ def test_the_background_thread_reads_at_start_and_stops() -> None:
     finally:
         copy.stop()
     assert copy.current("g1")[0] is not None
+
+
+def test_a_share_promotion_is_drawn_once_a_day_per_reader() -> None:
+    store, clock = FakeControls(), Clock()
+    start, end = int(clock.now) - 60, int(clock.now) + 86_400
+    store.promote("g1", Promote("p", None, 0.25, start, end, (), "nr", start))
+    copy = _copy(store, clock)
+
+    def answers(reader: str) -> set[tuple[str, ...]]:
+        return {tuple(_ids(copy.controlled("g1", ANSWER, 2, reader=reader))) for _ in range(20)}
+
+    # hand-picked readers: bruno's draw for p today is below 0.25, ana's above
+    assert (answers("bruno"), answers("ana")) == ({("p", "x")}, {("x", "a")})
