@@ -27,7 +27,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +46,7 @@ from benchmarks.stats import percentile
 from ingestion.session_daemon import environment
 from newslake import aws, store
 from newslake.errors import NewslakeError
+from newslake.local.ports import free_port
 from newslake.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,10 +126,6 @@ def seed_records(portals: Sequence[str]) -> list[dict[str, Any]]:
 
 
 # ---- the platform and its processes -----------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -139,8 +135,8 @@ def own_platform(base: Settings) -> Iterator[Settings]:
     with bench_serve.own_platform(base) as platform:
         yield platform.model_copy(
             update={
-                "serve_port": _free_port(),
-                "gateway_port": _free_port(),
+                "serve_port": free_port(),
+                "gateway_port": free_port(),
                 "serve_host": "127.0.0.1",
             }
         )

@@ -25,7 +25,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from benchmarks.stats import percentile
 from ingestion import local_firehose, retry_worker, session_daemon
 from newslake import aws
 from newslake.local import provision, server
+from newslake.local.ports import free_port
 from newslake.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,12 +121,6 @@ def landed_event_ids(settings: Settings, s3: Any) -> Iterator[str]:
                 yield str(json.loads(line)["event_id"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, workers: int) -> None:
     """Every worker has started its app and the handler answers (400 to an empty event)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -195,7 +189,7 @@ def _gateway(workers: int, domains: dict[str, str]) -> Iterator[tuple[str, list[
 
     Yields its URL and the process ids of the gateway and its workers.
     """
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/pageview"
     env = _env(NEWSLAKE_SERVE_HOST="127.0.0.1", NEWSLAKE_GATEWAY_PORT=str(port))
     command = [sys.executable, "-m", "ingestion.gateway", f"--workers={workers}", "--no-access-log"]

@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +49,7 @@ from newslake import aws, cognito
 from newslake.editorial_store import DynamoControls
 from newslake.errors import NewslakeError
 from newslake.local import provision, server
+from newslake.local.ports import free_port
 from newslake.settings import Settings, get_settings
 from newslake.store import item_record
 
@@ -163,7 +163,7 @@ def own_platform(base: Settings) -> Iterator[Settings]:
     """A moto server of the bench's own on a free port, provisioned, stopped at the end:
     nobody else's reset or load (a demo, a test run, another bench) lands in the figures."""
     settings = base.model_copy(
-        update={"moto_port": server_port(), "state_dir": base.state_dir / "bench-serve"}
+        update={"moto_port": free_port(), "state_dir": base.state_dir / "bench-serve"}
     )
     server.start(settings)
     try:
@@ -378,7 +378,7 @@ def measure_mode(
         print(f"== {records} records written in {time.monotonic() - started:.0f}s", flush=True)
     print(f"== {mode}: uvicorn x{args.workers}", flush=True)
     log = settings.state_dir / f"bench-serve-{mode}.log"
-    with service(settings, mode, server_port(), args.workers, log) as (url, pid):
+    with service(settings, mode, free_port(), args.workers, log) as (url, pid):
         args.service_pid = pid
         args.moto_pid = int(settings.moto_pid_file.read_text()) if mode == "store" else 0
         final, _ = measure(url, token_file, args)
@@ -422,13 +422,6 @@ def with_controls(
         "sustained": sustained(run, args.p99_cap_ms),
         "run": asdict(run),
     }
-
-
-def server_port() -> int:
-    """A free port on 127.0.0.1 for the service."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ import httpx
 from tqdm import tqdm
 
 from demo import ab_plan
-from demo.servers import free_port, running_gateway, running_service
+from demo.servers import running_gateway, running_service
 from ingestion import (
     bulk_load,
     g1,
@@ -56,6 +56,7 @@ from newslake.cli import run_command
 from newslake.cognito import CognitoApp
 from newslake.errors import NewslakeError
 from newslake.local import keep, provision, server
+from newslake.local.ports import free_port
 from newslake.settings import Settings, get_settings
 
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ child process on its settings' port, stopped when the demo is done with it."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -122,10 +121,3 @@ def _wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes]) -> Non
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     raise NewslakeError(f"{url} did not answer within {timeout_s:.0f}s")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, for a server started next."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from demo import ab_plan, replay_ab
-from demo.servers import free_port, running_gateway, running_service
+from demo.servers import running_gateway, running_service
 from newslake import aws, store
 from newslake.local import provision
+from newslake.local.ports import free_port
 from newslake.settings import Settings
 from tests.evaluation.g1files import H0, HOUR, MIN, session_rows, write
 

@@ -21,9 +21,9 @@ from starlette.testclient import TestClient
 
 from ingestion import gateway
 from newslake import aws
+from newslake.local.ports import free_port
 from newslake.settings import Settings
 from tests.utils.paths import REPO_ROOT
-from tests.utils.ports import free_port
 
 NOW_MS = 1_767_225_600_000
 

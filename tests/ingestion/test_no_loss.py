@@ -23,10 +23,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from ingestion import handler, local_firehose, retry_worker
 from newslake import aws
 from newslake.local import provision, server
+from newslake.local.ports import free_port
 from newslake.settings import Settings
 from tests.utils.paths import REPO_ROOT
 from tests.utils.platform import start_platform
-from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import uvicorn
 
+from newslake.local.ports import free_port
 from newslake.settings import Settings
 from serving.auth import TokenVerifier
 from serving.main import create_app
-from tests.utils.ports import free_port
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from newslake.local import provision, server
+from newslake.local.ports import free_port
 from newslake.settings import Settings
-from tests.utils.ports import free_port
 
 
 def platform_settings(state_dir: Path, **overrides: object) -> Settings:
