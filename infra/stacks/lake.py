@@ -32,6 +32,7 @@ from infra.config import InfraConfig
 from infra.stacks.common import secure_bucket
 from infra.stacks.security import SecurityStack
 from infra.stacks.serving import ServingStack
+from newslake.store import controls_key
 
 JOBS_PREFIX = "jobs/"
 EMR_LOGS_PREFIX = "emr-logs/"
@@ -102,6 +103,16 @@ class LakeStack(cdk.Stack):
             self.artifacts.grant_read(role, f"{JOBS_PREFIX}*")
             self.artifacts.grant_put(role, f"{EMR_LOGS_PREFIX}*")
             serving.recommendations_table.grant_write_data(role)
+        # editorial: each live-publisher round reads the portals' controls, and only those
+        self.streaming_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[serving.recommendations_table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [controls_key("*")]}
+                },
+            )
+        )
         # Only the nightly export reads and switches a portal's active version.
         serving.versions_table.grant_read_write_data(self.nightly_role)
         serving.recommendations_table.grant_read_data(self.nightly_role)

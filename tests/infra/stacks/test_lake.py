@@ -140,3 +140,23 @@ def test_only_the_nightly_role_writes_version_pointers(synthesized: Synthesized)
         if refers_to(s["Resource"], versions_table) and "dynamodb:PutItem" in s["Action"]
     ]
     assert len(writers) == 1 and writers[0].startswith("NightlyJobRole")
+
+
+def test_the_streaming_role_reads_only_the_editorial_controls(synthesized: Synthesized) -> None:
+    table = next(
+        k
+        for k, r in synthesized.resources("serving", "AWS::DynamoDB::Table").items()
+        if r["Properties"]["TableName"] == "newslake-ci-recommendations"
+    )
+    reads = [
+        s
+        for k, p in synthesized.resources("lake", "AWS::IAM::Policy").items()
+        if k.startswith("StreamingJobRole")
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if refers_to(s["Resource"], table) and "dynamodb:Query" in s["Action"]
+    ]
+
+    (controls,) = reads
+    assert controls["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*#controls"]}
+    }
