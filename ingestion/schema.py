@@ -84,7 +84,13 @@ class Pageview(BaseModel):
     clicked_urls: list[Annotated[str, _CLICKED_URL]] = Field(
         default_factory=list, max_length=MAX_CLICKED_URLS
     )
-    client_ts: int = Field(description="client clock, epoch milliseconds", gt=0)
+    # At most 13 digits in the document (epoch ms until the year 2286): the clock check
+    # refuses anything far later, and the body's reader any number past 32 characters.
+    client_ts: int = Field(
+        description="client clock, epoch milliseconds",
+        gt=0,
+        json_schema_extra={"maximum": 9_999_999_999_999},
+    )
     # Strict: "3" or true is no position (ingestion.validation has already set such a pair
     # aside; anything else that builds a Pageview gets the same rule).
     rec_id: str | None = Field(default=None, pattern=REC_ID_PATTERN, strict=True)
