@@ -9,7 +9,8 @@ import pytest
 from newslake.editorial import Block, Promote
 from serving.editorial import EditorialCopy
 from serving.recommender import Answer, Recommendation
-from tests.utils.editorial import Clock, FakeControls
+from tests.utils.clock import FakeClock
+from tests.utils.editorial import FakeControls
 
 ANSWER = Answer(
     "v2",
@@ -17,7 +18,7 @@ ANSWER = Answer(
 )
 
 
-def _copy(store: FakeControls, clock: Clock) -> EditorialCopy:
+def _copy(store: FakeControls, clock: FakeClock) -> EditorialCopy:
     return EditorialCopy(store, ("g1",), refresh_s=2.0, clock=clock, wall_clock=clock)
 
 
@@ -26,7 +27,7 @@ def _ids(answer: Answer) -> list[str]:
 
 
 def test_the_store_down_keeps_the_last_known_block(caplog: pytest.LogCaptureFixture) -> None:
-    store, clock = FakeControls(), Clock()
+    store, clock = FakeControls(), FakeClock(1_800_000_000.0)
     store.block("g1", Block("x", "retracted", None, "nr", int(clock.now)))
     copy = _copy(store, clock)
     assert _ids(copy.controlled("g1", ANSWER, 2)) == ["a"]
@@ -42,7 +43,7 @@ def test_the_store_down_keeps_the_last_known_block(caplog: pytest.LogCaptureFixt
 
 
 def test_never_read_serves_the_list_as_made_and_degraded() -> None:
-    store, clock = FakeControls(fail=True), Clock()
+    store, clock = FakeControls(fail=True), FakeClock(1_800_000_000.0)
     copy = _copy(store, clock)
     got = copy.controlled("g1", ANSWER, 1)
     assert (_ids(got), got.degraded, copy.wanted("g1", 1, most=200)) == (["x"], True, 1)
@@ -55,7 +56,7 @@ def test_never_read_serves_the_list_as_made_and_degraded() -> None:
 
 
 def test_reads_once_per_refresh_whatever_the_requests() -> None:
-    store, clock = FakeControls(), Clock()
+    store, clock = FakeControls(), FakeClock(1_800_000_000.0)
     copy = _copy(store, clock)
     for _ in range(5):
         copy.controlled("g1", ANSWER, 2)
@@ -79,7 +80,7 @@ def test_the_background_thread_reads_at_start_and_stops() -> None:
 
 
 def test_a_share_promotion_is_drawn_once_a_day_per_reader() -> None:
-    store, clock = FakeControls(), Clock()
+    store, clock = FakeControls(), FakeClock(1_800_000_000.0)
     start, end = int(clock.now) - 60, int(clock.now) + 86_400
     store.promote("g1", Promote("p", None, 0.25, start, end, (), "nr", start))
     copy = _copy(store, clock)

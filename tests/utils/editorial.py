@@ -1,4 +1,4 @@
-"""A store of editorial controls in memory, and a clock the tests move by hand."""
+"""A store of editorial controls in memory."""
 
 from __future__ import annotations
 
@@ -7,16 +7,6 @@ from typing import Literal
 
 from newslake.editorial import Block, Controls, Promote
 from newslake.editorial_store import ControlsStoreError
-
-
-@dataclass
-class Clock:
-    """Seconds that pass only when a test says so; ``now`` starts at an epoch second."""
-
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

@@ -15,7 +15,8 @@ from newslake.store import ScoredItem
 from serving.auth import TokenVerifier
 from serving.editorial import EditorialCopy
 from serving.main import create_app
-from tests.utils.editorial import Clock, FakeControls
+from tests.utils.clock import FakeClock
+from tests.utils.editorial import FakeControls
 from tests.utils.fakes import FakeReader
 from tests.utils.serving_app import SPLIT, app_settings
 from tests.utils.tokens import MACHINE_CLIENT_ID, TokenFactory, bearer
@@ -51,12 +52,14 @@ def store() -> FakeControls:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_800_000_000.0)
 
 
 @pytest.fixture
-def app(verifier: TokenVerifier, reader: FakeReader, store: FakeControls, clock: Clock) -> FastAPI:
+def app(
+    verifier: TokenVerifier, reader: FakeReader, store: FakeControls, clock: FakeClock
+) -> FastAPI:
     copy = EditorialCopy(store, ("g1", "ge"), refresh_s=REFRESH_S, clock=clock, wall_clock=clock)
     settings = app_settings(experiments=(SPLIT,))
     return create_app(
@@ -84,7 +87,7 @@ def _lists(client: TestClient, token: str) -> dict[str, list[str]]:
 
 
 def test_a_block_set_elsewhere_holds_on_every_route_within_one_refresh(
-    client: TestClient, store: FakeControls, clock: Clock, make_machine_token: TokenFactory
+    client: TestClient, store: FakeControls, clock: FakeClock, make_machine_token: TokenFactory
 ) -> None:
     token = make_machine_token()  # reads every list of g1
     assert all(ids[0] == "x" for ids in _lists(client, token).values())
@@ -102,7 +105,7 @@ def test_a_block_set_elsewhere_holds_on_every_route_within_one_refresh(
 
 
 def test_a_block_lapses_at_its_end(
-    client: TestClient, store: FakeControls, clock: Clock, make_machine_token: TokenFactory
+    client: TestClient, store: FakeControls, clock: FakeClock, make_machine_token: TokenFactory
 ) -> None:
     store.block("g1", Block("x", "embargo", int(clock.now) + 10, "newsroom", int(clock.now)))
     token = make_machine_token()
@@ -112,7 +115,7 @@ def test_a_block_lapses_at_its_end(
 
 
 def test_a_promotion_takes_its_position_and_a_sectioned_one_only_its_pages(
-    client: TestClient, store: FakeControls, clock: Clock, make_machine_token: TokenFactory
+    client: TestClient, store: FakeControls, clock: FakeClock, make_machine_token: TokenFactory
 ) -> None:
     now = int(clock.now)
     store.promote("g1", Promote("news", 2, None, now, now + 60, (), "newsroom", now))
@@ -125,7 +128,7 @@ def test_a_promotion_takes_its_position_and_a_sectioned_one_only_its_pages(
 
 
 def test_the_newsroom_blocks_lists_and_ends_through_the_route(
-    client: TestClient, store: FakeControls, clock: Clock, make_machine_token: TokenFactory
+    client: TestClient, store: FakeControls, clock: FakeClock, make_machine_token: TokenFactory
 ) -> None:
     headers = bearer(make_machine_token(scope=WRITE))
     put = client.put(
