@@ -105,6 +105,9 @@ class Settings(BaseSettings):
 
     # Models and serving.
     top_n: int = Field(default=20, ge=1, le=100)
+    # Articles each published gold list ranks past top_n: the export leaves the articles
+    # blocked at its time out and still writes top_n (spark_jobs/editorial_filter.py).
+    published_spare_ranks: int = Field(default=10, ge=0, le=100)
     als_rank: int = 16
     als_max_iter: int = 10
     als_reg_param: float = 0.1
@@ -460,6 +463,12 @@ class Settings(BaseSettings):
     @property
     def app_client_name(self) -> str:
         return f"{self.name_prefix}-web"
+
+    @property
+    def published_depth(self) -> int:
+        """Ranks each published gold list keeps: top_n and the spare ranks the export
+        draws on when it leaves blocked articles out."""
+        return self.top_n + self.published_spare_ranks
 
     @property
     def lake_root(self) -> str:

@@ -224,8 +224,8 @@ def export_version(
     gate earned) to the store, less the articles blocked now; the pointer is not touched.
     Returns the items written per list.
 
-    The version ranked ``top_n`` per list, so a list holding a blocked article is written
-    one shorter; serving asks its lists for more items than it shows and fills the gap.
+    The version's lists rank ``published_depth`` deep (``top_n`` and spare ranks), so a
+    list keeps ``top_n`` articles while it held no more blocked ones than spare ranks.
 
     Raises:
         ExportError: the version was not promoted by the gate, has no lists, or the

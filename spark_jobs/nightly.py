@@ -140,7 +140,9 @@ def build_interactions(
     interactions = visits.transform(to_interactions(as_of)).select("*", tag)
     delta_io.replace_rows(interactions, paths.interactions, match={C.VERSION: version})
     popular = visits.transform(
-        top_by_views(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
+        top_by_views(
+            as_of, timedelta(hours=settings.popular_window_hours), settings.published_depth
+        )
     ).select("*", tag)
     delta_io.replace_rows(popular, paths.popular, match={C.VERSION: version})
     hot = visits.transform(

@@ -210,7 +210,7 @@ def build_lists(
     with t("lists.recommendations"):
         reads = sig.reads.join(active, C.USER_ID, "left_semi")
         recs = als.recommend(trained, active, sig.fresh, sig.candidates).transform(
-            blend.unread(reads, settings.top_n)
+            blend.unread(reads, settings.published_depth)
         )
         delta_io.replace_rows(
             recs.select(C.USER_ID, C.RANK, C.ARTICLE_ID, C.SCORE, *tag),
@@ -218,14 +218,16 @@ def build_lists(
             match=match,
         )
     with t("lists.related_popular"):
-        related = sig.related.where(F.col(C.RANK) <= settings.top_n)
+        related = sig.related.where(F.col(C.RANK) <= settings.published_depth)
         delta_io.replace_rows(
             related.select(C.SOURCE_ARTICLE, C.RANK, C.ARTICLE_ID, C.SCORE, *tag),
             paths.related,
             match=match,
         )
         popular = run.visits.transform(
-            top_by_views(as_of, timedelta(hours=settings.popular_window_hours), settings.top_n)
+            top_by_views(
+                as_of, timedelta(hours=settings.popular_window_hours), settings.published_depth
+            )
         )
         delta_io.replace_rows(
             popular.select(C.PORTAL, C.RANK, C.ARTICLE_ID, C.VIEWS, tag[1]),

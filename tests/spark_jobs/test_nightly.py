@@ -110,6 +110,9 @@ def _settings(local_platform, tmp_path):
             "related_window_hours": 48,
             "als_rank": 4,
             "als_max_iter": 3,
+            # lists of 4, gold ranking 2 more for the export to draw on past blocked articles
+            "top_n": 4,
+            "published_spare_ranks": 2,
         }
     )
 
@@ -219,7 +222,7 @@ def test_the_published_lists_are_in_the_store(nightly_run):
     items = stored_lists(ddb, settings.recommendations_table, version=VERSION)
     assert items(store.related_key("g1", "a0"))[0] == "b0"
     # the day before as_of: the readers' test-period reads, one view each (fillers are older)
-    assert items(store.popular_key("g1")) == ["b0", "b1", "b2", "b3", "b4", "b5"]
+    assert items(store.popular_key("g1")) == ["b0", "b1", "b2", "b3"]
     # c29 read only f00; the fillers read with it in other sessions follow
     personal = items(store.user_key("g1", "c29"))  # ALS's list, less what c29 read
     assert personal and "f00" not in personal
@@ -232,6 +235,13 @@ def test_the_published_lists_are_in_the_store(nightly_run):
     assert weights("ge") == [("personal", 0.0)]
     ((name, earned),) = weights("g1")
     assert name == "personal" and earned > 0
+
+
+def test_gold_lists_keep_spare_ranks_past_top_n(spark, nightly_run):
+    settings, _, _ = nightly_run
+    popular = gold.version_rows(spark, GoldPaths.of(settings).popular, "g1", VERSION)
+    ranked = [r["article_id"] for r in popular.orderBy("rank").collect()]
+    assert ranked == ["b0", "b1", "b2", "b3", "b4", "b5"]  # top_n 4 and 2 spare
 
 
 def test_model_runs_record_metrics_inputs_and_the_decision(spark, nightly_run):
