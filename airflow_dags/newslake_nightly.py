@@ -29,6 +29,10 @@ SHARED_STAGES = ("catch_up", "check", "maintain", "erase", "interactions")
 # Measuring the lists served runs beside the retraining, after the catch-up: its failure
 # fails the run but retrains no portal less.
 MEASURE_STAGE = "rec_performance"
+# The newsroom's control changes into the lake's audit table: it needs no day's data, so it
+# starts with the run, beside everything else; its failure fails the run and spares the
+# models (the change log keeps every change for the next run).
+AUDIT_STAGE = "editorial_audit"
 PORTAL_GROUP = "portal"
 
 DOC_MD = f"""
@@ -50,6 +54,9 @@ independent chain per portal, gated by `gate`. What the DAG adds:
   every portal.
 - `erase` carries out every pending erasure request (`spark_jobs/erasure.py`) after the
   maintenance and before the interactions, so no model of the night sees an erased reader.
+- `editorial_audit` merges the newsroom's control changes into `silver.editorial_audit`
+  from the start of the run, beside the rest: its failure fails the run and spares every
+  portal.
 - `gate` skips a version the gate rejected or skipped (and its export and switch), with the
   reason in the log.
 - `summary` runs whatever happened: one line per portal; it fails the run when any portal
@@ -262,6 +269,7 @@ def newslake_nightly() -> None:
         done >> start
     measure_start, _ = spark_stage(MEASURE_STAGE)
     shared[0][1] >> measure_start
+    spark_stage(AUDIT_STAGE)
     shared[-1][1] >> retrain_portal.expand(portal=PORTALS) >> summary()
 
 

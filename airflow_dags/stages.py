@@ -49,6 +49,7 @@ STAGE_INPUTS: dict[str, tuple[str, ...]] = {
     "erase": (),  # privacy: every pending erasure request
     "interactions": ("as_of", "version"),
     "rec_performance": ("as_of",),
+    "editorial_audit": (),  # the newsroom's control changes into the lake's audit table
     "train": ("portal", "as_of", "version"),
     "export": ("portal", "version"),
     "switch": ("portal", "version"),

@@ -131,6 +131,7 @@ def test_stages_get_the_run_time_and_version(mixed_run: Any) -> None:
     assert by_stage[("check", None)]["as_of"] == "2026-03-03T03:30:00Z"
     assert by_stage[("interactions", None)]["version"] == VERSION
     assert ("erase", None) in by_stage
+    assert ("editorial_audit", None) in by_stage
     assert by_stage[("rec_performance", None)]["as_of"] == "2026-03-03T03:30:00Z"
     assert {(p, c["as_of"], c["version"]) for (s, p), c in by_stage.items() if s == "train"} == {
         (p, "2026-03-03T03:30:00Z", VERSION) for p in PORTALS
@@ -149,5 +150,10 @@ def test_missing_data_skips_the_run_when_told_to(
     assert (run.tasks["check"], run.tasks["summary"]) == ("skipped", "success")
     assert {s for k, s in run.tasks.items() if k.startswith(("maintain", "portal."))} == {"skipped"}
     # measuring the lists served does not wait for the day's data
-    assert sorted(c["stage"] for c in _calls(calls)) == ["catch_up", "check", "rec_performance"]
+    assert sorted(c["stage"] for c in _calls(calls)) == [
+        "catch_up",
+        "check",
+        "editorial_audit",
+        "rec_performance",
+    ]
     assert _pointers(platform) == dict.fromkeys(PORTALS, PREVIOUS)

@@ -110,7 +110,7 @@ def test_a_day_without_data_fails_at_check_and_keeps_the_versions(
     before = _pointers(landed)
     run = run_dag("2026-03-20T03:30:00+00:00", _env(landed), timeout_s=900)
     assert (run.state, run.tasks["check"], run.tasks["summary"]) == ("failed", "failed", "failed")
-    beside = {"catch_up", "check", "summary", "rec_performance"}
+    beside = {"catch_up", "check", "summary", "rec_performance", "editorial_audit"}
     after_check = {k: v for k, v in run.tasks.items() if k not in beside}
     assert set(after_check.values()) == {"upstream_failed"}, after_check
     assert "check: the day's silver data is missing" in run.log

@@ -16,6 +16,7 @@ LOCAL_TASKS = {
     "erase",
     "interactions",
     "rec_performance",
+    "editorial_audit",
     "portal.train",
     "portal.gate",
     "portal.export",
@@ -98,7 +99,7 @@ def test_emr_mode_starts_waits_and_reads_each_stage(load_dagbag: Any) -> None:
     kinds = {t.task_id: type(t).__name__ for t in dag.tasks}
     for stage in (
         "catch_up", "check", "maintain", "erase", "interactions", "rec_performance",
-        "portal.train", "portal.export",
+        "editorial_audit", "portal.train", "portal.export",
     ):  # fmt: skip
         assert kinds[f"{stage}_start"] == "EmrServerlessStartJobOperator"
         assert kinds[f"{stage}_wait"] == "EmrServerlessJobSensor"
