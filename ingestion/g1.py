@@ -31,6 +31,10 @@ class G1FormatError(NewslakeError):
     """The file is not in the G1 clicks format."""
 
 
+class G1MissingError(NewslakeError):
+    """The folder holds no copy of the G1 clicks."""
+
+
 @dataclass(frozen=True)
 class Click:
     hour: int  # index of the hourly file the session started in
@@ -42,8 +46,17 @@ class Click:
 
 
 def hour_sizes(data_dir: Path) -> list[int]:
-    """Rows of each hourly file, in order (``clicks_hour_rows.csv``)."""
+    """Rows of each hourly file, in order (``clicks_hour_rows.csv``).
+
+    Raises:
+        G1MissingError: the folder has no ``clicks_hour_rows.csv``.
+        G1FormatError: the file has other columns.
+    """
     path = data_dir / "clicks_hour_rows.csv"
+    if not path.is_file():
+        raise G1MissingError(
+            f"{data_dir}: no G1 clicks here ({path.name} missing); name the folder with --data"
+        )
     with path.open() as f:
         rows = list(csv.DictReader(f))
     if not rows or set(rows[0]) != {"hour_file", "rows"}:

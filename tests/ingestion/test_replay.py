@@ -58,6 +58,15 @@ def test_hours_out_of_range_are_refused_in_one_line(tmp_path):
         replay.load_clicks(folder, 1, 5)
 
 
+def test_a_folder_without_the_clicks_is_one_line_and_exit_1(tmp_path, capsys):
+    assert replay.main(["bulk", "--data", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        "none: no G1 clicks here (clicks_hour_rows.csv missing); name the folder with --data"
+    )
+    assert "\n" not in err and "Traceback" not in err
+
+
 def test_events_go_out_when_due_in_requests_of_those_due_together():
     clock = FakeClock()
     requests: list[tuple[float, list[str]]] = []
