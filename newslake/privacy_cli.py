@@ -8,20 +8,19 @@ the account running it (not ``$USER``, which ``make erase USER=...`` sets to the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pwd
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from newslake.cli import UsageError, run_command
 from newslake.ids import ID_RULE
 from newslake.privacy import ErasureRequests, valid_portal, valid_user_id
 from newslake.settings import Settings, get_settings
-
-USAGE_ERROR = 2
 
 
 def _login() -> str:
@@ -46,19 +45,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--user", required=True, help="the reader's id on that portal")
     args = parser.parse_args(argv)
     settings = get_settings()
-    why = refusal(args.portal, args.user, settings)
-    if why is not None:
-        print(f"erase: {why}", file=sys.stderr)
-        return USAGE_ERROR
-    try:
-        record = ErasureRequests.of(settings).ask(
-            args.portal, args.user, asked_by=f"cli:{_login()}", now=time.time()
-        )
-    except (BotoCoreError, ClientError) as exc:
-        print(f"erase: the request was not recorded ({exc}); is the platform up?", file=sys.stderr)
-        return 1
-    print(json.dumps(record.to_json(), sort_keys=True))
-    return 0
+
+    def ask() -> dict[str, Any]:
+        why = refusal(args.portal, args.user, settings)
+        if why is not None:
+            raise UsageError(why)
+        requests = ErasureRequests.of(settings)
+        record = requests.ask(args.portal, args.user, asked_by=f"cli:{_login()}", now=time.time())
+        return record.to_json()
+
+    unrecorded = "the request was not recorded ({}); is the platform up?"
+    return run_command(
+        ask,
+        label="erase",
+        failures={BotoCoreError: unrecorded, ClientError: unrecorded},
+        sort_keys=True,
+    )
 
 
 if __name__ == "__main__":
