@@ -15,9 +15,8 @@ local disk, under ``state_dir/bench-faults/<time>`` (:mod:`benchmarks.lake`; alw
 disk, whatever ``NEWSLAKE_LAKE_URI`` says: the kill points are found in the checkpoint's
 files). Then ``--kills`` times: starts the catch-up
 (``spark_jobs/streaming.py --available-now``, ``--files-per-batch`` objects a micro-batch),
-waits until a micro-batch is under way (its offsets written, its commit not) whose number
-is drawn among the batches not committed yet, waits a random 0 to ``--max-delay-s`` more
-and kills the job's whole process group with SIGKILL.
+waits until a micro-batch is under way (its offsets written, its commit not), waits a
+random 0 to ``--max-delay-s`` more and kills the job's whole process group with SIGKILL.
 A last run catches up to the end. ``lost`` counts landed events missing from
 silver.events, ``duplicated`` events held more than once; both must be 0
 (``--kills 0`` skips it).
@@ -110,29 +109,14 @@ def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def committed_batches(checkpoint: Path) -> int:
-    """How many micro-batches the checkpoint holds committed (ids run from 0)."""
-    done = _batches(checkpoint, "commits")
-    return max(done) + 1 if done else 0
-
-
-def kill_target(rng: random.Random, committed: int, batches: int) -> int:
-    """The micro-batch a kill waits for: drawn among those not committed yet, so kills
-    fall in later batches too and not only in the one each restart redoes first."""
-    return rng.randrange(committed, batches) if committed < batches else committed
-
-
 def kill_mid_batch(
-    env: dict[str, str], checkpoint: Path, log: Path, delay_s: float, from_batch: int = 0
+    env: dict[str, str], checkpoint: Path, log: Path, delay_s: float
 ) -> dict[str, Any]:
-    """Start the job, SIGKILL it ``delay_s`` after a micro-batch numbered ``from_batch`` or
-    later is seen under way."""
+    """Start the job, SIGKILL it ``delay_s`` after a micro-batch is seen under way."""
     proc = _spawn(env, log)
     deadline = time.monotonic() + JOB_DEADLINE_S
     batch = None
-    while (batch is None or batch < from_batch) and proc.poll() is None:
-        if time.monotonic() > deadline:
-            break
+    while batch is None and proc.poll() is None and time.monotonic() < deadline:
         batch = batch_under_way(checkpoint)
         time.sleep(0.05)
     if proc.poll() is not None:
@@ -168,13 +152,12 @@ def stream_kills(settings: Settings, args: argparse.Namespace, logs: Path) -> di
     )
     checkpoint = Path(StreamPaths.of(settings).checkpoint.removeprefix("file://"))
     rng = random.Random(args.seed)
-    batches = -(-args.objects // args.files_per_batch)
     kills = []
     for k in range(args.kills):
-        target = kill_target(rng, committed_batches(checkpoint), batches)
-        print(f"run {k + 1}: kill within micro-batch {target} or later...", file=sys.stderr)
-        delay_s = rng.uniform(0, args.max_delay_s)
-        kills.append(kill_mid_batch(env, checkpoint, logs / "stream.log", delay_s, target))
+        print(f"run {k + 1}: kill within a micro-batch...", file=sys.stderr)
+        kills.append(
+            kill_mid_batch(env, checkpoint, logs / "stream.log", rng.uniform(0, args.max_delay_s))
+        )
     print("last run: catch up to the end...", file=sys.stderr)
     final = _spawn(env, logs / "stream.log")
     if final.wait(JOB_DEADLINE_S) != 0:

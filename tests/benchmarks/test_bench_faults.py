@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
-
-from benchmarks.bench_faults import batch_under_way, committed_batches, kill_target
+from benchmarks.bench_faults import batch_under_way
 
 
 def _write(folder, *names):
@@ -29,18 +27,3 @@ def test_every_batch_committed_is_none_under_way(tmp_path):
     _write(tmp_path / "commits", "0", "1")
 
     assert batch_under_way(tmp_path) is None
-
-
-def test_committed_batches_count_from_the_highest_commit(tmp_path):
-    assert committed_batches(tmp_path) == 0
-    _write(tmp_path / "commits", "0", "1", "2", ".2.crc")
-
-    assert committed_batches(tmp_path) == 3
-
-
-def test_kill_targets_are_batches_not_committed_yet():
-    rng = random.Random(7)
-    targets = {kill_target(rng, committed=2, batches=6) for _ in range(200)}
-
-    assert targets == {2, 3, 4, 5}
-    assert kill_target(rng, committed=6, batches=6) == 6  # all done: the next one, never met
